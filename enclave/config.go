@@ -1,0 +1,148 @@
+package enclave
+
+import (
+	"fmt"
+	"time"
+)
+
+// Reset says how an enclave's state is brought back to a clean state after an invocation.
+// The same words describe, in every result record, what was actually done.
+type Reset string
+
+// Reset kinds. Configure one of ResetNone, ResetRewind or ResetReinstantiate; ResetRecycle and
+// ResetCreate are only ever reported.
+const (
+	// ResetNone keeps the instance as the invocation left it (mode warm): fast and insecure,
+	// the next invocation sees this one's state.
+	ResetNone Reset = "none"
+	// ResetRewind restores the instance to the snapshot taken after the function's init.
+	ResetRewind Reset = "rewind"
+	// ResetReinstantiate throws the Wasm instance away and instantiates the compiled module
+	// again, running the function's init (what Faasm's SGX-WAMR does).
+	ResetReinstantiate Reset = "reinstantiate"
+	// ResetRecycle is reported when the instance was in a state the configured reset cannot
+	// repair — a trap without rewinding, a deadline or an exit (wazero closes the instance),
+	// memory that grew under rewind (wazero memory never shrinks) — and was re-created.
+	ResetRecycle Reset = "recycle"
+	// ResetCreate is reported for an invocation served by a fresh enclave (mode cold).
+	ResetCreate Reset = "create"
+)
+
+// Strategy is how a rewind restores linear memory.
+type Strategy string
+
+// Rewind strategies.
+const (
+	// StrategyFull copies the whole snapshot back over linear memory.
+	StrategyFull Strategy = "full"
+	// StrategyDiff compares linear memory with the snapshot page by page (4 KiB) and copies
+	// back only the pages that changed.
+	StrategyDiff Strategy = "diff"
+)
+
+// Kind is the kind of a function's module; see the function ABI in workloads/README.md.
+type Kind string
+
+// Module kinds.
+const (
+	// KindReactor exports reclave_handle (and optionally _initialize and reclave_init).
+	KindReactor Kind = "reactor"
+	// KindCommand exports _start, run once per invocation.
+	KindCommand Kind = "command"
+)
+
+// Defaults.
+const (
+	DefaultMemoryBytes    = 64 << 20
+	DefaultMemoryPages    = 1024
+	DefaultMaxOutputBytes = 1 << 20
+	DefaultDeadline       = 10 * time.Second
+	// minHeapBytes is the least heap (the part of the region that holds linear memory) an
+	// enclave may have.
+	minHeapBytes = 1 << 20
+)
+
+// Config configures an enclave.
+type Config struct {
+	// MemoryBytes is the size of the enclave's memory region; every page of it is added and
+	// measured at creation. It must be a multiple of 4096. Zero means DefaultMemoryBytes.
+	MemoryBytes int64
+	// Reset is what is done after each invocation: ResetNone, ResetRewind or
+	// ResetReinstantiate. Zero means ResetRewind.
+	Reset Reset
+	// Strategy is how a rewind restores memory. Zero means StrategyDiff.
+	Strategy Strategy
+	// OneShot marks an enclave that serves a single invocation and is then destroyed (mode
+	// cold): Invoke does no reset after it, and the enclave refuses further invocations.
+	OneShot bool
+}
+
+// Function is the WebAssembly function an enclave serves, with its limits.
+type Function struct {
+	// Name identifies the function in errors and reports.
+	Name string
+	// Wasm is the module's binary.
+	Wasm []byte
+	// Kind is the module kind. Zero means KindReactor.
+	Kind Kind
+	// MemoryPages caps linear memory, in 64 KiB pages. Zero means DefaultMemoryPages.
+	MemoryPages uint32
+	// MaxOutputBytes caps the output of one invocation. Zero means DefaultMaxOutputBytes.
+	MaxOutputBytes int
+	// Deadline bounds one invocation (and the function's init). Zero means DefaultDeadline.
+	Deadline time.Duration
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if c.MemoryBytes == 0 {
+		c.MemoryBytes = DefaultMemoryBytes
+	}
+	if c.Reset == "" {
+		c.Reset = ResetRewind
+	}
+	if c.Strategy == "" {
+		c.Strategy = StrategyDiff
+	}
+	if c.MemoryBytes < 2*minHeapBytes || c.MemoryBytes%4096 != 0 {
+		return c, fmt.Errorf("enclave memory_bytes %d: must be a multiple of 4096 and at least %d", c.MemoryBytes, 2*minHeapBytes)
+	}
+	switch c.Reset {
+	case ResetNone, ResetRewind, ResetReinstantiate:
+	default:
+		return c, fmt.Errorf("enclave reset %q: want none, rewind or reinstantiate", c.Reset)
+	}
+	switch c.Strategy {
+	case StrategyFull, StrategyDiff:
+	default:
+		return c, fmt.Errorf("enclave strategy %q: want full or diff", c.Strategy)
+	}
+	return c, nil
+}
+
+func (f Function) withDefaults() (Function, error) {
+	if f.Kind == "" {
+		f.Kind = KindReactor
+	}
+	if f.MemoryPages == 0 {
+		f.MemoryPages = DefaultMemoryPages
+	}
+	if f.MaxOutputBytes == 0 {
+		f.MaxOutputBytes = DefaultMaxOutputBytes
+	}
+	if f.Deadline == 0 {
+		f.Deadline = DefaultDeadline
+	}
+	switch {
+	case f.Kind != KindReactor && f.Kind != KindCommand:
+		return f, fmt.Errorf("function %s: kind %q: want reactor or command", f.Name, f.Kind)
+	case f.MemoryPages > 65536:
+		return f, fmt.Errorf("function %s: memory_pages %d: at most 65536 (4 GiB)", f.Name, f.MemoryPages)
+	case f.MaxOutputBytes < 0:
+		return f, fmt.Errorf("function %s: max_output_bytes %d: must not be negative", f.Name, f.MaxOutputBytes)
+	case f.Deadline < 0:
+		return f, fmt.Errorf("function %s: deadline %v: must not be negative", f.Name, f.Deadline)
+	case len(f.Wasm) == 0:
+		return f, fmt.Errorf("function %s: empty module", f.Name)
+	}
+	return f, nil
+}

@@ -1,0 +1,5 @@
+package sgx
+
+import "syscall"
+
+const populate = syscall.MAP_POPULATE

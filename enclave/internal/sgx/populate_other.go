@@ -1,0 +1,5 @@
+//go:build !linux
+
+package sgx
+
+const populate = 0

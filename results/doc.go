@@ -1,0 +1,76 @@
+// Package results holds reclave's result data: the per-invocation [Record] streamed to
+// records.jsonl, the per-configuration [Summary] written to summary.json, and the statistics
+// that turn one into the other. It is plain data and statistics: it imports no enclave, harness
+// or plotting code, so any tool can read a run with it.
+//
+// # Schemas (version 1)
+//
+// Both files carry schema_version (currently [SchemaVersion]). Later versions may add fields;
+// a field's meaning never changes within a version. Readers refuse a version newer than they
+// know. Durations are integers in nanoseconds (suffix _ns), sizes in bytes (suffix _bytes),
+// pages are 64 KiB Wasm pages unless said otherwise.
+//
+// # records.jsonl: one JSON object per line, one line per invocation, written as it completes
+//
+//	schema_version  1
+//	workload        workload name (the manifest's name)
+//	mode            cold | warm | reinstantiate | rewind
+//	strategy        rewind strategy used by mode rewind (full | diff); empty otherwise
+//	size            input size: test | small | large
+//	memory_bytes    size of the enclave's memory region (the configured enclave size)
+//	seq             0-based index of the invocation within its (workload, mode, parameters),
+//	                counting warm-up invocations first
+//	warmup          true for warm-up invocations; summaries exclude them
+//	start_ns        start of the invocation on the run's monotonic clock (0 = run start)
+//	latency_ns      service time: from the start of the invocation until the enclave is ready for
+//	                the next one. It includes the reset that belongs to this invocation (the rewind
+//	                or re-instantiation after the response, or creating and destroying the enclave
+//	                in mode cold), so no mode looks cheaper by moving work out of view
+//	response_ns     from the start until the output was available to the caller (before the reset)
+//	phases_ns       named phases of the invocation, each in ns. Cold: ecreate, eadd_eextend,
+//	                einit, runtime_init, compile, instantiate, fn_init, invoke, destroy. Other
+//	                modes: invoke, and the reset that followed (rewind, reinstantiate, recycle)
+//	reset           how the state was reset: none | rewind | reinstantiate | recycle | create
+//	                (recycle: the instance was re-created because its state could not be reset
+//	                the configured way, e.g. after a trap in mode warm or a deadline)
+//	enclave_id      identifier of the enclave instance that served the invocation
+//	epoch           number of resets the enclave had done before this invocation
+//	memory_pages    linear memory size in Wasm pages when the handler returned
+//	dirty_pages     4 KiB pages of linear memory found changed and restored by the rewind
+//	restored_bytes  bytes copied back by the reset (linear memory and globals)
+//	input_bytes     size of the input
+//	output_bytes    size of the output
+//	output_sha256   hex SHA-256 of the output (equal outputs have equal hashes)
+//	error           the error, if the invocation failed; absent otherwise
+//	error_kind      trap | deadline | exit | function | output_limit | internal; absent on success
+//
+// # summary.json
+//
+//	schema_version  1
+//	env             where the run was made:
+//	  cpu, cores, kernel, os, arch, go_version
+//	  dependencies    module path → version of the dependencies built in
+//	  commit          git commit of reclave, or "unknown" outside a checkout
+//	  backend         enclave backend (embedded)
+//	  simulated       true when SGX is simulated (the embedded backend): figures say so
+//	  config_sha256   SHA-256 of the config file's bytes
+//	  started_at, finished_at   RFC 3339 times
+//	config          name and file of the experiment config (a copy is in the output folder)
+//	results         one object per configuration (workload, mode, strategy, size, memory_bytes):
+//	  n               measured invocations (warm-up excluded), failed ones included
+//	  errors          failed invocations; error_kinds counts them by error_kind
+//	  latency_ns      distribution of latency_ns over the successful invocations: p50, p90, p99,
+//	                  p999 (nearest rank of the raw samples), mean, stddev (population), min, max,
+//	                  p50_ci95_lo and p50_ci95_hi (95% confidence interval of the median from order
+//	                  statistics; null when n is too small, with a warning)
+//	  response_ns     the same for response_ns
+//	  throughput_per_s  successful invocations ÷ wall time of the measured phase
+//	  wall_ns         wall time of the measured phase: last end − first start
+//	  phases_p50_ns   median of each phase
+//	  resets          count of each reset kind
+//	  dirty_pages_p50, restored_bytes_p50   medians over successful invocations
+//	  distinct_outputs  number of distinct outputs: 1 for a function whose state is reset and
+//	                  whose input is fixed; more when state leaks across invocations (mode warm)
+//	  warnings        statistical and run warnings, as data
+//	warnings        run-wide warnings
+package results

@@ -1,0 +1,199 @@
+// Package workloads reads reclave's workloads: folders holding a manifest (workload.yaml),
+// the WebAssembly module it names and the inputs it generates. The manifest and the function
+// ABI are documented in this folder's README.md. The workloads committed in this folder are
+// embedded in the binary ([Builtin]); [Load] reads the same layout from any folder, so a
+// researcher adds a workload without changing Go code.
+package workloads
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"slices"
+	"time"
+
+	"github.com/reclave/reclave/internal/strictyaml"
+)
+
+// ManifestFile is the name of a workload's manifest in its folder.
+const ManifestFile = "workload.yaml"
+
+// Sizes are the input sizes a manifest may define, smallest first.
+var Sizes = []string{"test", "small", "large"}
+
+//go:embed *
+var builtin embed.FS
+
+// Manifest is a parsed workload.yaml. See README.md for the schema.
+type Manifest struct {
+	Name        string           `yaml:"name"`
+	Description string           `yaml:"description"`
+	Language    string           `yaml:"language"`
+	Kind        string           `yaml:"kind"`
+	Module      string           `yaml:"module"`
+	Limits      Limits           `yaml:"limits"`
+	Inputs      map[string]Input `yaml:"inputs"`
+}
+
+// Limits are the per-function caps the runtime enforces. Zero values take the runtime's
+// defaults.
+type Limits struct {
+	MemoryPages    uint32        `yaml:"memory_pages"`
+	MaxOutputBytes int           `yaml:"max_output_bytes"`
+	Deadline       time.Duration `yaml:"deadline"`
+}
+
+// Input describes one input size: exactly one of JSON, File or Generate.
+type Input struct {
+	JSON     string `yaml:"json"`
+	File     string `yaml:"file"`
+	Generate string `yaml:"generate"`
+	Count    int    `yaml:"count"`
+	Seed     uint64 `yaml:"seed"`
+}
+
+// Workload is a workload found in a folder.
+type Workload struct {
+	Manifest
+	fsys fs.FS // the workload's folder
+}
+
+var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+
+// Builtin returns the workloads committed with reclave, embedded in the binary.
+func Builtin() ([]*Workload, error) { return Load(builtin) }
+
+// Load reads every workload in fsys: each folder directly under its root that holds a
+// workload.yaml. Workloads are sorted by name; two with the same name are an error.
+func Load(fsys fs.FS) ([]*Workload, error) {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, fmt.Errorf("read workloads: %w", err)
+	}
+	var out []*Workload
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		b, err := fs.ReadFile(fsys, path.Join(e.Name(), ManifestFile))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read workload %s: %w", e.Name(), err)
+		}
+		sub, err := fs.Sub(fsys, e.Name())
+		if err != nil {
+			return nil, fmt.Errorf("read workload %s: %w", e.Name(), err)
+		}
+		w, err := Parse(b, e.Name()+"/"+ManifestFile, sub)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, w)
+	}
+	slices.SortFunc(out, func(a, b *Workload) int {
+		switch {
+		case a.Name < b.Name:
+			return -1
+		case a.Name > b.Name:
+			return 1
+		}
+		return 0
+	})
+	for i := 1; i < len(out); i++ {
+		if out[i].Name == out[i-1].Name {
+			return nil, fmt.Errorf("two workloads are named %q", out[i].Name)
+		}
+	}
+	return out, nil
+}
+
+// Parse parses and validates a manifest; dir is the workload's folder, which its module and
+// input files are read from, and where names the manifest in errors.
+func Parse(manifest []byte, where string, dir fs.FS) (*Workload, error) {
+	w := &Workload{fsys: dir}
+	if err := strictyaml.Decode(manifest, "manifest "+where, &w.Manifest); err != nil {
+		return nil, err
+	}
+	bad := func(key, format string, args ...any) error {
+		return fmt.Errorf("manifest %s: %s: %s", where, key, fmt.Sprintf(format, args...))
+	}
+	m := &w.Manifest
+	switch {
+	case !nameRE.MatchString(m.Name):
+		return nil, bad("name", "%q: want lower-case letters, digits and '-'", m.Name)
+	case m.Kind != "reactor" && m.Kind != "command":
+		return nil, bad("kind", "%q: want reactor or command", m.Kind)
+	case m.Module == "":
+		return nil, bad("module", "missing")
+	case m.Limits.MaxOutputBytes < 0:
+		return nil, bad("limits.max_output_bytes", "%d: must not be negative", m.Limits.MaxOutputBytes)
+	case m.Limits.Deadline < 0:
+		return nil, bad("limits.deadline", "%v: must not be negative", m.Limits.Deadline)
+	case m.Limits.MemoryPages > 65536:
+		return nil, bad("limits.memory_pages", "%d: at most 65536", m.Limits.MemoryPages)
+	}
+	if _, ok := m.Inputs["small"]; !ok {
+		return nil, bad("inputs", "no input for size small")
+	}
+	for size, in := range m.Inputs {
+		key := "inputs." + size
+		if !slices.Contains(Sizes, size) {
+			return nil, bad(key, "unknown size: want one of %v", Sizes)
+		}
+		n := 0
+		for _, set := range []bool{in.JSON != "", in.File != "", in.Generate != ""} {
+			if set {
+				n++
+			}
+		}
+		if n != 1 {
+			return nil, bad(key, "give exactly one of json, file or generate")
+		}
+		if in.Generate == "" && (in.Count != 0 || in.Seed != 0) {
+			return nil, bad(key, "count and seed belong to generate")
+		}
+		if in.Generate != "" {
+			if _, ok := generators[in.Generate]; !ok {
+				return nil, bad(key+".generate", "unknown generator %q", in.Generate)
+			}
+			if in.Count < 0 {
+				return nil, bad(key+".count", "%d: must not be negative", in.Count)
+			}
+		}
+	}
+	return w, nil
+}
+
+// Wasm reads the workload's module.
+func (w *Workload) Wasm() ([]byte, error) {
+	b, err := fs.ReadFile(w.fsys, w.Module)
+	if err != nil {
+		return nil, fmt.Errorf("workload %s: module: %w", w.Name, err)
+	}
+	return b, nil
+}
+
+// Input returns the input of the given size. The same size always yields the same bytes.
+func (w *Workload) Input(size string) ([]byte, error) {
+	in, ok := w.Inputs[size]
+	if !ok {
+		return nil, fmt.Errorf("workload %s has no input of size %q", w.Name, size)
+	}
+	switch {
+	case in.JSON != "":
+		return []byte(in.JSON), nil
+	case in.File != "":
+		b, err := fs.ReadFile(w.fsys, in.File)
+		if err != nil {
+			return nil, fmt.Errorf("workload %s: input %s: %w", w.Name, size, err)
+		}
+		return b, nil
+	default:
+		return generators[in.Generate](in), nil
+	}
+}
