@@ -4,25 +4,37 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"text/tabwriter"
 )
 
-// FormatNs formats a duration in nanoseconds with a unit that keeps three significant digits:
-// ns, µs, ms or s.
+// FormatNs formats a duration in nanoseconds with three significant digits and the largest
+// unit (ns, µs, ms, s) that keeps the number at least 1: "98.2 ms", "21 µs", "1 ms".
 func FormatNs(ns float64) string {
-	abs := math.Abs(ns)
-	switch {
-	case math.IsNaN(ns):
+	if math.IsNaN(ns) || math.IsInf(ns, 0) {
 		return "-"
-	case abs < 1e3:
-		return fmt.Sprintf("%.0fns", ns)
-	case abs < 1e6:
-		return fmt.Sprintf("%.3gµs", ns/1e3)
-	case abs < 1e9:
-		return fmt.Sprintf("%.3gms", ns/1e6)
-	default:
-		return fmt.Sprintf("%.3gs", ns/1e9)
 	}
+	if ns <= 0 {
+		return strconv.FormatFloat(ns, 'g', 3, 64) + " ns"
+	}
+	e := math.Floor(math.Log10(ns))
+	scale := math.Pow(10, e-2)
+	r := math.Round(ns/scale) * scale
+	format := func(v float64, unit string) string {
+		if v >= 1000 { // 'g' would switch to an exponent
+			return strconv.FormatFloat(v, 'f', 0, 64) + " " + unit
+		}
+		return strconv.FormatFloat(v, 'g', 3, 64) + " " + unit
+	}
+	for _, u := range []struct {
+		ns   float64
+		name string
+	}{{1e9, "s"}, {1e6, "ms"}, {1e3, "µs"}} {
+		if r >= u.ns*(1-1e-9) {
+			return format(r/u.ns, u.name)
+		}
+	}
+	return format(r, "ns")
 }
 
 // WriteTable writes a short text table of a summary: per workload and mode the median and

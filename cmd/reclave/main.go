@@ -1,0 +1,168 @@
+// Command reclave runs reusable-enclave experiments, summarises them and draws their figures.
+//
+//	reclave run --config FILE [--out DIR]   run an experiment (default output: out/<timestamp>)
+//	reclave plot DIR                        draw the figures of a run into DIR/plots
+//	reclave report DIR                      print a run's summary table
+//
+// See README.md for what the outputs mean.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/reclave/reclave/harness"
+	"github.com/reclave/reclave/plots"
+	"github.com/reclave/reclave/results"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `usage:
+  reclave run --config FILE [--out DIR]   run an experiment; default output out/<timestamp>, linked as out/latest
+  reclave plot DIR                        draw the figures of a run into DIR/plots (PNG, SVG, PDF)
+  reclave report DIR                      print the summary table of a run
+`
+
+// errUsage marks errors that are the caller's: exit code 2.
+var errUsage = errors.New("usage")
+
+// run is the whole command; it returns the process exit code: 0 success, 1 failure, 2 usage.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "run":
+		err = cmdRun(ctx, args[1:], stdout, stderr)
+	case "plot":
+		err = cmdPlot(args[1:], stdout, stderr)
+	case "report":
+		err = cmdReport(args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		err = fmt.Errorf("%w: unknown command %q", errUsage, args[0])
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(stderr, "reclave: %v\n%s", err, usage)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "reclave: %v\n", err)
+		return 1
+	}
+}
+
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("reclave "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return nil
+}
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("run", stderr)
+	config := fs.String("config", "", "experiment config `FILE` (see configs/)")
+	out := fs.String("out", "", "output `DIR` (default out/<timestamp>, linked as out/latest)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *config == "" || fs.NArg() > 0 {
+		return fmt.Errorf("%w: run needs --config FILE and no other arguments", errUsage)
+	}
+	cfg, err := harness.LoadConfig(*config)
+	if err != nil {
+		return err
+	}
+	dir := *out
+	if dir == "" {
+		if dir, err = harness.NewRunDir("out", time.Now()); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stderr, "reclave: running %s (%s) into %s\n", cfg.Name, *config, dir)
+	sum, err := harness.Run(ctx, cfg, dir, stderr)
+	if sum != nil {
+		fmt.Fprintf(stdout, "records: %s\nsummary: %s\n", filepath.Join(dir, harness.RecordsFile), filepath.Join(dir, harness.SummaryFile))
+	}
+	return err
+}
+
+func cmdPlot(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("plot", stderr)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("%w: plot needs one run folder", errUsage)
+	}
+	dir := fs.Arg(0)
+	sum, err := results.ReadSummary(filepath.Join(dir, harness.SummaryFile))
+	if err != nil {
+		return err
+	}
+	files, err := plots.Headline(sum, filepath.Join(dir, "plots"))
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		fmt.Fprintln(stdout, f)
+	}
+	return nil
+}
+
+func cmdReport(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("report", stderr)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("%w: report needs one run folder", errUsage)
+	}
+	sum, err := results.ReadSummary(filepath.Join(fs.Arg(0), harness.SummaryFile))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s — backend %s", sum.Config.Name, sum.Env.Backend)
+	if sum.Env.Simulated {
+		fmt.Fprint(stdout, " (simulated SGX)")
+	}
+	fmt.Fprintf(stdout, ", %s, %d cores\n", sum.Env.CPU, sum.Env.Cores)
+	if err := results.WriteTable(stdout, sum); err != nil {
+		return err
+	}
+	for _, w := range sum.Warnings {
+		fmt.Fprintf(stdout, "warning: %s\n", w)
+	}
+	return nil
+}

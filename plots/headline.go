@@ -1,0 +1,653 @@
+package plots
+
+import (
+	"errors"
+	"fmt"
+	"image/color"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/text"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgpdf"
+	"gonum.org/v1/plot/vg/vgsvg"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
+
+	"github.com/reclave/reclave/results"
+)
+
+// HeadlineBase is the file name, without extension, of the figure written by [Headline].
+const HeadlineBase = "cold_vs_rewind"
+
+// headlineFormats are the formats [Headline] writes, in the order of the paths it returns.
+var headlineFormats = []string{"png", "svg", "pdf"}
+
+// PNGDPI is the resolution of the PNG files written by this package.
+const PNGDPI = 300
+
+// CanonicalModes is the order in which modes are drawn and listed in legends: the cold start
+// baseline first, then the resets from the most to the least expensive, then the insecure
+// warm lower bound. Modes not listed here follow, alphabetically. Read it, do not modify it.
+var CanonicalModes = []string{"cold", "reinstantiate", "rewind", "warm"}
+
+// modeColors is the fixed palette (Okabe–Ito, colour-blind safe): cold and rewind are the two
+// contrasting hues of the headline claim, warm is grey because it is a reference, not a
+// secure mode.
+var modeColors = map[string]color.Color{
+	"cold":          rgb(0xD5, 0x5E, 0x00), // vermillion
+	"reinstantiate": rgb(0x00, 0x9E, 0x73), // bluish green
+	"rewind":        rgb(0x00, 0x72, 0xB2), // blue
+	"warm":          rgb(0x99, 0x99, 0x99), // grey
+}
+
+// extraColors colour modes outside [CanonicalModes], in turn.
+var extraColors = []color.Color{
+	rgb(0xCC, 0x79, 0xA7), // reddish purple
+	rgb(0x56, 0xB4, 0xE9), // sky blue
+	rgb(0xE6, 0x9F, 0x00), // orange
+	rgb(0xF0, 0xE4, 0x42), // yellow
+	rgb(0x33, 0x33, 0x33), // near black
+}
+
+func rgb(r, g, b uint8) color.Color { return color.RGBA{R: r, G: g, B: b, A: 0xFF} }
+
+// Figure geometry and typography.
+const (
+	figHeight     = 3.5 * vg.Inch
+	figMinWidth   = 6 * vg.Inch
+	figMaxWidth   = 12 * vg.Inch
+	figPerBar     = 0.36 * vg.Inch // horizontal room per bar when there are many
+	figPerGroup   = 0.25 * vg.Inch // extra room per workload (gap between groups)
+	figFixedWidth = 0.9 * vg.Inch  // Y axis, its label and margins
+	groupFraction = 0.82           // share of a workload's slot covered by its bars
+	barFraction   = 0.86           // share of a mode's slot covered by its bar
+	maxSlotWidth  = 0.5 * vg.Inch  // bars of few workloads and modes are not wider than this
+)
+
+var (
+	sansFont = font.Font{Typeface: "Liberation", Variant: "Sans"}
+	textGrey = rgb(0x44, 0x44, 0x44)
+)
+
+// textStyle returns a centred, top-aligned style of the regular sans-serif font. Bold and
+// italic are not used: the PDF backend of gonum/plot v0.17 cannot select them.
+func textStyle(size vg.Length, c color.Color) text.Style {
+	return text.Style{
+		Color:   c,
+		Font:    font.From(sansFont, size),
+		XAlign:  draw.XCenter,
+		YAlign:  draw.YTop,
+		Handler: plot.DefaultTextHandler,
+	}
+}
+
+// Headline writes the headline figure of the paper reproduction, median invocation latency
+// per workload and mode on a logarithmic axis, to dir/cold_vs_rewind.{png,svg,pdf}, creating
+// dir if needed, and returns the paths written. See the package documentation for what the
+// figure shows and how to read it.
+//
+// Results whose median is not a positive finite number are skipped, as are workloads and
+// modes left without any bar. When a summary holds several results for one workload and mode
+// (different parameters), the first one is drawn, as [results.Summary.Find] returns it. A nil
+// summary, or one with nothing to draw, is an error, and then nothing is written; if writing
+// a file fails, the error comes with the paths written before it.
+func Headline(s *results.Summary, dir string) ([]string, error) {
+	fig, err := newHeadlineFigure(s)
+	if err != nil {
+		return nil, fmt.Errorf("headline figure: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("headline figure: %w", err)
+	}
+	var paths []string
+	for _, format := range headlineFormats {
+		path := filepath.Join(dir, HeadlineBase+"."+format)
+		if err := fig.save(path, format); err != nil {
+			return paths, fmt.Errorf("headline figure: %w", err)
+		}
+		paths = append(paths, path)
+	}
+	return paths, nil
+}
+
+// headlineFigure is the data of the headline figure, independent of the output format.
+type headlineFigure struct {
+	title     string
+	caption   string
+	workloads []string
+	series    []*logBars
+	ymin      float64
+	ymax      float64
+	width     vg.Length
+	height    vg.Length
+	// slantNames slants the workload names, which are too wide to stand side by side.
+	slantNames bool
+}
+
+func newHeadlineFigure(s *results.Summary) (*headlineFigure, error) {
+	if s == nil {
+		return nil, errors.New("nil summary")
+	}
+	if len(s.Results) == 0 {
+		return nil, errors.New("summary has no results")
+	}
+
+	// Keep only the workloads and modes that have at least one drawable bar.
+	modes := orderModes(s.Modes())
+	var workloads []string
+	for _, w := range s.Workloads() {
+		for _, m := range modes {
+			if _, ok := barOf(s, w, m); ok {
+				workloads = append(workloads, w)
+				break
+			}
+		}
+	}
+	modes = slices.DeleteFunc(modes, func(m string) bool {
+		for _, w := range workloads {
+			if _, ok := barOf(s, w, m); ok {
+				return false
+			}
+		}
+		return true
+	})
+	if len(workloads) == 0 || len(modes) == 0 {
+		return nil, errors.New("summary has no result with a positive median latency")
+	}
+
+	fig := &headlineFigure{
+		title:     "Fresh enclave vs. snapshot rewind",
+		workloads: workloads,
+		height:    figHeight,
+	}
+	nBars := len(workloads) * len(modes)
+	fig.width = figFixedWidth + vg.Length(nBars)*figPerBar + vg.Length(len(workloads))*figPerGroup
+	fig.width = min(max(fig.width, figMinWidth), figMaxWidth)
+
+	lo, hi := math.Inf(1), math.Inf(-1)
+	extra := 0
+	anyCI := false
+	for slot, m := range modes {
+		c, ok := modeColors[m]
+		if !ok {
+			c = extraColors[extra%len(extraColors)]
+			extra++
+		}
+		lb := &logBars{
+			name:   m,
+			color:  c,
+			slot:   slot,
+			nSlots: len(modes),
+			groups: len(workloads),
+		}
+		for g, w := range workloads {
+			b, ok := barOf(s, w, m)
+			if !ok {
+				continue
+			}
+			b.group = g
+			lb.bars = append(lb.bars, b)
+			lo = min(lo, b.median)
+			hi = max(hi, b.median)
+			if b.ci {
+				anyCI = true
+				if b.lo > 0 {
+					lo = min(lo, b.lo)
+				}
+				hi = max(hi, b.hi)
+			}
+		}
+		fig.series = append(fig.series, lb)
+	}
+
+	// Decades around the data: at least 0.3 of a decade below the smallest value so that
+	// the shortest bar is visible, and a little room above the tallest.
+	fig.ymin = math.Pow(10, math.Floor(math.Log10(lo)-0.3))
+	fig.ymax = math.Pow(10, math.Ceil(math.Log10(hi)+0.1))
+
+	// Value labels above the bars, if they fit in a bar's slot at this width.
+	labels := textStyle(6.5, textGrey)
+	labels.YAlign = draw.YBottom
+	groupWidth := (fig.width - figFixedWidth) / vg.Length(len(workloads))
+	slotWidth := min(groupWidth*groupFraction/vg.Length(len(modes)), maxSlotWidth)
+	fit := true
+	for _, lb := range fig.series {
+		for _, b := range lb.bars {
+			if labels.Width(results.FormatNs(b.median)) > slotWidth*0.98 {
+				fit = false
+			}
+		}
+	}
+	for _, lb := range fig.series {
+		lb.labels = labels
+		lb.showLabels = fit
+	}
+
+	// Workload names are slanted when the widest does not fit under its group.
+	tick := tickStyle()
+	for _, w := range workloads {
+		if tick.Width(w) > groupWidth*0.95 {
+			fig.slantNames = true
+		}
+	}
+
+	var caption []string
+	if s.Env.Simulated {
+		caption = append(caption, "simulated SGX (no hardware)")
+	}
+	if s.Env.Backend != "" {
+		caption = append(caption, "backend: "+s.Env.Backend)
+	}
+	if anyCI {
+		caption = append(caption, "bar: median, whiskers: 95% CI of the median")
+	} else {
+		caption = append(caption, "bar: median")
+	}
+	fig.caption = strings.Join(caption, "  ·  ")
+	return fig, nil
+}
+
+// orderModes returns modes in the canonical order, unknown modes after, alphabetically.
+func orderModes(modes []string) []string {
+	rank := func(m string) int {
+		if i := slices.Index(CanonicalModes, m); i >= 0 {
+			return i
+		}
+		return len(CanonicalModes)
+	}
+	out := slices.Clone(modes)
+	slices.SortStableFunc(out, func(a, b string) int {
+		if ra, rb := rank(a), rank(b); ra != rb {
+			return ra - rb
+		}
+		return strings.Compare(a, b)
+	})
+	return out
+}
+
+// barOf returns the bar of workload w in mode m, and whether there is one to draw.
+func barOf(s *results.Summary, w, m string) (bar, bool) {
+	r := s.Find(w, m)
+	if r == nil {
+		return bar{}, false
+	}
+	d := r.LatencyNs
+	if !positive(d.P50) {
+		return bar{}, false
+	}
+	b := bar{median: d.P50}
+	if d.P50CI95Lo != nil && d.P50CI95Hi != nil {
+		lo, hi := *d.P50CI95Lo, *d.P50CI95Hi
+		if !math.IsNaN(lo) && positive(hi) && lo <= hi {
+			b.ci, b.lo, b.hi = true, lo, hi
+		}
+	}
+	return b, true
+}
+
+func positive(v float64) bool { return v > 0 && !math.IsInf(v, 0) && !math.IsNaN(v) }
+
+// plot builds the gonum plot of the figure, without title, caption or legend (see draw).
+func (f *headlineFigure) plot() *plot.Plot {
+	p := plot.New()
+	p.BackgroundColor = nil // the whole canvas is filled by draw
+
+	tick := tickStyle()
+	label := axisLabelStyle()
+
+	names := make([]plot.Tick, len(f.workloads))
+	for i, w := range f.workloads {
+		names[i] = plot.Tick{Value: float64(i), Label: w}
+	}
+	p.X.Min, p.X.Max = -0.5, float64(len(f.workloads))-0.5
+	p.X.Tick.Marker = plot.ConstantTicks(names)
+	p.X.Tick.Length = 0
+	p.X.Tick.Label = tick
+	p.X.Tick.Label.YAlign = draw.YTop
+	if f.slantNames {
+		// Each name ends under its workload, hanging from an invisible tick that keeps it
+		// clear of the axis line.
+		p.X.Tick.Label.Rotation = math.Pi / 6
+		p.X.Tick.Label.XAlign = draw.XRight
+		p.X.Tick.Label.YAlign = draw.YTop
+		p.X.Tick.Length = 3
+		p.X.Tick.LineStyle = draw.LineStyle{Color: color.Transparent, Width: vg.Points(0.5)}
+	}
+	p.X.Label.Text = "workload"
+	p.X.Label.TextStyle = label
+	p.X.Padding = 0
+
+	p.Y.Min, p.Y.Max = f.ymin, f.ymax
+	p.Y.Scale = plot.LogScale{}
+	p.Y.Tick.Marker = durationTicks{}
+	p.Y.Tick.Label = tick
+	p.Y.Tick.Label.XAlign = draw.XRight
+	p.Y.Tick.Label.YAlign = draw.YCenter
+	// The Y label is drawn by draw: gonum places the glyph box of a centred Y label at the
+	// arithmetic middle of the range, near the top on a log axis, and shrinks the plot for it.
+	p.Y.Padding = 0
+
+	grid := plotter.NewGrid()
+	grid.Vertical.Color = nil
+	grid.Horizontal.Color = rgb(0xDD, 0xDD, 0xDD)
+	grid.Horizontal.Width = vg.Points(0.5)
+	p.Add(grid)
+	for _, lb := range f.series {
+		p.Add(lb)
+	}
+	// Adding the bars widened the ranges to their data; restore the figure's.
+	p.X.Min, p.X.Max = -0.5, float64(len(f.workloads))-0.5
+	p.Y.Min, p.Y.Max = f.ymin, f.ymax
+	return p
+}
+
+// yLabel is the text of the Y axis label.
+const yLabel = "median latency (log scale)"
+
+func tickStyle() text.Style { return textStyle(8, color.Black) }
+
+func axisLabelStyle() text.Style {
+	sty := textStyle(9, color.Black)
+	sty.YAlign = draw.YBottom
+	return sty
+}
+
+// draw renders the figure on c: title, caption and legend above the plot.
+func (f *headlineFigure) draw(c draw.Canvas) {
+	c.SetColor(color.White)
+	c.Fill(c.Rectangle.Path())
+	c = draw.Crop(c, 4, -8, 4, -6)
+
+	center := c.Center().X
+	y := c.Max.Y
+
+	title := textStyle(11.5, color.Black)
+	c.FillText(title, vg.Point{X: center, Y: y}, f.title)
+	y -= title.Height(f.title) + 4
+
+	caption := textStyle(8, textGrey)
+	c.FillText(caption, vg.Point{X: center, Y: y}, f.caption)
+	y -= caption.Height(f.caption) + 6
+
+	y -= f.drawLegend(c, center, y) + 4
+
+	// The Y label, rotated, left of the plot and centred on its data area.
+	label := axisLabelStyle()
+	label.Rotation = math.Pi / 2
+	lh := label.Height(yLabel)
+	descent := label.FontExtents().Descent
+	pc := draw.Crop(c, lh+descent+4, 0, 0, y-c.Max.Y)
+	p := f.plot()
+	dc := p.DataCanvas(pc)
+	c.FillText(label, vg.Point{X: c.Min.X + lh - descent, Y: dc.Center().Y}, yLabel)
+
+	p.Draw(pc)
+}
+
+// drawLegend draws the legend as one centred row whose top is at y, and returns its height.
+func (f *headlineFigure) drawLegend(c draw.Canvas, center, y vg.Length) vg.Length {
+	sty := textStyle(8.5, color.Black)
+	sty.XAlign = draw.XLeft
+	sty.YAlign = draw.YCenter
+	swatch := vg.Points(8)
+	gap := vg.Points(3)
+	spacing := vg.Points(14)
+
+	var total vg.Length
+	for i, lb := range f.series {
+		if i > 0 {
+			total += spacing
+		}
+		total += swatch + gap + sty.Width(lb.name)
+	}
+	h := max(swatch, sty.Height("Xg"))
+	x := center - total/2
+	for _, lb := range f.series {
+		box := draw.Canvas{Canvas: c.Canvas, Rectangle: vg.Rectangle{
+			Min: vg.Point{X: x, Y: y - h/2 - swatch/2},
+			Max: vg.Point{X: x + swatch, Y: y - h/2 + swatch/2},
+		}}
+		lb.Thumbnail(&box)
+		x += swatch + gap
+		c.FillText(sty, vg.Point{X: x, Y: y - h/2}, lb.name)
+		x += sty.Width(lb.name) + spacing
+	}
+	return h
+}
+
+// save writes the figure in format to path.
+func (f *headlineFigure) save(path, format string) (err error) {
+	var cw vg.CanvasWriterTo
+	switch format {
+	case "png":
+		cw = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(f.width, f.height), vgimg.UseDPI(PNGDPI))}
+	case "svg":
+		cw = vgsvg.New(f.width, f.height)
+	case "pdf":
+		cw = cp1252Canvas{vgpdf.New(f.width, f.height)}
+	default:
+		return fmt.Errorf("unsupported format %q", format)
+	}
+	if err := drawSafely(f, cw); err != nil {
+		return fmt.Errorf("draw %s: %w", path, err)
+	}
+	out, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("write figure: %w", err)
+	}
+	defer func() {
+		if cerr := out.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("write figure: %w", cerr)
+		}
+	}()
+	if _, err := cw.WriteTo(out); err != nil {
+		return fmt.Errorf("write figure %s: %w", path, err)
+	}
+	return nil
+}
+
+// drawSafely draws f on cw, turning a panic of the plotting library (which panics rather than
+// returning errors, for instance on a font it cannot load) into an error.
+func drawSafely(f *headlineFigure, cw vg.CanvasWriterTo) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("plot library: %v", r)
+		}
+	}()
+	f.draw(draw.New(cw))
+	return nil
+}
+
+// bar is one bar of a logBars: a median with, when ci is set, its 95% confidence interval.
+type bar struct {
+	group  int
+	median float64
+	ci     bool
+	lo, hi float64
+}
+
+// top returns the value above which the label of b is drawn.
+func (b bar) top() float64 {
+	if b.ci {
+		return max(b.median, b.hi)
+	}
+	return b.median
+}
+
+// logBars draws the bars of one mode of a grouped bar chart on a logarithmic Y axis. Unlike
+// plotter.BarChart, which draws bars from zero (a value a log axis cannot show), each bar
+// rises from the bottom of the Y axis to its value. Workload g is centred on X = g; the bars
+// of its nSlots modes share groupFraction of the distance between two workloads, each mode in
+// its slot, a slot being at most maxSlotWidth wide.
+//
+// logBars implements plot.Plotter, plot.DataRanger, plot.GlyphBoxer (so that value labels are
+// not clipped) and plot.Thumbnailer (for the legend).
+type logBars struct {
+	name         string
+	color        color.Color
+	slot, nSlots int
+	groups       int
+	bars         []bar
+	labels       text.Style
+	showLabels   bool
+}
+
+var (
+	_ plot.Plotter     = (*logBars)(nil)
+	_ plot.DataRanger  = (*logBars)(nil)
+	_ plot.GlyphBoxer  = (*logBars)(nil)
+	_ plot.Thumbnailer = (*logBars)(nil)
+)
+
+// slotWidth returns the width of a mode's slot, given the distance between two workloads.
+func (lb *logBars) slotWidth(unit vg.Length) vg.Length {
+	return min(unit*groupFraction/vg.Length(lb.nSlots), maxSlotWidth)
+}
+
+// offset returns the distance from the centre of a workload to the centre of this mode's bar.
+func (lb *logBars) offset(slotWidth vg.Length) vg.Length {
+	return (vg.Length(lb.slot) + 0.5 - vg.Length(lb.nSlots)/2) * slotWidth
+}
+
+// Plot implements plot.Plotter.
+func (lb *logBars) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	outline := draw.LineStyle{Color: rgb(0x22, 0x22, 0x22), Width: vg.Points(0.4)}
+	whisker := draw.LineStyle{Color: color.Black, Width: vg.Points(0.8)}
+	clampY := func(v float64) float64 { return min(max(v, p.Y.Min), p.Y.Max) }
+	slot := lb.slotWidth(trX(1) - trX(0))
+	half := slot * barFraction / 2
+
+	for _, b := range lb.bars {
+		x := trX(float64(b.group)) + lb.offset(slot)
+		bottom, top := trY(p.Y.Min), trY(clampY(b.median))
+		rect := []vg.Point{{X: x - half, Y: bottom}, {X: x - half, Y: top}, {X: x + half, Y: top}, {X: x + half, Y: bottom}}
+		c.FillPolygon(lb.color, c.ClipPolygonXY(rect))
+		c.StrokeLines(outline, c.ClipLinesXY(append(rect, rect[0]))...)
+
+		if b.ci {
+			// A whisker that leaves the axis has no cap on that side.
+			ylo, yhi := trY(clampY(b.lo)), trY(clampY(b.hi))
+			capw := min(half*0.4, vg.Points(4))
+			c.StrokeLine2(whisker, x, ylo, x, yhi)
+			if b.lo >= p.Y.Min {
+				c.StrokeLine2(whisker, x-capw, ylo, x+capw, ylo)
+			}
+			if b.hi <= p.Y.Max {
+				c.StrokeLine2(whisker, x-capw, yhi, x+capw, yhi)
+			}
+		}
+
+		if s := results.FormatNs(b.median); lb.showLabels && lb.labels.Width(s) <= slot {
+			c.FillText(lb.labels, vg.Point{X: x, Y: trY(clampY(b.top())) + labelGap}, s)
+		}
+	}
+}
+
+// labelGap is the space between the top of a bar (or of its whisker) and its value label.
+const labelGap = vg.Length(2)
+
+// DataRange implements plot.DataRanger: the X range of the groups, the Y range of the values.
+func (lb *logBars) DataRange() (xmin, xmax, ymin, ymax float64) {
+	xmin, xmax = -0.5, float64(lb.groups)-0.5
+	ymin, ymax = math.Inf(1), math.Inf(-1)
+	for _, b := range lb.bars {
+		ymin, ymax = min(ymin, b.median), max(ymax, b.top())
+		if b.ci && b.lo > 0 {
+			ymin = min(ymin, b.lo)
+		}
+	}
+	return xmin, xmax, ymin, ymax
+}
+
+// GlyphBoxes implements plot.GlyphBoxer: the boxes of the value labels, so that the plot
+// leaves room above the tallest bars for their labels. The boxes are centred on their
+// workload: the slot offset depends on the canvas, which GlyphBoxes does not know, and only
+// their height matters (workloads are half a unit away from the plot's sides).
+func (lb *logBars) GlyphBoxes(p *plot.Plot) []plot.GlyphBox {
+	if !lb.showLabels {
+		return nil
+	}
+	var boxes []plot.GlyphBox
+	for _, b := range lb.bars {
+		s := results.FormatNs(b.median)
+		w, h := lb.labels.Width(s), lb.labels.Height(s)
+		boxes = append(boxes, plot.GlyphBox{
+			X: p.X.Norm(float64(b.group)),
+			Y: p.Y.Norm(min(max(b.top(), p.Y.Min), p.Y.Max)),
+			Rectangle: vg.Rectangle{
+				Min: vg.Point{X: -w / 2, Y: labelGap},
+				Max: vg.Point{X: w / 2, Y: labelGap + h},
+			},
+		})
+	}
+	return boxes
+}
+
+// Thumbnail implements plot.Thumbnailer: a filled square in the mode's colour.
+func (lb *logBars) Thumbnail(c *draw.Canvas) {
+	pts := []vg.Point{
+		{X: c.Min.X, Y: c.Min.Y}, {X: c.Min.X, Y: c.Max.Y},
+		{X: c.Max.X, Y: c.Max.Y}, {X: c.Max.X, Y: c.Min.Y},
+	}
+	c.FillPolygon(lb.color, pts)
+	c.StrokeLines(draw.LineStyle{Color: rgb(0x22, 0x22, 0x22), Width: vg.Points(0.4)}, append(pts, pts[0]))
+}
+
+// durationTicks marks a logarithmic axis of nanoseconds: a labelled tick at every power of
+// ten ("1 µs", "10 µs", "100 µs", "1 ms", ...) and unlabelled minor ticks in between.
+type durationTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (durationTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !positive(lo) || !positive(hi) || lo >= hi {
+		return nil
+	}
+	var ticks []plot.Tick
+	for e := math.Floor(math.Log10(lo)); e <= math.Ceil(math.Log10(hi)); e++ {
+		decade := math.Pow(10, e)
+		for i := 1; i < 10; i++ {
+			v := decade * float64(i)
+			if v < lo*(1-1e-9) || v > hi*(1+1e-9) {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if i == 1 {
+				t.Label = results.FormatNs(v)
+			}
+			ticks = append(ticks, t)
+		}
+	}
+	return ticks
+}
+
+// cp1252Canvas passes text to the PDF canvas in the Windows-1252 encoding its fonts are
+// embedded with: gonum/plot v0.17 hands it UTF-8, which turns "µs" into "Âµs". Runes outside
+// Windows-1252 become '?'.
+type cp1252Canvas struct {
+	*vgpdf.Canvas
+}
+
+// FillString implements vg.Canvas.
+func (c cp1252Canvas) FillString(f font.Face, pt vg.Point, s string) {
+	c.Canvas.FillString(f, pt, toCP1252(s))
+}
+
+// toCP1252 encodes s in Windows-1252; runes it lacks become its substitute byte.
+func toCP1252(s string) string {
+	out, err := encoding.ReplaceUnsupported(charmap.Windows1252.NewEncoder()).String(s)
+	if err != nil {
+		return s
+	}
+	return out
+}
