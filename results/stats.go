@@ -101,10 +101,7 @@ func Describe(xs []float64) (Dist, []string) {
 	sorted := slices.Clone(xs)
 	slices.Sort(sorted)
 	q := func(p float64) float64 {
-		v, err := stats.PercentileNearestRank(sorted, p)
-		if err != nil {
-			return math.NaN()
-		}
+		v, _ := stats.PercentileNearestRank(sorted, p) // errs only on an empty sample
 		return v
 	}
 	d.P50, d.P90, d.P99, d.P999 = q(50), q(90), q(99), q(99.9)
@@ -127,11 +124,12 @@ func Describe(xs []float64) (Dist, []string) {
 	return d, warns
 }
 
+// median is the nearest-rank median, like every P50 in a summary: an observed value.
 func median(xs []float64) float64 {
 	if len(xs) == 0 {
 		return 0
 	}
-	m, err := stats.Median(xs)
+	m, err := stats.PercentileNearestRank(xs, 50)
 	if err != nil {
 		return 0
 	}

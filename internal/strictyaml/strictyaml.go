@@ -50,9 +50,15 @@ func explain(doc []byte, err error) string {
 	var msgs []string
 	for _, e := range te.Errors {
 		if m := unknownField.FindStringSubmatch(e); m != nil {
-			msgs = append(msgs, fmt.Sprintf("unknown key %q (line %s)", orName(pathAt(&root, atoi(m[1]), ""), m[2]), m[1]))
+			line, name := atoi(m[1]), m[2]
+			p := find(&root, "", func(k, _ *yaml.Node) bool { return k.Line == line && k.Value == name })
+			msgs = append(msgs, fmt.Sprintf("unknown key %q (line %s)", orName(p, name), m[1]))
 		} else if m := badValue.FindStringSubmatch(e); m != nil {
-			msgs = append(msgs, fmt.Sprintf("bad value %q for key %q (line %s): want %s", m[2], pathAt(&root, atoi(m[1]), ""), m[1], m[3]))
+			line, value := atoi(m[1]), m[2]
+			p := find(&root, "", func(_, v *yaml.Node) bool {
+				return v.Kind == yaml.ScalarNode && v.Line == line && v.Value == value
+			})
+			msgs = append(msgs, fmt.Sprintf("bad value %q for key %q (line %s): want %s", value, p, m[1], m[3]))
 		} else {
 			msgs = append(msgs, e)
 		}
@@ -60,12 +66,13 @@ func explain(doc []byte, err error) string {
 	return strings.Join(msgs, "; ")
 }
 
-// pathAt returns the dotted path of the key on line, or of the key whose scalar value is on it.
-func pathAt(n *yaml.Node, line int, prefix string) string {
+// find returns the dotted path of the first mapping entry, in document order, for which
+// match is true ("" if none); sequence items are matched with a nil key and named [i].
+func find(n *yaml.Node, prefix string, match func(k, v *yaml.Node) bool) string {
 	switch n.Kind {
 	case yaml.DocumentNode:
 		for _, c := range n.Content {
-			if p := pathAt(c, line, prefix); p != "" {
+			if p := find(c, prefix, match); p != "" {
 				return p
 			}
 		}
@@ -76,20 +83,20 @@ func pathAt(n *yaml.Node, line int, prefix string) string {
 			if prefix != "" {
 				p = prefix + "." + k.Value
 			}
-			if k.Line == line || (v.Kind == yaml.ScalarNode && v.Line == line) {
+			if match(k, v) {
 				return p
 			}
-			if q := pathAt(v, line, p); q != "" {
+			if q := find(v, p, match); q != "" {
 				return q
 			}
 		}
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
 			p := fmt.Sprintf("%s[%d]", prefix, i)
-			if c.Kind == yaml.ScalarNode && c.Line == line {
+			if match(&yaml.Node{}, c) {
 				return p
 			}
-			if q := pathAt(c, line, p); q != "" {
+			if q := find(c, p, match); q != "" {
 				return q
 			}
 		}

@@ -1,0 +1,97 @@
+package harness
+
+import (
+	"errors"
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestParseConfigDefaults(t *testing.T) {
+	c, err := ParseConfig([]byte("schema_version: 1\nname: x\n"), "x.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(c.Modes, ",") != "cold,warm,reinstantiate,rewind" || c.Size != "small" ||
+		*c.Iterations != 100 || *c.Warmup != 5 || c.Enclave.MemoryMiB != 64 || c.Enclave.Strategy != "diff" {
+		t.Fatalf("defaults %+v", c)
+	}
+	c, err = ParseConfig([]byte("schema_version: 1\nname: x\niterations: 7\nwarmup: 0\nmode_iterations: {cold: 2}\n"), "x.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.IterationsFor("cold") != 2 || c.IterationsFor("rewind") != 7 || *c.Warmup != 0 {
+		t.Fatalf("iterations cold %d rewind %d warmup %d", c.IterationsFor("cold"), c.IterationsFor("rewind"), *c.Warmup)
+	}
+}
+
+func TestParseConfigErrorsNameTheKey(t *testing.T) {
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"unknown key", "schema_version: 1\nname: x\niteratons: 5\n", `unknown key "iteratons" (line 3)`},
+		{"unknown nested key", "schema_version: 1\nname: x\nenclave:\n  memory: 64\n", `unknown key "enclave.memory"`},
+		{"bad type", "schema_version: 1\nname: x\niterations: many\n", `key "iterations"`},
+		{"bad nested type", "schema_version: 1\nname: x\nenclave:\n  memory_mib: big\n", `key "enclave.memory_mib"`},
+		{"missing version", "name: x\n", "schema_version"},
+		{"future version", "schema_version: 2\nname: x\n", "schema_version: 2"},
+		{"missing name", "schema_version: 1\n", "name: missing"},
+		{"bad mode", "schema_version: 1\nname: x\nmodes: [cold, lukewarm]\n", `modes[1]: "lukewarm"`},
+		{"duplicate mode", "schema_version: 1\nname: x\nmodes: [cold, cold]\n", "listed twice"},
+		{"bad size", "schema_version: 1\nname: x\nsize: huge\n", `size: "huge"`},
+		{"zero iterations", "schema_version: 1\nname: x\niterations: 0\n", "iterations: 0"},
+		{"negative warmup", "schema_version: 1\nname: x\nwarmup: -1\n", "warmup: -1"},
+		{"bad mode override", "schema_version: 1\nname: x\nmode_iterations: {tepid: 3}\n", "mode_iterations.tepid"},
+		{"bad strategy", "schema_version: 1\nname: x\nenclave: {strategy: magic}\n", "enclave.strategy"},
+		{"tiny enclave", "schema_version: 1\nname: x\nenclave: {memory_mib: 1}\n", "enclave.memory_mib"},
+		{"not yaml", "schema_version: [1\n", "config x.yaml"},
+		{"empty", "", "empty document"},
+		{"two documents", "schema_version: 1\nname: x\n---\nname: y\n", "more than one"},
+		{"duplicate key", "schema_version: 1\nname: x\nname: y\n", "already defined"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseConfig([]byte(tt.yaml), "x.yaml")
+			if err == nil {
+				t.Fatal("parsed; want an error")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %q does not contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestShippedConfigsParse(t *testing.T) {
+	files, _ := filepath.Glob("../configs/*.yaml")
+	if len(files) < 2 {
+		t.Fatalf("found %d configs, want at least default and quick", len(files))
+	}
+	for _, f := range files {
+		c, err := LoadConfig(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.LoadWorkloads(); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+	}
+}
+
+func TestLoadConfigMissingFile(t *testing.T) {
+	_, err := LoadConfig(filepath.Join(t.TempDir(), "nope.yaml"))
+	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "nope.yaml") {
+		t.Fatalf("error %v, want a not-exist error naming the file", err)
+	}
+}
+
+func TestUnknownWorkload(t *testing.T) {
+	c, err := ParseConfig([]byte("schema_version: 1\nname: x\nworkloads: [counter, nope]\n"), "x.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.LoadWorkloads(); err == nil || !strings.Contains(err.Error(), `workloads[1]: no workload "nope"`) {
+		t.Fatalf("error %v", err)
+	}
+}
