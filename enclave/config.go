@@ -1,9 +1,26 @@
 package enclave
 
 import (
+	"context"
 	"fmt"
 	"time"
+
+	"github.com/tetratelabs/wazero"
 )
+
+// CompilationCache holds compiled modules for reuse by several enclaves; see Config.Cache.
+// It is safe for concurrent use.
+type CompilationCache struct {
+	c wazero.CompilationCache
+}
+
+// NewCompilationCache returns an empty in-memory cache.
+func NewCompilationCache() *CompilationCache {
+	return &CompilationCache{c: wazero.NewCompilationCache()}
+}
+
+// Close releases the cache's compiled code.
+func (c *CompilationCache) Close(ctx context.Context) error { return c.c.Close(ctx) }
 
 // Reset says how an enclave's state is brought back to a clean state after an invocation.
 // The same words describe, in every result record, what was actually done.
@@ -38,6 +55,27 @@ const (
 	// StrategyDiff compares linear memory with the snapshot page by page (4 KiB) and copies
 	// back only the pages that changed.
 	StrategyDiff Strategy = "diff"
+	// StrategyCOW maps the snapshot copy-on-write (a private mapping of a memfd) under linear
+	// memory and drops the written pages with madvise(MADV_DONTNEED). Linux only.
+	StrategyCOW Strategy = "cow"
+	// StrategyTracked instruments the module's stores so every write reports its page, and
+	// copies back exactly those pages: no scan and no page fault.
+	StrategyTracked Strategy = "tracked"
+)
+
+// SnapshotPoint is where in an enclave's life the clean state is taken.
+type SnapshotPoint string
+
+// Snapshot points.
+const (
+	// PointFunction snapshots after the function's init (proto-function style): a rewind skips
+	// the init. State the init seeded from randomness repeats after every rewind.
+	PointFunction SnapshotPoint = "function"
+	// PointRuntime snapshots the runtime before any module is instantiated, as the paper's
+	// artifact does: every rewind drops the instance, and the function is instantiated and
+	// initialised again for the next invocation, so nothing of one function's init survives
+	// and the enclave could load another function.
+	PointRuntime SnapshotPoint = "runtime"
 )
 
 // Kind is the kind of a function's module; see the function ABI in workloads/README.md.
@@ -72,6 +110,12 @@ type Config struct {
 	Reset Reset
 	// Strategy is how a rewind restores memory. Zero means StrategyDiff.
 	Strategy Strategy
+	// SnapshotPoint is where the clean state is taken. Zero means PointFunction.
+	SnapshotPoint SnapshotPoint
+	// Cache, when set, shares compiled code between the enclaves that use it, as an
+	// ahead-of-time compiled module would be: the compile phase then mostly looks the module up.
+	// Measurements of cold starts should leave it nil, so every cold start compiles.
+	Cache *CompilationCache
 	// OneShot marks an enclave that serves a single invocation and is then destroyed (mode
 	// cold): Invoke does no reset after it, and the enclave refuses further invocations.
 	OneShot bool
@@ -103,6 +147,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Strategy == "" {
 		c.Strategy = StrategyDiff
 	}
+	if c.SnapshotPoint == "" {
+		c.SnapshotPoint = PointFunction
+	}
 	if c.MemoryBytes < 2*minHeapBytes || c.MemoryBytes%4096 != 0 {
 		return c, fmt.Errorf("enclave memory_bytes %d: must be a multiple of 4096 and at least %d", c.MemoryBytes, 2*minHeapBytes)
 	}
@@ -111,10 +158,11 @@ func (c Config) withDefaults() (Config, error) {
 	default:
 		return c, fmt.Errorf("enclave reset %q: want none, rewind or reinstantiate", c.Reset)
 	}
-	switch c.Strategy {
-	case StrategyFull, StrategyDiff:
-	default:
-		return c, fmt.Errorf("enclave strategy %q: want full or diff", c.Strategy)
+	if _, ok := rewinders[c.Strategy]; !ok {
+		return c, fmt.Errorf("enclave strategy %q: want one of %v", c.Strategy, Strategies())
+	}
+	if c.SnapshotPoint != PointFunction && c.SnapshotPoint != PointRuntime {
+		return c, fmt.Errorf("enclave snapshot point %q: want function or runtime", c.SnapshotPoint)
 	}
 	return c, nil
 }

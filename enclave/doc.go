@@ -43,22 +43,44 @@
 //	cold           a fresh enclave per invocation (Config.OneShot), destroyed after it
 //	warm           ResetNone: nothing is reset; the next caller sees this one's state
 //	reinstantiate  ResetReinstantiate: a new Wasm instance, the function's init run again
-//	rewind         ResetRewind: memory and globals restored from the snapshot
+//	rewind         ResetRewind: the state restored from the snapshot
 //
-// A rewind restores, byte for byte, linear memory (its contents with [StrategyFull] or only
-// the 4 KiB pages that differ with [StrategyDiff]) and every mutable global, exported or not.
-// State the configured reset cannot repair is detected and the instance is re-created
-// ([ResetRecycle]), never silently reused:
+// # What a rewind restores
 //
-//   - linear memory that grew: wazero cannot shrink a memory, so the instance is re-created and
-//     the snapshot copied into it, which restores the size too;
-//   - an exit or an expired deadline: wazero closes the module;
-//   - a trap in a mode that does not reset (warm): the instance's state is unknown.
+// Everything the guest can observe, byte for byte:
 //
-// Host-side state — the input on stdin, the output and log buffers — is emptied after every
-// invocation. Not yet restored (and therefore not yet claimed): tables, which the function
-// could change with table.set or table.grow, and WASI state beyond the standard streams (the
-// functions get no files, arguments or environment).
+//   - linear memory: its contents, by the configured [Strategy] (see [Rewinder]), and its size:
+//     memory that grew is shrunk back in place (internal/wzmem reaches into wazero, which
+//     cannot shrink a memory) and the bytes past the snapshot's size are zeroed;
+//   - every mutable global, exported or not: the module is rewritten at load so that each is
+//     exported to the host (internal/wasmbin);
+//   - host state: the WASI layer is reclave's own (internal/wasi), so its file-descriptor
+//     table is saved and restored, stdin/stdout/stderr buffers are emptied after every
+//     invocation, and proc_exit ends the call without closing the instance;
+//   - tables and data/element segments cannot be read or written through wazero's API, so the
+//     rewriter flags every instruction that changes them (table.set, table.grow, table.fill,
+//     table.copy, table.init, elem.drop, data.drop): when one ran, the instance is re-created
+//     from the snapshot ([ResetRecycle]) instead.
+//
+// State that cannot be restored is detected and the instance re-created, never silently
+// reused: the flagged instructions above; a deadline (wazero closes the module); a trap in a
+// mode that does not reset (warm), which leaves the instance's state unknown.
+//
+// Randomness: random_get always draws fresh bytes. But state the function seeds from
+// randomness during its init (the Go runtime seeds math/rand there) is part of a
+// function-point snapshot, so every rewound invocation repeats it. The enclave counts the
+// random bytes drawn during init and reports the hazard ([Enclave.Warnings]); the runtime
+// snapshot point ([PointRuntime]), which runs the init for every invocation, avoids it.
+//
+// # Strategies
+//
+//	full     copy the whole snapshot back
+//	diff     compare every 4 KiB page with the snapshot, copy back those that differ
+//	cow      map the snapshot copy-on-write (memfd, MAP_PRIVATE) under linear memory; drop the
+//	         written pages with madvise(MADV_DONTNEED). Each first write faults and copies; the
+//	         madvise also costs TLB shootdowns, expensive in a virtual machine
+//	tracked  the module's stores are instrumented to report the pages they write; copy back
+//	         exactly those. No scan, no fault; the cost moves into the function's execution
 //
 // # Why is linear memory inside the enclave region?
 //

@@ -1,23 +1,24 @@
 package enclave
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental"
-	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/reclave/reclave/enclave/internal/sgx"
+	"github.com/reclave/reclave/enclave/internal/wasi"
 	"github.com/reclave/reclave/enclave/internal/wasmbin"
+	"github.com/reclave/reclave/enclave/internal/wzmem"
 )
 
 // Export names of the function ABI (see workloads/README.md).
@@ -28,7 +29,10 @@ const (
 	exportStart      = "_start"
 )
 
-const wasmPageSize = 65536
+const (
+	wasmPageSize = 65536
+	maxLogBytes  = 64 << 10
+)
 
 // Phase is a named, timed step of an enclave's creation or of an invocation.
 type Phase struct {
@@ -51,13 +55,23 @@ type Enclave struct {
 	phases    []Phase
 
 	rt       wazero.Runtime
+	host     *wasi.Host
 	compiled wazero.CompiledModule
 	info     *wasmbin.Info
+	track    *wasmbin.Instrumented
+	dirty    *dirtySet // nil unless the strategy tracks writes
 	modCfg   wazero.ModuleConfig
-	stdio    *stdio
 
 	inst *instance
-	snap *snapshot
+
+	// Rewinding enclaves only.
+	rew         Rewinder
+	snapSize    int        // bytes of linear memory in the snapshot (0 at the runtime point)
+	snapGlobals []uint64   // mutable globals at the snapshot (function point)
+	snapHost    wasi.State // host state at the snapshot
+	hostInitial wasi.State // host state before any instance ran
+	canShrink   bool       // linear memory can be shrunk in place (wzmem)
+	initRandom  uint64     // random bytes the function drew during its init
 
 	epoch    uint64
 	unusable error
@@ -69,19 +83,24 @@ type instance struct {
 	entry     api.Function // reclave_handle or _start
 	hasStatus bool         // entry returns an i32 status
 	globals   []api.MutableGlobal
-}
+	state     api.MutableGlobal // set by instrumented code when it changed unrestorable state
+	interrupt api.MutableGlobal // set by the host to stop the running call
+	clear     api.Function      // (page) -> (): forget one page in the dirty table
+	clearAll  api.Function      // () -> (): forget every page in the dirty table
 
-// snapshot is the guest-visible state after the function's init.
-type snapshot struct {
-	memory  []byte
-	globals []uint64
+	// Guards the interrupt: a deadline's callback sets the global only while the call it
+	// belongs to is armed, so it can never stop the next invocation.
+	intMu   sync.Mutex
+	armed   bool
+	stopped bool // the host stopped the current call
 }
 
 // Create creates an enclave for fn as SGX would — ECREATE, EADD and EEXTEND of every page of
 // the region, EINIT — then starts the Wasm runtime inside it, compiles and instantiates the
-// function, runs its init and, when cfg.Reset is ResetRewind, takes the snapshot. Each step is
-// timed; see [Enclave.CreationPhases]. The SGX instructions are simulated; their work (copying
-// and measuring every page) is real.
+// function and runs its init. A rewinding enclave also takes its snapshot: after the init
+// (PointFunction) or before the instantiation (PointRuntime). Each step is timed; see
+// [Enclave.CreationPhases]. The SGX instructions are simulated; their work (copying and
+// measuring every page) is real.
 func Create(ctx context.Context, cfg Config, fn Function) (_ *Enclave, err error) {
 	cfg, err = cfg.withDefaults()
 	if err != nil {
@@ -96,6 +115,9 @@ func Create(ctx context.Context, cfg Config, fn Function) (_ *Enclave, err error
 		return nil, fmt.Errorf("enclave id: %w", err)
 	}
 	e := &Enclave{cfg: cfg, fn: fn, id: hex.EncodeToString(idb[:]), moduleSum: sha256.Sum256(fn.Wasm)}
+	if cfg.Reset == ResetRewind {
+		e.rew = rewinders[cfg.Strategy]()
+	}
 	defer func() {
 		if err != nil {
 			e.Close(context.WithoutCancel(ctx))
@@ -111,34 +133,35 @@ func Create(ctx context.Context, cfg Config, fn Function) (_ *Enclave, err error
 		return nil
 	}
 
+	type step struct {
+		name string
+		run  func() error
+	}
 	var m *sgx.Measurement
-	if err := timed("ecreate", func() (err error) {
-		e.region, err = sgx.NewRegion(int(cfg.MemoryBytes))
-		m = sgx.ECreate(1, sgx.SECSSize(uint64(cfg.MemoryBytes)))
-		return err
-	}); err != nil {
-		return nil, err
+	steps := []step{
+		{"ecreate", func() (err error) {
+			e.region, err = sgx.NewRegion(int(cfg.MemoryBytes))
+			m = sgx.ECreate(1, sgx.SECSSize(uint64(cfg.MemoryBytes)))
+			return err
+		}},
+		{"eadd_eextend", func() error { return e.load(m) }},
+		{"einit", func() error { e.mrenclave = m.Finalize(); return nil }},
+		{"runtime_init", func() error { return e.startRuntime(ctx) }},
+		{"compile", func() error { return e.compile(ctx) }},
 	}
-	if err := timed("eadd_eextend", func() error { return e.load(m) }); err != nil {
-		return nil, err
+	snapshot := step{"snapshot", e.takeSnapshot}
+	if e.rew != nil && cfg.SnapshotPoint == PointRuntime {
+		steps = append(steps, snapshot)
 	}
-	if err := timed("einit", func() error { e.mrenclave = m.Finalize(); return nil }); err != nil {
-		return nil, err
+	steps = append(steps,
+		step{"instantiate", func() (err error) { e.inst, err = e.instantiate(ctx); return err }},
+		step{"fn_init", func() error { return e.initFunction(ctx, e.inst) }},
+	)
+	if e.rew != nil && cfg.SnapshotPoint == PointFunction {
+		steps = append(steps, snapshot)
 	}
-	if err := timed("runtime_init", func() error { return e.startRuntime(ctx) }); err != nil {
-		return nil, err
-	}
-	if err := timed("compile", func() error { return e.compile(ctx) }); err != nil {
-		return nil, err
-	}
-	if err := timed("instantiate", func() (err error) { e.inst, err = e.instantiate(ctx); return err }); err != nil {
-		return nil, err
-	}
-	if err := timed("fn_init", func() error { return e.initFunction(ctx, e.inst) }); err != nil {
-		return nil, err
-	}
-	if cfg.Reset == ResetRewind {
-		if err := timed("snapshot", func() error { e.snap = e.takeSnapshot(); return nil }); err != nil {
+	for _, s := range steps {
+		if err := timed(s.name, s.run); err != nil {
 			return nil, err
 		}
 	}
@@ -165,35 +188,54 @@ func (e *Enclave) load(m *sgx.Measurement) error {
 		return err
 	}
 	heap := e.region.Bytes()[offs[3]:]
-	limit := min(uint64(e.fn.MemoryPages)*wasmPageSize, uint64(len(heap)))
+	limit := min(uint64(e.fn.MemoryPages)*wasmPageSize, uint64(len(heap))/wasmPageSize*wasmPageSize)
 	e.heap = &heapMemory{buf: heap, limit: limit}
 	return nil
 }
 
 func (e *Enclave) startRuntime(ctx context.Context) error {
-	e.rt = wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCloseOnContextDone(true))
-	if _, err := wasi_snapshot_preview1.Instantiate(ctx, e.rt); err != nil {
+	// Deadlines are enforced by the interrupt checks the rewriter adds, not by wazero's
+	// WithCloseOnContextDone: that calls into Go on every loop iteration (~30x slower loops)
+	// and closes the module.
+	rc := wazero.NewRuntimeConfig()
+	if e.cfg.Cache != nil {
+		rc = rc.WithCompilationCache(e.cfg.Cache.c)
+	}
+	e.rt = wazero.NewRuntimeWithConfig(ctx, rc)
+	hcfg := wasi.Config{MaxOutputBytes: e.fn.MaxOutputBytes, MaxLogBytes: maxLogBytes}
+	if e.rew != nil && e.rew.Tracking() {
+		e.heap.limit = min(e.heap.limit, uint64(wasmbin.MaxTrackedPages)*snapshotPage)
+		e.dirty = newDirtySet(e.heap.limit)
+		hcfg.OnWrite = e.dirty.onWrite
+		_, err := e.rt.NewHostModuleBuilder(wasmbin.MarkModule).
+			NewFunctionBuilder().
+			WithGoFunction(api.GoFunc(e.dirty.markFn), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, nil).
+			Export(wasmbin.MarkName).
+			Instantiate(ctx)
+		if err != nil {
+			return fmt.Errorf("dirty tracking host: %w", err)
+		}
+	}
+	var err error
+	if e.host, err = wasi.Instantiate(ctx, e.rt, hcfg); err != nil {
 		return fmt.Errorf("wasi: %w", err)
 	}
-	e.stdio = newStdio(e.fn.MaxOutputBytes)
-	e.modCfg = wazero.NewModuleConfig().
-		WithName("").
-		WithStartFunctions().
-		WithStdin(&e.stdio.in).
-		WithStdout(&e.stdio.out).
-		WithStderr(&e.stdio.log).
-		WithSysWalltime().
-		WithSysNanotime().
-		WithSysNanosleep().
-		WithRandSource(rand.Reader)
+	e.hostInitial = e.host.Snapshot()
+	e.modCfg = wazero.NewModuleConfig().WithName("").WithStartFunctions()
 	return nil
 }
 
 func (e *Enclave) compile(ctx context.Context) error {
-	rewritten, info, err := wasmbin.ExportMutableGlobals(e.fn.Wasm)
+	opts := wasmbin.Options{Interrupt: true}
+	if e.dirty != nil {
+		opts.TrackStores, opts.TrackedPages = true, uint32(e.heap.limit/snapshotPage)
+	}
+	tr, err := wasmbin.Instrument(e.fn.Wasm, opts)
 	if err != nil {
 		return err
 	}
+	e.track, e.info = tr, tr.Info
+	info := e.info
 	switch {
 	case info.ImportsMemory:
 		return errors.New("module imports its linear memory; the function ABI requires it to define one")
@@ -209,15 +251,10 @@ func (e *Enclave) compile(ctx context.Context) error {
 			return fmt.Errorf("mutable v128 global %d cannot be saved through wazero's API", g.Index)
 		}
 	}
-	e.info = info
-	e.compiled, err = e.rt.CompileModule(ctx, rewritten)
-	if err != nil {
+	if e.compiled, err = e.rt.CompileModule(ctx, tr.Module); err != nil {
 		return err
 	}
-	entry := exportHandle
-	if e.fn.Kind == KindCommand {
-		entry = exportStart
-	}
+	entry := e.entryName()
 	def, ok := e.compiled.ExportedFunctions()[entry]
 	if !ok {
 		return fmt.Errorf("%s module does not export %s (see the function ABI)", e.fn.Kind, entry)
@@ -228,63 +265,170 @@ func (e *Enclave) compile(ctx context.Context) error {
 	return nil
 }
 
-// instantiate creates an instance whose linear memory lives in the enclave's heap.
+func (e *Enclave) entryName() string {
+	if e.fn.Kind == KindCommand {
+		return exportStart
+	}
+	return exportHandle
+}
+
+// instantiate creates an instance whose linear memory lives in the enclave heap. The heap is
+// the caller's to prepare (zeroed, or about to be restored).
 func (e *Enclave) instantiate(ctx context.Context) (_ *instance, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("instantiate: %v", p)
 		}
 	}()
-	e.heap.reset()
 	mod, err := e.rt.InstantiateModule(experimental.WithMemoryAllocator(ctx, e.heap), e.compiled, e.modCfg)
 	if err != nil {
 		return nil, err
 	}
-	inst := &instance{mod: mod}
-	name := exportHandle
-	if e.fn.Kind == KindCommand {
-		name = exportStart
-	}
-	inst.entry = mod.ExportedFunction(name)
+	inst := &instance{mod: mod, entry: mod.ExportedFunction(e.entryName())}
 	inst.hasStatus = len(inst.entry.Definition().ResultTypes()) == 1
-	for _, g := range e.info.MutableGlobals {
-		mg, ok := mod.ExportedGlobal(g.Export).(api.MutableGlobal)
+	mutable := func(name string) (api.MutableGlobal, error) {
+		g, ok := mod.ExportedGlobal(name).(api.MutableGlobal)
 		if !ok {
+			return nil, fmt.Errorf("global %s is not reachable as a mutable global", name)
+		}
+		return g, nil
+	}
+	for _, g := range e.info.MutableGlobals {
+		mg, err := mutable(g.Export)
+		if err != nil {
 			mod.Close(ctx)
-			return nil, fmt.Errorf("global %d (export %s) is not reachable as a mutable global", g.Index, g.Export)
+			return nil, err
 		}
 		inst.globals = append(inst.globals, mg)
+	}
+	if inst.state, err = mutable(e.track.StateGlobal); err != nil {
+		mod.Close(ctx)
+		return nil, err
+	}
+	if inst.interrupt, err = mutable(e.track.InterruptGlobal); err != nil {
+		mod.Close(ctx)
+		return nil, err
+	}
+	if e.dirty != nil {
+		inst.clear = mod.ExportedFunction(e.track.ClearExport)
+		inst.clearAll = mod.ExportedFunction(e.track.ClearAllExport)
+		if inst.clear == nil || inst.clearAll == nil {
+			mod.Close(ctx)
+			return nil, errors.New("instrumented module lacks its dirty-table exports")
+		}
+	}
+	if e.rew != nil && !e.canShrink {
+		e.canShrink = wzmem.Supported(mod.Memory())
+	}
+	if e.dirty != nil {
+		e.dirty.mark(0, uint32(e.heap.n)) // the data segments wazero just wrote
 	}
 	return inst, nil
 }
 
-// initFunction runs the language runtime's and the function's init (reactors only).
+// initFunction runs the language runtime's and the function's init (reactors only) and
+// counts the random bytes drawn meanwhile.
 func (e *Enclave) initFunction(ctx context.Context, inst *instance) error {
 	if e.fn.Kind != KindReactor {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, e.fn.Deadline)
-	defer cancel()
-	e.stdio.begin(nil)
-	defer e.stdio.end()
+	before := e.host.RandomBytes()
+	e.host.Begin(nil)
+	defer e.host.End()
 	for _, name := range []string{exportInitialize, exportInit} {
 		f := inst.mod.ExportedFunction(name)
 		if f == nil {
 			continue
 		}
-		if _, err := f.Call(ctx); err != nil {
-			return fmt.Errorf("%s: %w", name, classify(ctx, err))
+		if _, err := inst.call(ctx, f, e.fn.Deadline); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
+	e.initRandom = e.host.RandomBytes() - before
 	return nil
 }
 
-func (e *Enclave) takeSnapshot() *snapshot {
-	s := &snapshot{memory: bytes.Clone(e.heap.bytes())}
-	for _, g := range e.inst.globals {
-		s.globals = append(s.globals, g.Get())
+// takeSnapshot records the clean state: at the function point the instance's memory, globals
+// and the host state; at the runtime point, before any instance, an empty memory and the
+// initial host state.
+func (e *Enclave) takeSnapshot() error {
+	e.snapSize = 0
+	e.snapGlobals = e.snapGlobals[:0]
+	if e.inst != nil {
+		e.snapSize = int(e.heap.n)
+		for _, g := range e.inst.globals {
+			e.snapGlobals = append(e.snapGlobals, g.Get())
+		}
 	}
-	return s
+	if err := e.rew.Snapshot(e.heap.buf, e.snapSize); err != nil {
+		return err
+	}
+	e.snapHost = e.host.Snapshot()
+	return e.resetTracking(context.Background())
+}
+
+// resetTracking forgets the pages written so far, in the host's set and in the instance's
+// dirty table, and clears the state flag.
+func (e *Enclave) resetTracking(ctx context.Context) error {
+	if e.inst != nil {
+		e.inst.state.Set(0)
+	}
+	if e.dirty == nil {
+		return nil
+	}
+	if e.inst != nil && len(e.dirty.list) > 0 {
+		// One call per page is cheap for a few pages; a fill of the whole table beyond that.
+		if len(e.dirty.list) > int(e.dirty.pages/64)+8 {
+			if _, err := e.inst.clearAll.Call(ctx); err != nil {
+				return fmt.Errorf("clear dirty table: %w", err)
+			}
+		} else {
+			for _, p := range e.dirty.list {
+				if _, err := e.inst.clear.Call(ctx, uint64(p)); err != nil {
+					return fmt.Errorf("clear dirty table: %w", err)
+				}
+			}
+		}
+	}
+	e.dirty.clear()
+	return nil
+}
+
+// call runs f with the deadline enforced through the instance's interrupt global, and
+// returns its results and an *InvokeError.
+func (inst *instance) call(ctx context.Context, f api.Function, deadline time.Duration, params ...uint64) ([]uint64, error) {
+	ctx, cancel := context.WithTimeout(ctx, deadline)
+	defer cancel()
+	inst.intMu.Lock()
+	inst.armed, inst.stopped = true, false
+	inst.intMu.Unlock()
+	stop := context.AfterFunc(ctx, func() {
+		inst.intMu.Lock()
+		if inst.armed {
+			inst.stopped = true
+			inst.interrupt.Set(1)
+		}
+		inst.intMu.Unlock()
+	})
+	res, err := f.Call(ctx, params...)
+	stop()
+	inst.intMu.Lock()
+	inst.armed = false
+	stopped := inst.stopped
+	if stopped {
+		inst.interrupt.Set(0)
+	}
+	inst.intMu.Unlock()
+	if err == nil {
+		return res, nil
+	}
+	if stopped || ctx.Err() != nil {
+		if errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
+			return nil, &InvokeError{Kind: KindDeadline, Err: fmt.Errorf("deadline of %v exceeded: %w", deadline, context.DeadlineExceeded)}
+		}
+		return nil, &InvokeError{Kind: KindCanceled, Err: context.Cause(ctx)}
+	}
+	return nil, classify(err)
 }
 
 // ID returns the enclave's random identifier.
@@ -297,8 +441,9 @@ func (e *Enclave) MREnclave() [32]byte { return e.mrenclave }
 func (e *Enclave) ModuleSHA256() [32]byte { return e.moduleSum }
 
 // CreationPhases returns the timed steps of the enclave's creation, in order: ecreate,
-// eadd_eextend, einit, runtime_init, compile, instantiate, fn_init and, for a rewinding
-// enclave, snapshot.
+// eadd_eextend, einit, runtime_init, compile, instantiate, fn_init, and for a rewinding
+// enclave snapshot (before instantiate at the runtime point, after fn_init at the function
+// point).
 func (e *Enclave) CreationPhases() []Phase { return e.phases }
 
 // Epoch returns the number of resets the enclave has done (rewinds, re-instantiations and
@@ -309,6 +454,20 @@ func (e *Enclave) Epoch() uint64 { return e.epoch }
 // this (embedded) backend.
 func (e *Enclave) Simulated() bool { return true }
 
+// InitRandomBytes returns how many random bytes the function drew during its init. When it
+// is not zero and the snapshot is taken at the function point, every rewound invocation starts
+// from the same random-seeded state; see [Enclave.Warnings].
+func (e *Enclave) InitRandomBytes() uint64 { return e.initRandom }
+
+// Warnings returns the hazards the enclave detected in its configuration, as text.
+func (e *Enclave) Warnings() []string {
+	var w []string
+	if e.rew != nil && e.cfg.SnapshotPoint == PointFunction && e.initRandom > 0 {
+		w = append(w, fmt.Sprintf("%s drew %d random bytes during its init, before the function-point snapshot: every rewound invocation repeats the state seeded from them (use snapshot point runtime to draw fresh ones)", e.fn.Name, e.initRandom))
+	}
+	return w
+}
+
 // Close destroys the enclave: the runtime and its instances are closed and the region is
 // unmapped. It is safe to call more than once.
 func (e *Enclave) Close(ctx context.Context) error {
@@ -317,32 +476,30 @@ func (e *Enclave) Close(ctx context.Context) error {
 		errs = append(errs, e.rt.Close(ctx))
 		e.rt = nil
 	}
+	if e.rew != nil {
+		errs = append(errs, e.rew.Close())
+		e.rew = nil
+	}
 	if e.region != nil {
 		errs = append(errs, e.region.Free())
 		e.region = nil
 	}
-	e.inst, e.snap, e.heap = nil, nil, nil
+	e.inst, e.heap = nil, nil
 	if e.unusable == nil {
 		e.unusable = errors.New("enclave closed")
 	}
 	return errors.Join(errs...)
 }
 
-// classify turns a call's error into an *InvokeError.
-func classify(ctx context.Context, err error) error {
-	var exit *sys.ExitError
+// classify turns the error of a call that the host did not stop into an *InvokeError.
+func classify(err error) error {
+	var exit *wasi.ExitError
 	if errors.As(err, &exit) {
-		switch exit.ExitCode() {
-		case sys.ExitCodeDeadlineExceeded:
-			return &InvokeError{Kind: KindDeadline, Err: fmt.Errorf("deadline exceeded: %w", context.DeadlineExceeded)}
-		case sys.ExitCodeContextCanceled:
-			if ctx.Err() != nil && errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
-				return &InvokeError{Kind: KindDeadline, Err: fmt.Errorf("deadline exceeded: %w", context.DeadlineExceeded)}
-			}
-			return &InvokeError{Kind: KindCanceled, Err: context.Canceled}
-		default:
-			return &InvokeError{Kind: KindExit, Err: err}
-		}
+		return &InvokeError{Kind: KindExit, Err: exit}
+	}
+	var sysExit *sys.ExitError
+	if errors.As(err, &sysExit) {
+		return &InvokeError{Kind: KindExit, Err: err}
 	}
 	return &InvokeError{Kind: KindTrap, Err: err}
 }

@@ -83,7 +83,7 @@ func TestCounterByReset(t *testing.T) {
 				if inv.Reset != tt.reset {
 					t.Errorf("call %d: reset %q, want %q", i, inv.Reset, tt.reset)
 				}
-				if tt.reset == enclave.ResetRewind && inv.DirtyPages == 0 {
+				if tt.reset == enclave.ResetRewind && inv.PagesRestored == 0 {
 					t.Errorf("call %d: rewind restored no page, but the call wrote memory", i)
 				}
 			}
@@ -121,18 +121,21 @@ func TestTrapInWarmModeRecycles(t *testing.T) {
 	}
 }
 
-func TestDeadlineRecyclesAndEnclaveStaysUsable(t *testing.T) {
+// TestDeadlineAndEnclaveStaysUsable: an endless loop is stopped at its deadline; a rewinding
+// enclave rewinds it (the interrupt does not close the instance), a warm one, whose state is
+// then unknown, re-creates the instance.
+func TestDeadlineAndEnclaveStaysUsable(t *testing.T) {
 	fn := counter(t)
 	fn.Deadline = 100 * time.Millisecond
-	for _, reset := range []enclave.Reset{enclave.ResetRewind, enclave.ResetNone} {
+	for reset, want := range map[enclave.Reset]enclave.Reset{enclave.ResetRewind: enclave.ResetRewind, enclave.ResetNone: enclave.ResetRecycle, enclave.ResetReinstantiate: enclave.ResetReinstantiate} {
 		t.Run(string(reset), func(t *testing.T) {
 			e := create(t, reset, "", fn)
 			inv, err := e.Invoke(context.Background(), []byte(`{"loop":true}`))
 			if enclave.KindOf(err) != enclave.KindDeadline {
 				t.Fatalf("endless loop: error %v, want a deadline", err)
 			}
-			if inv.Reset != enclave.ResetRecycle {
-				t.Fatalf("endless loop: reset %q, want recycle", inv.Reset)
+			if inv.Reset != want {
+				t.Fatalf("endless loop: reset %q, want %q", inv.Reset, want)
 			}
 			out, _ := invokeCounter(t, e, `{"user":"bob"}`)
 			if out.Count != 1 || out.PreviousInput != "" {
@@ -149,8 +152,8 @@ func TestRewindRestoresMemorySize(t *testing.T) {
 	if grown.Pages != first.Pages+0 && grown.Pages < 5 {
 		t.Fatalf("grow: %d pages", grown.Pages)
 	}
-	if inv.Reset != enclave.ResetRecycle {
-		t.Fatalf("after memory.grow the reset was %q, want recycle (wazero memory cannot shrink)", inv.Reset)
+	if inv.Reset != enclave.ResetRewind {
+		t.Fatalf("after memory.grow the reset was %q, want a rewind that shrinks memory in place", inv.Reset)
 	}
 	again, inv := invokeCounter(t, e, `{"grow":0}`)
 	if again.Count != 1 || again.Pages == grown.Pages {

@@ -5,14 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
-	"github.com/tetratelabs/wazero/experimental"
-	"github.com/tetratelabs/wazero/sys"
+	"github.com/reclave/reclave/enclave/internal/wasi"
+	"github.com/reclave/reclave/enclave/internal/wzmem"
 )
 
-// snapshotPage is the unit of the diff strategy's comparison and of reported dirty pages.
+// snapshotPage is the unit of dirty tracking, comparison and reported pages: 4 KiB.
 const snapshotPage = 4096
 
 // Invocation is the outcome of one call to [Enclave.Invoke].
@@ -26,7 +25,8 @@ type Invocation struct {
 	// Total is the time from the start until the enclave was ready for the next invocation:
 	// Response plus the reset.
 	Total time.Duration
-	// Phases are "invoke" and the reset done after it ("rewind", "reinstantiate", "recycle").
+	// Phases are "invoke" and the reset done after it ("rewind", "reinstantiate", "recycle";
+	// at the runtime snapshot point a rewind is followed by "instantiate" and "fn_init").
 	Phases []Phase
 	// Reset is what was done after the invocation.
 	Reset Reset
@@ -34,10 +34,10 @@ type Invocation struct {
 	Epoch uint64
 	// MemoryPages is the size of linear memory, in 64 KiB pages, when the handler returned.
 	MemoryPages uint32
-	// DirtyPages is the number of 4 KiB pages of linear memory the reset restored.
-	DirtyPages int
-	// RestoredBytes is the number of bytes the reset copied back (memory and globals).
-	RestoredBytes int64
+	// PagesRestored is the number of 4 KiB pages of linear memory the reset restored.
+	PagesRestored int
+	// BytesRestored is the number of bytes the reset copied or zeroed (memory and globals).
+	BytesRestored int64
 }
 
 // Invoke runs the function once with input on its stdin and returns its stdout, then resets
@@ -52,38 +52,35 @@ func (e *Enclave) Invoke(ctx context.Context, input []byte) (*Invocation, error)
 	inv := &Invocation{Epoch: e.epoch}
 	start := time.Now()
 
-	callCtx, cancel := context.WithTimeout(ctx, e.fn.Deadline)
-	e.stdio.begin(input)
-	res, callErr := e.inst.entry.Call(callCtx)
-	cancel()
-	inv.Output = bytes.Clone(e.stdio.out.buf)
-	inv.Log = bytes.Clone(e.stdio.log.buf)
-	overflow := e.stdio.out.overflow
-	e.stdio.end()
+	e.host.Begin(input)
+	res, callErr := e.inst.call(ctx, e.inst.entry, e.fn.Deadline)
+	inv.Output = bytes.Clone(e.host.Output())
+	inv.Log = bytes.Clone(e.host.Log())
+	overflow := e.host.OutputOverflow()
+	e.host.End()
 	inv.Response = time.Since(start)
 	inv.Phases = append(inv.Phases, Phase{"invoke", inv.Response})
-	inv.MemoryPages = uint32(len(e.heap.bytes()) / wasmPageSize)
+	inv.MemoryPages = uint32(e.heap.n / wasmPageSize)
 
 	// What state is the instance in, and what reset does that call for?
 	var err error
-	dead := e.inst.mod.IsClosed() // an exit or a deadline closes a wazero module
 	reset := e.cfg.Reset
 	switch {
 	case callErr != nil:
-		err = classify(callCtx, callErr)
-		var exit *sys.ExitError
-		if errors.As(callErr, &exit) && exit.ExitCode() == 0 && e.fn.Kind == KindCommand {
+		err = callErr
+		var exit *wasi.ExitError
+		if errors.As(callErr, &exit) && exit.Code == 0 && e.fn.Kind == KindCommand {
 			err = nil // a command that called exit(0) succeeded
 		}
 		if reset == ResetNone {
-			reset = ResetRecycle // a trap leaves the instance in an unknown state
+			reset = ResetRecycle // a trap or an exit leaves the instance in an unknown state
 		}
 	case overflow:
 		err = &InvokeError{Kind: KindOutputLimit, Err: fmt.Errorf("output exceeds max_output_bytes (%d)", e.fn.MaxOutputBytes)}
 	case e.inst.hasStatus && uint32(res[0]) != 0:
 		err = &InvokeError{Kind: KindFunction, Err: fmt.Errorf("%s returned status %d", exportHandle, int32(uint32(res[0])))}
 	}
-	if dead {
+	if e.inst.mod.IsClosed() { // nothing should close it, but never reuse a closed module
 		reset = ResetRecycle
 	}
 	if e.cfg.OneShot {
@@ -91,7 +88,6 @@ func (e *Enclave) Invoke(ctx context.Context, input []byte) (*Invocation, error)
 		e.unusable = errors.New("one-shot enclave already served its invocation")
 	}
 
-	resetStart := time.Now()
 	var resetErr error
 	switch reset {
 	case ResetNone:
@@ -101,7 +97,6 @@ func (e *Enclave) Invoke(ctx context.Context, input []byte) (*Invocation, error)
 		resetErr = e.recreate(ctx, inv)
 	}
 	if reset != ResetNone {
-		inv.Phases = append(inv.Phases, Phase{string(reset), time.Since(resetStart)})
 		e.epoch++
 	}
 	inv.Reset = reset
@@ -116,171 +111,148 @@ func (e *Enclave) Invoke(ctx context.Context, input []byte) (*Invocation, error)
 	return inv, nil
 }
 
-// rewind restores the instance to the snapshot. Linear memory that grew cannot shrink in
-// wazero, so then the instance is re-created from the snapshot instead (a recycle).
+// timedPhase appends the duration since start as phase name and returns now.
+func (inv *Invocation) timedPhase(name string, start time.Time) time.Time {
+	now := time.Now()
+	inv.Phases = append(inv.Phases, Phase{name, now.Sub(start)})
+	return now
+}
+
+// rewind restores the instance to the snapshot. It falls back to re-creating the instance
+// (a recycle) when the instance holds state a rewind cannot restore: tables or segments the
+// function changed, or memory that grew when it cannot be shrunk in place.
 func (e *Enclave) rewind(ctx context.Context, inv *Invocation) (Reset, error) {
-	mem := e.heap.bytes()
-	snap := e.snap.memory
-	if len(mem) != len(snap) {
+	if e.cfg.SnapshotPoint == PointRuntime {
+		return ResetRewind, e.rewindToRuntime(ctx, inv)
+	}
+	start := time.Now()
+	if (e.inst.state != nil && e.inst.state.Get() != 0) || (int(e.heap.n) > e.snapSize && !e.canShrink) {
 		return ResetRecycle, e.recreate(ctx, inv)
 	}
-	switch e.cfg.Strategy {
-	case StrategyFull:
-		copy(mem, snap)
-		inv.DirtyPages = (len(mem) + snapshotPage - 1) / snapshotPage
-		inv.RestoredBytes = int64(len(mem))
-	case StrategyDiff:
-		for off := 0; off < len(mem); off += snapshotPage {
-			end := min(off+snapshotPage, len(mem))
-			if !bytes.Equal(mem[off:end], snap[off:end]) {
-				copy(mem[off:end], snap[off:end])
-				inv.DirtyPages++
-				inv.RestoredBytes += int64(end - off)
-			}
+	size := int(e.heap.n)
+	var dirty []uint32
+	if e.dirty != nil {
+		dirty = e.dirty.list
+	}
+	r, err := e.rew.Restore(e.heap.buf, size, dirty)
+	if err != nil {
+		return ResetRewind, err
+	}
+	if size > e.snapSize {
+		if err := wzmem.Shrink(e.inst.mod.Memory(), uint32(e.snapSize/wasmPageSize)); err != nil {
+			return ResetRewind, err
 		}
+		e.heap.n = uint64(e.snapSize)
 	}
 	for i, g := range e.inst.globals {
-		if g.Get() != e.snap.globals[i] {
-			g.Set(e.snap.globals[i])
-			inv.RestoredBytes += 8
+		if g.Get() != e.snapGlobals[i] {
+			g.Set(e.snapGlobals[i])
+			r.Bytes += 8
 		}
 	}
+	e.host.Restore(e.snapHost)
+	if err := e.resetTracking(ctx); err != nil {
+		return ResetRewind, err
+	}
+	inv.PagesRestored, inv.BytesRestored = r.Pages, r.Bytes
+	inv.timedPhase("rewind", start)
 	return ResetRewind, nil
 }
 
-// recreate replaces the instance by a new one: restored from the snapshot when there is one
-// (rewinding enclaves), otherwise initialised by running the function's init again.
+// rewindToRuntime drops the instance, restores the heap to the runtime snapshot (no linear
+// memory at all) and the host state, then instantiates and initialises the function afresh
+// for the next invocation.
+func (e *Enclave) rewindToRuntime(ctx context.Context, inv *Invocation) error {
+	start := time.Now()
+	ctx = context.WithoutCancel(ctx)
+	if e.inst != nil {
+		if err := e.inst.mod.Close(ctx); err != nil {
+			return fmt.Errorf("close instance: %w", err)
+		}
+		e.inst = nil
+	}
+	var dirty []uint32
+	if e.dirty != nil {
+		dirty = e.dirty.list
+	}
+	r, err := e.rew.Restore(e.heap.buf, int(e.heap.n), dirty)
+	if err != nil {
+		return err
+	}
+	e.heap.n = 0
+	e.host.Restore(e.snapHost)
+	if err := e.resetTracking(ctx); err != nil {
+		return err
+	}
+	inv.PagesRestored, inv.BytesRestored = r.Pages, r.Bytes
+	start = inv.timedPhase("rewind", start)
+	if e.inst, err = e.instantiate(ctx); err != nil {
+		return err
+	}
+	start = inv.timedPhase("instantiate", start)
+	if err := e.initFunction(ctx, e.inst); err != nil {
+		return err
+	}
+	inv.timedPhase("fn_init", start)
+	return nil
+}
+
+// recreate replaces the instance by a new one: restored from the snapshot when the enclave
+// rewinds from a function-point snapshot, otherwise initialised by running the function's
+// init again (as in mode reinstantiate).
 func (e *Enclave) recreate(ctx context.Context, inv *Invocation) error {
+	if e.rew != nil && e.cfg.SnapshotPoint == PointRuntime {
+		return e.rewindToRuntime(ctx, inv) // re-creates the instance anyway
+	}
+	start := time.Now()
+	name := string(ResetReinstantiate)
+	if e.cfg.Reset != ResetReinstantiate {
+		name = string(ResetRecycle)
+	}
+	defer inv.timedPhase(name, start)
 	ctx = context.WithoutCancel(ctx) // a cancelled invocation still leaves a clean enclave
 	if err := e.inst.mod.Close(ctx); err != nil {
 		return fmt.Errorf("close instance: %w", err)
 	}
+	e.inst = nil
+	if e.rew == nil {
+		inv.PagesRestored, inv.BytesRestored = pagesIn(int(e.heap.n)), int64(e.heap.n)
+		e.heap.dropZeroed()
+		e.host.Restore(e.hostInitial)
+		inst, err := e.instantiate(ctx)
+		if err != nil {
+			return err
+		}
+		e.inst = inst
+		return e.initFunction(ctx, inst)
+	}
+
+	// From the function-point snapshot: a new instance, grown to the snapshot's size, with
+	// the snapshot's memory and globals.
+	old := int(e.heap.n)
+	e.heap.n = 0
 	inst, err := e.instantiate(ctx)
 	if err != nil {
 		return err
 	}
 	e.inst = inst
-	if e.snap == nil {
-		return e.initFunction(ctx, inst)
-	}
 	mem := inst.mod.Memory()
-	cur := mem.Size() / wasmPageSize
-	want := uint32(len(e.snap.memory) / wasmPageSize)
-	if want > cur {
+	if cur, want := mem.Size()/wasmPageSize, uint32(e.snapSize/wasmPageSize); want > cur {
 		if _, ok := mem.Grow(want - cur); !ok {
-			return fmt.Errorf("grow restored memory to %d pages failed", want)
+			return fmt.Errorf("grow the new instance's memory to the snapshot's %d pages", want)
 		}
 	}
-	buf := e.heap.bytes()
-	if len(buf) != len(e.snap.memory) {
-		return fmt.Errorf("restored memory has %d bytes, snapshot %d", len(buf), len(e.snap.memory))
+	if int(e.heap.n) != e.snapSize {
+		return fmt.Errorf("new instance has %d bytes of memory, the snapshot %d", e.heap.n, e.snapSize)
 	}
-	copy(buf, e.snap.memory)
+	r, err := e.rew.Restore(e.heap.buf, max(old, e.snapSize), nil)
+	if err != nil {
+		return err
+	}
 	for i, g := range inst.globals {
-		g.Set(e.snap.globals[i])
+		g.Set(e.snapGlobals[i])
 	}
-	inv.DirtyPages = (len(buf) + snapshotPage - 1) / snapshotPage
-	inv.RestoredBytes = int64(len(buf)) + 8*int64(len(inst.globals))
-	return nil
-}
-
-// heapMemory places an instance's linear memory in the enclave's heap. One instance at a
-// time uses it; newly exposed bytes are zeroed, as Wasm requires.
-type heapMemory struct {
-	buf   []byte
-	limit uint64
-	n     uint64
-}
-
-var _ experimental.MemoryAllocator = (*heapMemory)(nil)
-
-func (h *heapMemory) Allocate(_, _ uint64) experimental.LinearMemory {
-	h.n = 0
-	return h
-}
-
-func (h *heapMemory) Reallocate(size uint64) []byte {
-	if size > h.limit {
-		return nil
-	}
-	if size > h.n {
-		clear(h.buf[h.n:size])
-	}
-	h.n = size
-	return h.buf[:size:size]
-}
-
-func (h *heapMemory) Free() {}
-
-func (h *heapMemory) reset() { h.n = 0 }
-
-func (h *heapMemory) bytes() []byte { return h.buf[:h.n:h.n] }
-
-// stdio is the host side of the function's standard streams: the input of the current
-// invocation on stdin, its output and log collected from stdout and stderr. It is emptied
-// after every invocation so nothing of one reaches the next through the host.
-type stdio struct {
-	in  inputReader
-	out capBuffer
-	log capBuffer
-}
-
-func newStdio(maxOutput int) *stdio {
-	return &stdio{out: capBuffer{limit: maxOutput}, log: capBuffer{limit: 64 << 10, truncate: true}}
-}
-
-func (s *stdio) begin(input []byte) {
-	s.in = inputReader{data: input}
-	s.out.reset()
-	s.log.reset()
-}
-
-func (s *stdio) end() {
-	s.in = inputReader{}
-	s.out.reset()
-	s.log.reset()
-}
-
-type inputReader struct {
-	data []byte
-	off  int
-}
-
-func (r *inputReader) Read(p []byte) (int, error) {
-	if r.off >= len(r.data) {
-		return 0, io.EOF // wazero reports it to the guest as a read of zero bytes
-	}
-	n := copy(p, r.data[r.off:])
-	r.off += n
-	return n, nil
-}
-
-// errOutputLimit is returned to the guest's write when its output passes the limit.
-var errOutputLimit = errors.New("output limit reached")
-
-type capBuffer struct {
-	buf      []byte
-	limit    int
-	truncate bool // drop what passes the limit silently (logs) instead of failing the write
-	overflow bool
-}
-
-func (b *capBuffer) Write(p []byte) (int, error) {
-	room := b.limit - len(b.buf)
-	if len(p) <= room {
-		b.buf = append(b.buf, p...)
-		return len(p), nil
-	}
-	b.buf = append(b.buf, p[:max(room, 0)]...)
-	b.overflow = true
-	if b.truncate {
-		return len(p), nil
-	}
-	return max(room, 0), errOutputLimit
-}
-
-func (b *capBuffer) reset() {
-	clear(b.buf)
-	b.buf = b.buf[:0]
-	b.overflow = false
+	e.host.Restore(e.snapHost)
+	inv.PagesRestored, inv.BytesRestored = r.Pages, r.Bytes+8*int64(len(inst.globals))
+	return e.resetTracking(ctx)
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/reclave/reclave/enclave"
 	"github.com/reclave/reclave/internal/strictyaml"
 	"github.com/reclave/reclave/workloads"
 )
@@ -33,7 +34,9 @@ var Modes = []string{"cold", "warm", "reinstantiate", "rewind"}
 //	  cold: 20
 //	enclave:
 //	  memory_mib: 64           # optional: enclave memory region in MiB; default 64
-//	  strategy: diff           # optional: rewind strategy full | diff; default diff
+//	  strategy: tracked        # optional: rewind strategy full | diff | cow | tracked; default tracked
+//	  snapshot_point: function # optional: function (after the function's init) | runtime
+//	                           # (before the module is instantiated); default function
 type Config struct {
 	SchemaVersion  int            `yaml:"schema_version"`
 	Name           string         `yaml:"name"`
@@ -55,8 +58,9 @@ type Config struct {
 
 // EnclaveConfig configures the enclaves of a run.
 type EnclaveConfig struct {
-	MemoryMiB int    `yaml:"memory_mib"`
-	Strategy  string `yaml:"strategy"`
+	MemoryMiB     int    `yaml:"memory_mib"`
+	Strategy      string `yaml:"strategy"`
+	SnapshotPoint string `yaml:"snapshot_point"`
 }
 
 // LoadConfig reads and validates a config file.
@@ -132,10 +136,16 @@ func ParseConfig(b []byte, file string) (*Config, error) {
 		return nil, bad("enclave.memory_mib", "%d: want 2 to 16384", c.Enclave.MemoryMiB)
 	}
 	if c.Enclave.Strategy == "" {
-		c.Enclave.Strategy = "diff"
+		c.Enclave.Strategy = string(enclave.StrategyTracked)
 	}
-	if c.Enclave.Strategy != "full" && c.Enclave.Strategy != "diff" {
-		return nil, bad("enclave.strategy", "%q: want full or diff", c.Enclave.Strategy)
+	if !slices.Contains(enclave.Strategies(), enclave.Strategy(c.Enclave.Strategy)) {
+		return nil, bad("enclave.strategy", "%q: want one of %v", c.Enclave.Strategy, enclave.Strategies())
+	}
+	if c.Enclave.SnapshotPoint == "" {
+		c.Enclave.SnapshotPoint = string(enclave.PointFunction)
+	}
+	if p := enclave.SnapshotPoint(c.Enclave.SnapshotPoint); p != enclave.PointFunction && p != enclave.PointRuntime {
+		return nil, bad("enclave.snapshot_point", "%q: want function or runtime", c.Enclave.SnapshotPoint)
 	}
 	if c.WorkloadsDir != "" && !filepath.IsAbs(c.WorkloadsDir) {
 		c.WorkloadsDir = filepath.Join(filepath.Dir(file), c.WorkloadsDir)

@@ -16,9 +16,9 @@ import (
 	"github.com/reclave/reclave/results"
 )
 
-// captureEnv describes the machine, the build and the config of a run.
-func captureEnv(ctx context.Context, cfg *Config, backend string, simulated bool, started time.Time) results.Env {
-	sum := sha256.Sum256(cfg.Raw)
+// CaptureEnv describes the machine and the build, and the config of a run when cfg is not nil,
+// for the embedded (simulated) backend.
+func CaptureEnv(ctx context.Context, cfg *Config) results.Env {
 	env := results.Env{
 		CPU:          cpuModel(),
 		Cores:        runtime.NumCPU(),
@@ -28,10 +28,13 @@ func captureEnv(ctx context.Context, cfg *Config, backend string, simulated bool
 		GoVersion:    runtime.Version(),
 		Dependencies: map[string]string{},
 		Commit:       "unknown",
-		Backend:      backend,
-		Simulated:    simulated,
-		ConfigSHA256: hex.EncodeToString(sum[:]),
-		StartedAt:    started.UTC().Format(time.RFC3339),
+		Backend:      Backend,
+		Simulated:    true,
+		StartedAt:    time.Now().UTC().Format(time.RFC3339),
+	}
+	if cfg != nil {
+		sum := sha256.Sum256(cfg.Raw)
+		env.ConfigSHA256 = hex.EncodeToString(sum[:])
 	}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, d := range bi.Deps {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/reclave/reclave/enclave"
@@ -58,10 +59,14 @@ func Run(ctx context.Context, cfg *Config, outDir string, log io.Writer) (*resul
 	started := time.Now()
 	sum := &results.Summary{
 		SchemaVersion: results.SchemaVersion,
-		Env:           captureEnv(ctx, cfg, Backend, true, started),
+		Env:           CaptureEnv(ctx, cfg),
 		Config:        results.Config{Name: cfg.Name, File: cfg.File},
 	}
-	r := &runner{cfg: cfg, start: started, log: log}
+	// Enclaves of the modes other than cold share compiled code: their creation is not
+	// measured, and Go modules take a second to compile. Every cold start compiles.
+	cache := enclave.NewCompilationCache()
+	defer cache.Close(context.WithoutCancel(ctx))
+	r := &runner{cfg: cfg, start: started, log: log, cache: cache}
 
 	// The run is a stream of records: the driver produces them, the encoder writes each one
 	// as it arrives, and the summary is computed from the same records at the end.
@@ -86,6 +91,7 @@ func Run(ctx context.Context, cfg *Config, outDir string, log io.Writer) (*resul
 	}
 
 	sum.Results = results.Summarize(recs)
+	sum.Warnings = append(sum.Warnings, r.warnings...)
 	sum.Env.FinishedAt = time.Now().UTC().Format(time.RFC3339)
 	if err != nil {
 		sum.Warnings = append(sum.Warnings, fmt.Sprintf("run incomplete: %v", err))
@@ -123,9 +129,22 @@ func newTarget(w *workloads.Workload, cfg *Config) (*target, error) {
 }
 
 type runner struct {
-	cfg   *Config
-	start time.Time
-	log   io.Writer
+	cfg      *Config
+	cache    *enclave.CompilationCache
+	start    time.Time
+	log      io.Writer
+	warnings []string
+}
+
+// warn records a run-wide warning once and shows it in the progress log.
+func (r *runner) warn(w string) {
+	if slices.Contains(r.warnings, w) {
+		return
+	}
+	r.warnings = append(r.warnings, w)
+	if r.log != nil {
+		fmt.Fprintf(r.log, "warning: %s\n", w)
+	}
 }
 
 func (r *runner) run(ctx context.Context, plan []*target, out chan<- results.Record) error {
@@ -151,18 +170,19 @@ func (r *runner) run(ctx context.Context, plan []*target, out chan<- results.Rec
 
 func (r *runner) enclaveConfig(mode string) enclave.Config {
 	c := enclave.Config{
-		MemoryBytes: int64(r.cfg.Enclave.MemoryMiB) << 20,
-		Strategy:    enclave.Strategy(r.cfg.Enclave.Strategy),
+		MemoryBytes:   int64(r.cfg.Enclave.MemoryMiB) << 20,
+		Strategy:      enclave.Strategy(r.cfg.Enclave.Strategy),
+		SnapshotPoint: enclave.SnapshotPoint(r.cfg.Enclave.SnapshotPoint),
 	}
 	switch mode {
 	case "cold":
 		c.Reset, c.OneShot = enclave.ResetNone, true
 	case "warm":
-		c.Reset = enclave.ResetNone
+		c.Reset, c.Cache = enclave.ResetNone, r.cache
 	case "reinstantiate":
-		c.Reset = enclave.ResetReinstantiate
+		c.Reset, c.Cache = enclave.ResetReinstantiate, r.cache
 	case "rewind":
-		c.Reset = enclave.ResetRewind
+		c.Reset, c.Cache = enclave.ResetRewind, r.cache
 	}
 	return c
 }
@@ -181,6 +201,7 @@ func (r *runner) group(ctx context.Context, t *target, mode string, emit func(re
 	}
 	if mode == "rewind" {
 		base.Strategy = string(ecfg.Strategy)
+		base.SnapshotPoint = string(ecfg.SnapshotPoint)
 	}
 
 	var enc *enclave.Enclave
@@ -206,6 +227,9 @@ func (r *runner) group(ctx context.Context, t *target, mode string, emit func(re
 			if err != nil {
 				return err
 			}
+			for _, w := range enc.Warnings() {
+				r.warn(w)
+			}
 			if mode == "cold" {
 				created = time.Since(start)
 				for _, p := range enc.CreationPhases() {
@@ -230,14 +254,15 @@ func (r *runner) group(ctx context.Context, t *target, mode string, emit func(re
 		rec.LatencyNs = time.Since(start).Nanoseconds()
 		if inv != nil {
 			rec.ResponseNs = (created + inv.Response).Nanoseconds()
+			rec.RewindNs = rec.LatencyNs - rec.ResponseNs
 			for _, p := range inv.Phases {
 				rec.PhasesNs[p.Name] = p.Duration.Nanoseconds()
 			}
 			rec.Reset = string(inv.Reset)
 			rec.Epoch = inv.Epoch
 			rec.MemoryPages = inv.MemoryPages
-			rec.DirtyPages = inv.DirtyPages
-			rec.RestoredBytes = inv.RestoredBytes
+			rec.PagesRestored = inv.PagesRestored
+			rec.BytesRestored = inv.BytesRestored
 			rec.OutputBytes = len(inv.Output)
 			h := sha256.Sum256(inv.Output)
 			rec.OutputSHA256 = hex.EncodeToString(h[:])

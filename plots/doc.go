@@ -1,7 +1,9 @@
-// Package plots draws the figures of a reclave run from its summary ([results.Summary], the
-// content of summary.json). It only reads results: it never runs a workload and imports
-// neither the harness nor the enclave packages, so figures can be redrawn from any archived
-// summary.
+// Package plots draws the figures of a reclave run from its results: the summary
+// ([results.Summary], the content of summary.json) and the rewind benchmark
+// ([results.RewindBench], the content of rewind_bench.json). It only reads results: it never
+// runs a workload and imports neither the harness nor the enclave packages, so figures can be
+// redrawn from any archived run. [All] draws every figure whose input is in a run folder, into
+// its plots folder.
 //
 // # Figures
 //
@@ -25,20 +27,32 @@
 // time (1 µs, 10 µs, ..., 1 s), so the claim reads as the number of decades between the cold
 // and the rewind bar of a workload. Results whose median is not positive are left out.
 //
+// [RewindScaling] draws rewind_scaling, what a rewind costs as a function of what the
+// invocation wrote: the median rewind time of every strategy (full, diff, cow, tracked, then
+// any other, alphabetically) against the number of 4 KiB pages the invocation dirtied, both
+// axes logarithmic, in one panel per linear memory size, the panels side by side on the same
+// axes. A dashed black line in every panel is the time a plain memcpy of the same pages took
+// in the same run, the physical lower bound of a rewind. Strategies that copy or scan the
+// whole memory (full, diff) are flat lines that climb from panel to panel; strategies that
+// restore only the dirty pages (cow, tracked) climb within a panel and, at best, follow the
+// memcpy line. The part of an axis beyond the pages a memory has is shaded.
+//
 // # Formats
 //
 // Every figure is written as PNG (300 dpi, for READMEs and quick looks), SVG (for the web;
-// text stays text) and PDF (for LaTeX papers), 6 × 3.5 inches, wider (up to 12 inches) when
-// there are many bars. Text is set in Liberation Sans, which is bundled with
-// gonum.org/v1/plot: the PNG and the PDF carry it, the SVG names it (a viewer without it
-// substitutes a similar sans-serif).
+// text stays text) and PDF (for LaTeX papers). The headline figure is 6 × 3.5 inches, wider
+// (up to 12 inches) when there are many bars; the rewind scaling figure is 7 inches wide (the
+// text width of a two-column paper) with four panels in a row, 6 with fewer, and 3.4 inches
+// high, 2.15 inches more for every further row of panels. Text is set in Liberation Sans,
+// which is bundled with gonum.org/v1/plot: the PNG and the PDF carry it, the SVG names it (a
+// viewer without it substitutes a similar sans-serif).
 //
 // # Simulated results
 //
-// When the summary's environment says the run was simulated (Env.Simulated), the caption of
-// every figure says "simulated SGX". A simulated enclave does not pay the costs of SGX
-// hardware (adding and measuring enclave pages at creation, enclave transitions, encrypted
-// memory), so neither its absolute latencies nor its cold/rewind ratio may be quoted as
-// hardware results; the label travels with the figure so that they are not. The caption also
-// names the backend of the run.
+// When the environment of the summary or of the benchmark says the run was simulated
+// (Env.Simulated), the caption of the figure says "simulated SGX". A simulated enclave does
+// not pay the costs of SGX hardware (adding and measuring enclave pages at creation, enclave
+// transitions, encrypted memory), so neither its absolute latencies nor its cold/rewind ratio
+// may be quoted as hardware results; the label travels with the figure so that they are not.
+// The caption also names the backend of the run.
 package plots

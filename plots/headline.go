@@ -5,35 +5,20 @@ import (
 	"fmt"
 	"image/color"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
-	"gonum.org/v1/plot/vg/vgpdf"
-	"gonum.org/v1/plot/vg/vgsvg"
-
-	"golang.org/x/text/encoding"
-	"golang.org/x/text/encoding/charmap"
 
 	"github.com/reclave/reclave/results"
 )
 
 // HeadlineBase is the file name, without extension, of the figure written by [Headline].
 const HeadlineBase = "cold_vs_rewind"
-
-// headlineFormats are the formats [Headline] writes, in the order of the paths it returns.
-var headlineFormats = []string{"png", "svg", "pdf"}
-
-// PNGDPI is the resolution of the PNG files written by this package.
-const PNGDPI = 300
 
 // CanonicalModes is the order in which modes are drawn and listed in legends: the cold start
 // baseline first, then the resets from the most to the least expensive, then the insecure
@@ -59,8 +44,6 @@ var extraColors = []color.Color{
 	rgb(0x33, 0x33, 0x33), // near black
 }
 
-func rgb(r, g, b uint8) color.Color { return color.RGBA{R: r, G: g, B: b, A: 0xFF} }
-
 // Figure geometry and typography.
 const (
 	figHeight     = 3.5 * vg.Inch
@@ -73,23 +56,6 @@ const (
 	barFraction   = 0.86           // share of a mode's slot covered by its bar
 	maxSlotWidth  = 0.5 * vg.Inch  // bars of few workloads and modes are not wider than this
 )
-
-var (
-	sansFont = font.Font{Typeface: "Liberation", Variant: "Sans"}
-	textGrey = rgb(0x44, 0x44, 0x44)
-)
-
-// textStyle returns a centred, top-aligned style of the regular sans-serif font. Bold and
-// italic are not used: the PDF backend of gonum/plot v0.17 cannot select them.
-func textStyle(size vg.Length, c color.Color) text.Style {
-	return text.Style{
-		Color:   c,
-		Font:    font.From(sansFont, size),
-		XAlign:  draw.XCenter,
-		YAlign:  draw.YTop,
-		Handler: plot.DefaultTextHandler,
-	}
-}
 
 // Headline writes the headline figure of the paper reproduction, median invocation latency
 // per workload and mode on a logarithmic axis, to dir/cold_vs_rewind.{png,svg,pdf}, creating
@@ -106,16 +72,9 @@ func Headline(s *results.Summary, dir string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("headline figure: %w", err)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("headline figure: %w", err)
-	}
-	var paths []string
-	for _, format := range headlineFormats {
-		path := filepath.Join(dir, HeadlineBase+"."+format)
-		if err := fig.save(path, format); err != nil {
-			return paths, fmt.Errorf("headline figure: %w", err)
-		}
-		paths = append(paths, path)
+	paths, err := writeFigure(fig, dir, HeadlineBase)
+	if err != nil {
+		return paths, fmt.Errorf("headline figure: %w", err)
 	}
 	return paths, nil
 }
@@ -295,8 +254,6 @@ func barOf(s *results.Summary, w, m string) (bar, bool) {
 	return b, true
 }
 
-func positive(v float64) bool { return v > 0 && !math.IsInf(v, 0) && !math.IsNaN(v) }
-
 // plot builds the gonum plot of the figure, without title, caption or legend (see draw).
 func (f *headlineFigure) plot() *plot.Plot {
 	p := plot.New()
@@ -354,13 +311,8 @@ func (f *headlineFigure) plot() *plot.Plot {
 // yLabel is the text of the Y axis label.
 const yLabel = "median latency (log scale)"
 
-func tickStyle() text.Style { return textStyle(8, color.Black) }
-
-func axisLabelStyle() text.Style {
-	sty := textStyle(9, color.Black)
-	sty.YAlign = draw.YBottom
-	return sty
-}
+// size implements figure.
+func (f *headlineFigure) size() (width, height vg.Length) { return f.width, f.height }
 
 // draw renders the figure on c: title, caption and legend above the plot.
 func (f *headlineFigure) draw(c draw.Canvas) {
@@ -371,13 +323,7 @@ func (f *headlineFigure) draw(c draw.Canvas) {
 	center := c.Center().X
 	y := c.Max.Y
 
-	title := textStyle(11.5, color.Black)
-	c.FillText(title, vg.Point{X: center, Y: y}, f.title)
-	y -= title.Height(f.title) + 4
-
-	caption := textStyle(8, textGrey)
-	c.FillText(caption, vg.Point{X: center, Y: y}, f.caption)
-	y -= caption.Height(f.caption) + 6
+	y -= drawHeader(c, center, y, f.title, f.caption)
 
 	y -= f.drawLegend(c, center, y) + 4
 
@@ -396,76 +342,11 @@ func (f *headlineFigure) draw(c draw.Canvas) {
 
 // drawLegend draws the legend as one centred row whose top is at y, and returns its height.
 func (f *headlineFigure) drawLegend(c draw.Canvas, center, y vg.Length) vg.Length {
-	sty := textStyle(8.5, color.Black)
-	sty.XAlign = draw.XLeft
-	sty.YAlign = draw.YCenter
-	swatch := vg.Points(8)
-	gap := vg.Points(3)
-	spacing := vg.Points(14)
-
-	var total vg.Length
+	entries := make([]legendEntry, len(f.series))
 	for i, lb := range f.series {
-		if i > 0 {
-			total += spacing
-		}
-		total += swatch + gap + sty.Width(lb.name)
+		entries[i] = legendEntry{name: lb.name, thumb: lb, width: vg.Points(8)}
 	}
-	h := max(swatch, sty.Height("Xg"))
-	x := center - total/2
-	for _, lb := range f.series {
-		box := draw.Canvas{Canvas: c.Canvas, Rectangle: vg.Rectangle{
-			Min: vg.Point{X: x, Y: y - h/2 - swatch/2},
-			Max: vg.Point{X: x + swatch, Y: y - h/2 + swatch/2},
-		}}
-		lb.Thumbnail(&box)
-		x += swatch + gap
-		c.FillText(sty, vg.Point{X: x, Y: y - h/2}, lb.name)
-		x += sty.Width(lb.name) + spacing
-	}
-	return h
-}
-
-// save writes the figure in format to path.
-func (f *headlineFigure) save(path, format string) (err error) {
-	var cw vg.CanvasWriterTo
-	switch format {
-	case "png":
-		cw = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(f.width, f.height), vgimg.UseDPI(PNGDPI))}
-	case "svg":
-		cw = vgsvg.New(f.width, f.height)
-	case "pdf":
-		cw = cp1252Canvas{vgpdf.New(f.width, f.height)}
-	default:
-		return fmt.Errorf("unsupported format %q", format)
-	}
-	if err := drawSafely(f, cw); err != nil {
-		return fmt.Errorf("draw %s: %w", path, err)
-	}
-	out, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("write figure: %w", err)
-	}
-	defer func() {
-		if cerr := out.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("write figure: %w", cerr)
-		}
-	}()
-	if _, err := cw.WriteTo(out); err != nil {
-		return fmt.Errorf("write figure %s: %w", path, err)
-	}
-	return nil
-}
-
-// drawSafely draws f on cw, turning a panic of the plotting library (which panics rather than
-// returning errors, for instance on a font it cannot load) into an error.
-func drawSafely(f *headlineFigure, cw vg.CanvasWriterTo) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("plot library: %v", r)
-		}
-	}()
-	f.draw(draw.New(cw))
-	return nil
+	return drawLegendRow(c, center, y, entries)
 }
 
 // bar is one bar of a logBars: a median with, when ci is set, its 95% confidence interval.
@@ -602,52 +483,4 @@ func (lb *logBars) Thumbnail(c *draw.Canvas) {
 	}
 	c.FillPolygon(lb.color, pts)
 	c.StrokeLines(draw.LineStyle{Color: rgb(0x22, 0x22, 0x22), Width: vg.Points(0.4)}, append(pts, pts[0]))
-}
-
-// durationTicks marks a logarithmic axis of nanoseconds: a labelled tick at every power of
-// ten ("1 µs", "10 µs", "100 µs", "1 ms", ...) and unlabelled minor ticks in between.
-type durationTicks struct{}
-
-// Ticks implements plot.Ticker.
-func (durationTicks) Ticks(lo, hi float64) []plot.Tick {
-	if !positive(lo) || !positive(hi) || lo >= hi {
-		return nil
-	}
-	var ticks []plot.Tick
-	for e := math.Floor(math.Log10(lo)); e <= math.Ceil(math.Log10(hi)); e++ {
-		decade := math.Pow(10, e)
-		for i := 1; i < 10; i++ {
-			v := decade * float64(i)
-			if v < lo*(1-1e-9) || v > hi*(1+1e-9) {
-				continue
-			}
-			t := plot.Tick{Value: v}
-			if i == 1 {
-				t.Label = results.FormatNs(v)
-			}
-			ticks = append(ticks, t)
-		}
-	}
-	return ticks
-}
-
-// cp1252Canvas passes text to the PDF canvas in the Windows-1252 encoding its fonts are
-// embedded with: gonum/plot v0.17 hands it UTF-8, which turns "µs" into "Âµs". Runes outside
-// Windows-1252 become '?'.
-type cp1252Canvas struct {
-	*vgpdf.Canvas
-}
-
-// FillString implements vg.Canvas.
-func (c cp1252Canvas) FillString(f font.Face, pt vg.Point, s string) {
-	c.Canvas.FillString(f, pt, toCP1252(s))
-}
-
-// toCP1252 encodes s in Windows-1252; runes it lacks become its substitute byte.
-func toCP1252(s string) string {
-	out, err := encoding.ReplaceUnsupported(charmap.Windows1252.NewEncoder()).String(s)
-	if err != nil {
-		return s
-	}
-	return out
 }

@@ -15,7 +15,9 @@
 //	schema_version  1
 //	workload        workload name (the manifest's name)
 //	mode            cold | warm | reinstantiate | rewind
-//	strategy        rewind strategy used by mode rewind (full | diff); empty otherwise
+//	strategy        rewind strategy of mode rewind (full | diff | cow | tracked); empty otherwise
+//	snapshot_point  where mode rewind took its snapshot: function (after the function's init) or
+//	                runtime (before the module was instantiated); empty otherwise
 //	size            input size: test | small | large
 //	memory_bytes    size of the enclave's memory region (the configured enclave size)
 //	seq             0-based index of the invocation within its (workload, mode, parameters),
@@ -27,17 +29,22 @@
 //	                or re-instantiation after the response, or creating and destroying the enclave
 //	                in mode cold), so no mode looks cheaper by moving work out of view
 //	response_ns     from the start until the output was available to the caller (before the reset)
+//	rewind_ns       time of the reset after the response: latency_ns − response_ns for the
+//	                modes that reset (0 for warm; for cold the destruction of the enclave)
 //	phases_ns       named phases of the invocation, each in ns. Cold: ecreate, eadd_eextend,
 //	                einit, runtime_init, compile, instantiate, fn_init, invoke, destroy. Other
-//	                modes: invoke, and the reset that followed (rewind, reinstantiate, recycle)
+//	                modes: invoke, and the reset that followed (rewind, reinstantiate, recycle;
+//	                a rewind to the runtime snapshot point adds instantiate and fn_init)
 //	reset           how the state was reset: none | rewind | reinstantiate | recycle | create
 //	                (recycle: the instance was re-created because its state could not be reset
 //	                the configured way, e.g. after a trap in mode warm or a deadline)
 //	enclave_id      identifier of the enclave instance that served the invocation
 //	epoch           number of resets the enclave had done before this invocation
 //	memory_pages    linear memory size in Wasm pages when the handler returned
-//	dirty_pages     4 KiB pages of linear memory found changed and restored by the rewind
-//	restored_bytes  bytes copied back by the reset (linear memory and globals)
+//	pages_restored  4 KiB pages of linear memory the reset restored (copied back, zeroed, or
+//	                dropped by cow)
+//	bytes_restored  bytes the reset copied or zeroed (linear memory and globals; cow copies
+//	                none at reset time, it pays per page at the next write)
 //	input_bytes     size of the input
 //	output_bytes    size of the output
 //	output_sha256   hex SHA-256 of the output (equal outputs have equal hashes)
@@ -56,19 +63,20 @@
 //	  config_sha256   SHA-256 of the config file's bytes
 //	  started_at, finished_at   RFC 3339 times
 //	config          name and file of the experiment config (a copy is in the output folder)
-//	results         one object per configuration (workload, mode, strategy, size, memory_bytes):
+//	results         one object per configuration (workload, mode, strategy, snapshot_point, size,
+//	                memory_bytes):
 //	  n               measured invocations (warm-up excluded), failed ones included
 //	  errors          failed invocations; error_kinds counts them by error_kind
 //	  latency_ns      distribution of latency_ns over the successful invocations: p50, p90, p99,
 //	                  p999 (nearest rank of the raw samples), mean, stddev (population), min, max,
 //	                  p50_ci95_lo and p50_ci95_hi (95% confidence interval of the median from order
 //	                  statistics; null when n is too small, with a warning)
-//	  response_ns     the same for response_ns
+//	  response_ns, rewind_ns   the same for response_ns and rewind_ns
 //	  throughput_per_s  successful invocations ÷ wall time of the measured phase
 //	  wall_ns         wall time of the measured phase: last end − first start
 //	  phases_p50_ns   median of each phase
 //	  resets          count of each reset kind
-//	  dirty_pages_p50, restored_bytes_p50   medians over successful invocations
+//	  pages_restored_p50, bytes_restored_p50   medians over successful invocations
 //	  distinct_outputs  number of distinct outputs: 1 for a function whose state is reset and
 //	                  whose input is fixed; more when state leaks across invocations (mode warm)
 //	  warnings        statistical and run warnings, as data

@@ -5,23 +5,6 @@ package results
 // readers (see [DecodeRecords] and [ReadSummary]).
 const SchemaVersion = 1
 
-// Reset kinds: how an enclave's state was brought back to a clean state after (or, for
-// ResetCreate, before) an invocation. The value is recorded in [Record.Reset].
-const (
-	// ResetNone: nothing was reset; the next invocation sees this one's state (mode warm).
-	ResetNone = "none"
-	// ResetRewind: the instance was restored from the snapshot (mode rewind).
-	ResetRewind = "rewind"
-	// ResetReinstantiate: the Wasm instance was thrown away and instantiated again, including the
-	// function's init (mode reinstantiate).
-	ResetReinstantiate = "reinstantiate"
-	// ResetRecycle: the instance was in a state the configured reset cannot repair (a trap in
-	// warm mode, a deadline, an exit, memory that grew under rewind, ...) and was re-created.
-	ResetRecycle = "recycle"
-	// ResetCreate: a fresh enclave was created for this invocation and destroyed after it (mode cold).
-	ResetCreate = "create"
-)
-
 // Record is one invocation, as one line of records.jsonl. Every duration is in nanoseconds,
 // every size in bytes, as the field names say. See doc.go for the meaning of each field.
 type Record struct {
@@ -29,6 +12,7 @@ type Record struct {
 	Workload      string `json:"workload"`
 	Mode          string `json:"mode"`
 	Strategy      string `json:"strategy,omitempty"`
+	SnapshotPoint string `json:"snapshot_point,omitempty"`
 	Size          string `json:"size"`
 	MemoryBytes   int64  `json:"memory_bytes"`
 	Seq           int    `json:"seq"`
@@ -37,14 +21,15 @@ type Record struct {
 	StartNs    int64            `json:"start_ns"`
 	LatencyNs  int64            `json:"latency_ns"`
 	ResponseNs int64            `json:"response_ns"`
+	RewindNs   int64            `json:"rewind_ns"`
 	PhasesNs   map[string]int64 `json:"phases_ns"`
 
 	Reset         string `json:"reset"`
 	EnclaveID     string `json:"enclave_id"`
 	Epoch         uint64 `json:"epoch"`
 	MemoryPages   uint32 `json:"memory_pages"`
-	DirtyPages    int    `json:"dirty_pages"`
-	RestoredBytes int64  `json:"restored_bytes"`
+	PagesRestored int    `json:"pages_restored"`
+	BytesRestored int64  `json:"bytes_restored"`
 
 	InputBytes   int    `json:"input_bytes"`
 	OutputBytes  int    `json:"output_bytes"`
@@ -56,16 +41,17 @@ type Record struct {
 
 // Key identifies the configuration a record belongs to; the summary has one [Result] per key.
 type Key struct {
-	Workload    string `json:"workload"`
-	Mode        string `json:"mode"`
-	Strategy    string `json:"strategy,omitempty"`
-	Size        string `json:"size"`
-	MemoryBytes int64  `json:"memory_bytes"`
+	Workload      string `json:"workload"`
+	Mode          string `json:"mode"`
+	Strategy      string `json:"strategy,omitempty"`
+	SnapshotPoint string `json:"snapshot_point,omitempty"`
+	Size          string `json:"size"`
+	MemoryBytes   int64  `json:"memory_bytes"`
 }
 
 // Key returns the configuration the record belongs to.
 func (r *Record) Key() Key {
-	return Key{Workload: r.Workload, Mode: r.Mode, Strategy: r.Strategy, Size: r.Size, MemoryBytes: r.MemoryBytes}
+	return Key{Workload: r.Workload, Mode: r.Mode, Strategy: r.Strategy, SnapshotPoint: r.SnapshotPoint, Size: r.Size, MemoryBytes: r.MemoryBytes}
 }
 
 // EndNs is the record's end on the run's clock: StartNs + LatencyNs.

@@ -39,7 +39,7 @@ func Summarize(records []Record) []Result {
 
 func summarizeGroup(k Key, rs []*Record) Result {
 	res := Result{Key: k, N: len(rs), Resets: map[string]int{}, PhasesP50Ns: map[string]int64{}}
-	var lat, resp, dirty, restored []float64
+	var lat, resp, rew, pages, restored []float64
 	phases := map[string][]float64{}
 	outputs := map[string]bool{}
 	minStart, maxEnd := int64(math.MaxInt64), int64(math.MinInt64)
@@ -57,8 +57,9 @@ func summarizeGroup(k Key, rs []*Record) Result {
 		}
 		lat = append(lat, float64(r.LatencyNs))
 		resp = append(resp, float64(r.ResponseNs))
-		dirty = append(dirty, float64(r.DirtyPages))
-		restored = append(restored, float64(r.RestoredBytes))
+		rew = append(rew, float64(r.RewindNs))
+		pages = append(pages, float64(r.PagesRestored))
+		restored = append(restored, float64(r.BytesRestored))
 		for name, d := range r.PhasesNs {
 			phases[name] = append(phases[name], float64(d))
 		}
@@ -73,8 +74,9 @@ func summarizeGroup(k Key, rs []*Record) Result {
 	res.LatencyNs, warn = Describe(lat)
 	res.Warnings = append(res.Warnings, warn...)
 	res.ResponseNs, _ = Describe(resp)
-	res.DirtyPagesP50 = median(dirty)
-	res.RestoredP50 = median(restored)
+	res.RewindNs, _ = Describe(rew)
+	res.PagesRestoredP50 = median(pages)
+	res.BytesRestoredP50 = median(restored)
 	names := make([]string, 0, len(phases))
 	for name := range phases {
 		names = append(names, name)

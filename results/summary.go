@@ -42,19 +42,20 @@ type Config struct {
 // Result is the summary of one configuration's measured (non-warm-up) invocations.
 type Result struct {
 	Key
-	N              int              `json:"n"`
-	Errors         int              `json:"errors"`
-	ErrorKinds     map[string]int   `json:"error_kinds,omitempty"`
-	LatencyNs      Dist             `json:"latency_ns"`
-	ResponseNs     Dist             `json:"response_ns"`
-	ThroughputPerS float64          `json:"throughput_per_s"`
-	WallNs         int64            `json:"wall_ns"`
-	PhasesP50Ns    map[string]int64 `json:"phases_p50_ns"`
-	Resets         map[string]int   `json:"resets"`
-	DirtyPagesP50  float64          `json:"dirty_pages_p50"`
-	RestoredP50    float64          `json:"restored_bytes_p50"`
-	DistinctOutput int              `json:"distinct_outputs"`
-	Warnings       []string         `json:"warnings,omitempty"`
+	N                int              `json:"n"`
+	Errors           int              `json:"errors"`
+	ErrorKinds       map[string]int   `json:"error_kinds,omitempty"`
+	LatencyNs        Dist             `json:"latency_ns"`
+	ResponseNs       Dist             `json:"response_ns"`
+	RewindNs         Dist             `json:"rewind_ns"`
+	ThroughputPerS   float64          `json:"throughput_per_s"`
+	WallNs           int64            `json:"wall_ns"`
+	PhasesP50Ns      map[string]int64 `json:"phases_p50_ns"`
+	Resets           map[string]int   `json:"resets"`
+	PagesRestoredP50 float64          `json:"pages_restored_p50"`
+	BytesRestoredP50 float64          `json:"bytes_restored_p50"`
+	DistinctOutput   int              `json:"distinct_outputs"`
+	Warnings         []string         `json:"warnings,omitempty"`
 }
 
 // Dist summarises a sample of durations in nanoseconds. Quantiles are of the raw samples
@@ -111,17 +112,20 @@ func (s *Summary) Modes() []string {
 
 // WriteSummary writes s as indented JSON to path, through a temporary file and a rename so
 // that a reader never sees half a summary.
-func WriteSummary(path string, s *Summary) error {
-	b, err := json.MarshalIndent(s, "", "  ")
+func WriteSummary(path string, s *Summary) error { return writeJSON(path, s) }
+
+// writeJSON writes v as indented JSON through a temporary file and a rename.
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
-		return fmt.Errorf("encode summary: %w", err)
+		return fmt.Errorf("encode %s: %w", path, err)
 	}
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("write summary: %w", err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write summary: %w", err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }

@@ -64,3 +64,20 @@ func FormatRatio(x float64) string {
 	}
 	return fmt.Sprintf("%.0f×", x)
 }
+
+// WriteRewindTable writes the rewind benchmark as a text table: per strategy, memory size and
+// dirty pages, the median rewind, the median copy of the same pages, their ratio and the
+// median invocation.
+func WriteRewindTable(w io.Writer, b *RewindBench) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "strategy\tmemory\tdirty pages\trewind p50\tmemcpy p50\trewind/memcpy\tinvoke p50")
+	for _, r := range b.Rows {
+		ratio := "-"
+		if r.MemcpyNsP50 > 0 {
+			ratio = FormatRatio(r.RewindNsP50 / r.MemcpyNsP50)
+		}
+		fmt.Fprintf(tw, "%s\t%d MiB\t%d\t%s\t%s\t%s\t%s\n", r.Strategy, r.MemoryBytes>>20, r.DirtyPages,
+			FormatNs(r.RewindNsP50), FormatNs(r.MemcpyNsP50), ratio, FormatNs(r.InvokeNsP50))
+	}
+	return tw.Flush()
+}

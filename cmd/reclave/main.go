@@ -3,12 +3,15 @@
 //	reclave run --config FILE [--out DIR]   run an experiment (default output: out/<timestamp>)
 //	reclave plot DIR                        draw the figures of a run into DIR/plots
 //	reclave report DIR                      print a run's summary table
+//	reclave bench rewind [--json] [--out DIR] [--quick]
+//	                                        rewind latency per strategy, memory size and dirty pages
 //
 // See README.md for what the outputs mean.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -33,8 +36,13 @@ func main() {
 
 const usage = `usage:
   reclave run --config FILE [--out DIR]   run an experiment; default output out/<timestamp>, linked as out/latest
-  reclave plot DIR                        draw the figures of a run into DIR/plots (PNG, SVG, PDF)
+  reclave plot DIR                        draw the figures of a run folder into DIR/plots (PNG, SVG,
+                                          PDF): cold_vs_rewind from summary.json, rewind_scaling
+                                          from rewind_bench.json
   reclave report DIR                      print the summary table of a run
+  reclave bench rewind [--json] [--out DIR] [--quick]
+                                          rewind latency per strategy against memory size and
+                                          dirty pages, beside a copy of the same pages
 `
 
 // errUsage marks errors that are the caller's: exit code 2.
@@ -54,6 +62,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdPlot(args[1:], stdout, stderr)
 	case "report":
 		err = cmdReport(args[1:], stdout, stderr)
+	case "bench":
+		err = cmdBench(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -126,12 +136,7 @@ func cmdPlot(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() != 1 {
 		return fmt.Errorf("%w: plot needs one run folder", errUsage)
 	}
-	dir := fs.Arg(0)
-	sum, err := results.ReadSummary(filepath.Join(dir, harness.SummaryFile))
-	if err != nil {
-		return err
-	}
-	files, err := plots.Headline(sum, filepath.Join(dir, "plots"))
+	files, err := plots.All(fs.Arg(0))
 	if err != nil {
 		return err
 	}
@@ -165,4 +170,43 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "warning: %s\n", w)
 	}
 	return nil
+}
+
+func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "rewind" {
+		return fmt.Errorf("%w: bench needs a benchmark name: rewind", errUsage)
+	}
+	fs := newFlags("bench rewind", stderr)
+	asJSON := fs.Bool("json", false, "print the rows as JSON instead of a table")
+	out := fs.String("out", "", "also write `DIR`/rewind_bench.json (drawn by reclave plot DIR)")
+	quick := fs.Bool("quick", false, "a small sweep: 1 and 64 MiB, 1 and 16 pages, 50 invocations")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: bench rewind takes no arguments", errUsage)
+	}
+	opts := harness.RewindBenchOptions{Log: stderr}
+	if *quick {
+		opts.MemoryMiB, opts.DirtyPages, opts.Iterations = []int{1, 64}, []int{1, 16}, 50
+	}
+	b, err := harness.RewindBench(ctx, opts)
+	if err != nil {
+		return err
+	}
+	b.Env = harness.CaptureEnv(ctx, nil)
+	if *out != "" {
+		if err := os.MkdirAll(*out, 0o755); err != nil {
+			return fmt.Errorf("output folder: %w", err)
+		}
+		if err := results.WriteRewindBench(filepath.Join(*out, results.RewindBenchFile), b); err != nil {
+			return err
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(b.Rows)
+	}
+	return results.WriteRewindTable(stdout, b)
 }

@@ -1,12 +1,21 @@
-// Package wasmbin reads and rewrites WebAssembly binary modules at the level reclave needs:
-// sections, imports, globals and exports. Its job is to make every piece of guest state that a
-// rewind must restore reachable through wazero's public API: wazero can set only exported
-// mutable globals, so [ExportMutableGlobals] exports the ones the module keeps to itself
-// (C's __stack_pointer, for example).
+// Package wasmbin reads and rewrites WebAssembly binary modules at the level reclave needs.
+// Its jobs:
 //
-// It follows the WebAssembly core specification 2.0 binary format (and the extended-constant
-// and memory64 limits encodings). It validates only what it parses; wazero validates the rest
-// when it compiles the rewritten module.
+//   - make every piece of guest state that a rewind must restore reachable through wazero's
+//     public API: wazero can set only exported mutable globals, so [ExportMutableGlobals]
+//     exports the ones the module keeps to itself (C's __stack_pointer, for example);
+//   - let the runtime learn which 4 KiB pages of linear memory an invocation wrote, without
+//     scanning memory or taking page faults: [Instrument] rewrites every function so that each
+//     write to memory reports its page to a host function, through a two-entry cache kept in
+//     globals so that repeated writes to the same pages stay inside the guest, and flags the
+//     changes to tables and segments that a rewind of memory and globals cannot undo.
+//
+// It follows the WebAssembly core specification 2.0 binary format, with the extended-constant
+// and memory64 limits encodings, and for [Instrument] the full instruction set of 2.0 (sign
+// extension, non-trapping conversions, bulk memory, reference types, fixed-width SIMD) plus
+// tail calls. The layers: sections and the reader (this file and binary.go), the instruction
+// decoder (instr.go), and the rewrites on top (instrument.go, names.go). It validates only what
+// it parses; wazero validates the rest when it compiles the rewritten module.
 package wasmbin
 
 import (
@@ -14,6 +23,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 )
 
@@ -55,6 +65,7 @@ type Info struct {
 type section struct {
 	id      byte
 	payload []byte
+	off     int // offset of the payload in the module
 }
 
 // ExportMutableGlobals returns a copy of module in which every mutable global the module
@@ -73,7 +84,7 @@ func ExportMutableGlobals(module []byte) ([]byte, *Info, error) {
 	names := map[string]bool{}
 	var exportEntries [][]byte
 	for i, s := range secs {
-		r := &reader{b: s.payload}
+		r := &reader{b: s.payload, base: s.off}
 		switch s.id {
 		case secImport:
 			n := r.u32()
@@ -234,7 +245,7 @@ func sections(module []byte) ([]section, error) {
 		if r.err != nil {
 			break
 		}
-		out = append(out, section{id: id, payload: r.b[r.off : r.off+int(size)]})
+		out = append(out, section{id: id, payload: r.b[r.off : r.off+int(size)], off: r.off})
 		r.off += int(size)
 	}
 	if r.err != nil {
@@ -250,14 +261,23 @@ func appendName(b []byte, s string) []byte {
 
 // reader decodes the binary format; the first error sticks and later reads return zero.
 type reader struct {
-	b   []byte
-	off int
-	err error
+	b    []byte
+	off  int
+	base int // offset of b in the module, for error messages
+	err  error
 }
 
 func (r *reader) fail(format string, args ...any) {
 	if r.err == nil {
-		r.err = fmt.Errorf("at byte %d: "+format, append([]any{r.off}, args...)...)
+		r.err = fmt.Errorf("at byte %d: "+format, append([]any{r.base + r.off}, args...)...)
+	}
+}
+
+// unsupported records an error wrapping [ErrUnsupported]: the module is well-formed but uses a
+// feature the instrumentation does not handle.
+func (r *reader) unsupported(format string, args ...any) {
+	if r.err == nil {
+		r.err = fmt.Errorf("at byte %d: %w: "+format, append([]any{r.base + r.off, ErrUnsupported}, args...)...)
 	}
 }
 
@@ -302,7 +322,14 @@ func (r *reader) leb(maxBytes int) uint64 {
 	return 0
 }
 
-func (r *reader) u32() uint32 { return uint32(r.leb(5)) }
+func (r *reader) u32() uint32 {
+	v := r.leb(5)
+	if v > math.MaxUint32 {
+		r.fail("u32 out of range")
+		return 0
+	}
+	return uint32(v)
+}
 
 func (r *reader) name() string {
 	n := r.u32()
@@ -329,34 +356,52 @@ func (r *reader) limits() (minimum, maximum uint64, hasMax bool) {
 }
 
 // constExpr skips a constant expression up to and including its end opcode.
-func (r *reader) constExpr() {
+func (r *reader) constExpr() { r.rewriteConstExpr(nil, nil) }
+
+// rewriteConstExpr reads a constant expression up to and including its end opcode and, when fn
+// is not nil, appends it to dst with the function index of every ref.func mapped by fn.
+func (r *reader) rewriteConstExpr(dst []byte, fn func(uint32) uint32) []byte {
 	for r.err == nil {
+		start := r.off
 		op := r.byte1()
 		switch op {
 		case 0x0B: // end
-			return
 		case 0x41: // i32.const
-			r.leb(5)
+			r.sleb(32)
 		case 0x42: // i64.const
-			r.leb(10)
+			r.sleb(64)
 		case 0x43: // f32.const
 			r.bytesN(4)
 		case 0x44: // f64.const
 			r.bytesN(8)
-		case 0x23, 0xD2: // global.get, ref.func
+		case 0x23: // global.get
 			r.u32()
+		case 0xD2: // ref.func
+			idx := r.u32()
+			if fn != nil && r.err == nil {
+				dst = append(dst, op)
+				dst = appendU32(dst, fn(idx))
+				continue
+			}
 		case 0xD0: // ref.null t
 			r.byte1()
 		case 0x6A, 0x6B, 0x6C, 0x7C, 0x7D, 0x7E: // extended-const: i32/i64 add, sub, mul
 		case 0xFD: // v128.const
 			if sub := r.u32(); sub != 12 {
 				r.fail("opcode 0xFD %d in a constant expression", sub)
-				return
+				return dst
 			}
 			r.bytesN(16)
 		default:
 			r.fail("opcode %#x in a constant expression", op)
-			return
+			return dst
+		}
+		if fn != nil && r.err == nil {
+			dst = append(dst, r.b[start:r.off]...)
+		}
+		if op == 0x0B {
+			break
 		}
 	}
+	return dst
 }

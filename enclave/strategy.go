@@ -1,0 +1,177 @@
+package enclave
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+)
+
+// Rewinder is a rewind strategy: how linear memory is brought back to the snapshot. Adding a
+// strategy is one file with a type implementing Rewinder and one entry in [rewinders].
+//
+// Linear memory lives at the start of the enclave heap; the heap bytes past the current memory
+// size are always zero (the allocator relies on it when memory grows). A Rewinder sees the
+// heap, the memory's current size and, if it asked for tracking, the pages written since the
+// last restore.
+type Rewinder interface {
+	// Tracking reports whether the strategy needs to know which 4 KiB pages an invocation
+	// wrote. The runtime then instruments the module's stores and reports its own writes.
+	Tracking() bool
+	// Snapshot records heap[:size] as the clean state. size is 0 for the runtime snapshot
+	// point (clean = no linear memory at all).
+	Snapshot(heap []byte, size int) error
+	// Restore makes heap[:snapshot size] equal to the snapshot and heap[snapshot size:size]
+	// zero. size is at least the snapshot size. dirty lists the pages written since the last
+	// Snapshot or Restore when the strategy tracks, in no particular order; it is nil when the
+	// strategy does not track or when the runtime lost track (after re-creating an instance),
+	// and the strategy must then restore everything.
+	Restore(heap []byte, size int, dirty []uint32) (Restored, error)
+	// Close releases what Snapshot acquired.
+	Close() error
+}
+
+// Restored tells what a restore did.
+type Restored struct {
+	// Pages is the number of 4 KiB pages restored (copied back, zeroed or dropped).
+	Pages int
+	// Bytes is the number of bytes copied or zeroed during the restore (a strategy that defers
+	// the copy to page faults, like cow, copies none here).
+	Bytes int64
+}
+
+// rewinders are the strategies by name.
+var rewinders = map[Strategy]func() Rewinder{
+	StrategyFull:    func() Rewinder { return &fullRewinder{} },
+	StrategyDiff:    func() Rewinder { return &diffRewinder{} },
+	StrategyCOW:     newCOWRewinder,
+	StrategyTracked: func() Rewinder { return &trackedRewinder{} },
+}
+
+// Strategies returns the names of the available rewind strategies, sorted.
+func Strategies() []Strategy {
+	var out []Strategy
+	for s := range rewinders {
+		out = append(out, s)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// snapshotBuffer holds a copy of the clean linear memory in memory of its own, outside the
+// heap the guest's memory lives in.
+type snapshotBuffer struct {
+	mem []byte
+}
+
+func (b *snapshotBuffer) take(heap []byte, size int) error {
+	if err := b.free(); err != nil {
+		return err
+	}
+	if size == 0 {
+		return nil
+	}
+	m, err := mapAnon(size)
+	if err != nil {
+		return fmt.Errorf("snapshot: %w", err)
+	}
+	copy(m, heap[:size])
+	b.mem = m
+	return nil
+}
+
+func (b *snapshotBuffer) free() error {
+	if b.mem == nil {
+		return nil
+	}
+	err := unmap(b.mem)
+	b.mem = nil
+	return err
+}
+
+// copyBack restores every page: the snapshot copied over heap[:len(snapshot)], the grown part
+// zeroed.
+func (b *snapshotBuffer) copyBack(heap []byte, size int) Restored {
+	n := copy(heap, b.mem)
+	clear(heap[n:size])
+	return Restored{Pages: pagesIn(size), Bytes: int64(size)}
+}
+
+func pagesIn(n int) int { return (n + snapshotPage - 1) / snapshotPage }
+
+// fullRewinder copies the whole snapshot back: the paper artifact's approach, without its
+// memset of the whole heap.
+type fullRewinder struct{ snapshotBuffer }
+
+func (*fullRewinder) Tracking() bool { return false }
+
+func (r *fullRewinder) Snapshot(heap []byte, size int) error { return r.take(heap, size) }
+
+func (r *fullRewinder) Restore(heap []byte, size int, _ []uint32) (Restored, error) {
+	return r.copyBack(heap, size), nil
+}
+
+func (r *fullRewinder) Close() error { return r.free() }
+
+// diffRewinder compares memory with the snapshot page by page and copies back the pages that
+// differ; grown pages are zeroed where they are not already zero.
+type diffRewinder struct{ snapshotBuffer }
+
+func (*diffRewinder) Tracking() bool { return false }
+
+func (r *diffRewinder) Snapshot(heap []byte, size int) error { return r.take(heap, size) }
+
+func (r *diffRewinder) Restore(heap []byte, size int, _ []uint32) (Restored, error) {
+	var res Restored
+	snap := r.mem
+	for off := 0; off < size; off += snapshotPage {
+		end := min(off+snapshotPage, size)
+		page := heap[off:end]
+		if off < len(snap) {
+			if want := snap[off:end]; !bytes.Equal(page, want) {
+				copy(page, want)
+				res.Pages++
+				res.Bytes += int64(len(page))
+			}
+		} else if !isZero(page) {
+			clear(page)
+			res.Pages++
+			res.Bytes += int64(len(page))
+		}
+	}
+	return res, nil
+}
+
+func (r *diffRewinder) Close() error { return r.free() }
+
+// trackedRewinder restores exactly the pages the instrumented module and the host reported
+// written: no scan, no fault.
+type trackedRewinder struct{ snapshotBuffer }
+
+func (*trackedRewinder) Tracking() bool { return true }
+
+func (r *trackedRewinder) Snapshot(heap []byte, size int) error { return r.take(heap, size) }
+
+func (r *trackedRewinder) Restore(heap []byte, size int, dirty []uint32) (Restored, error) {
+	if dirty == nil {
+		return r.copyBack(heap, size), nil
+	}
+	var res Restored
+	snap := r.mem
+	for _, p := range dirty {
+		off := int(p) * snapshotPage
+		if off >= size {
+			continue // past the memory: it was zeroed when the memory shrank before
+		}
+		end := min(off+snapshotPage, size)
+		n := 0
+		if off < len(snap) {
+			n = copy(heap[off:end], snap[off:])
+		}
+		clear(heap[off+n : end])
+		res.Pages++
+		res.Bytes += int64(end - off)
+	}
+	return res, nil
+}
+
+func (r *trackedRewinder) Close() error { return r.free() }

@@ -1,0 +1,234 @@
+package plots
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+	"os"
+	"path/filepath"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/text"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgpdf"
+	"gonum.org/v1/plot/vg/vgsvg"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
+
+	"github.com/reclave/reclave/results"
+)
+
+// This file holds what the figures of the package share: output formats, typography, the
+// header (title and caption), the legend row and the duration ticks.
+
+// formats are the formats every figure is written in, in the order of the paths returned.
+var formats = []string{"png", "svg", "pdf"}
+
+// PNGDPI is the resolution of the PNG files written by this package.
+const PNGDPI = 300
+
+func rgb(r, g, b uint8) color.Color { return color.RGBA{R: r, G: g, B: b, A: 0xFF} }
+
+var (
+	sansFont = font.Font{Typeface: "Liberation", Variant: "Sans"}
+	textGrey = rgb(0x44, 0x44, 0x44)
+)
+
+// textStyle returns a centred, top-aligned style of the regular sans-serif font. Bold and
+// italic are not used: the PDF backend of gonum/plot v0.17 cannot select them.
+func textStyle(size vg.Length, c color.Color) text.Style {
+	return text.Style{
+		Color:   c,
+		Font:    font.From(sansFont, size),
+		XAlign:  draw.XCenter,
+		YAlign:  draw.YTop,
+		Handler: plot.DefaultTextHandler,
+	}
+}
+
+func tickStyle() text.Style { return textStyle(8, color.Black) }
+
+func axisLabelStyle() text.Style {
+	sty := textStyle(9, color.Black)
+	sty.YAlign = draw.YBottom
+	return sty
+}
+
+func positive(v float64) bool { return v > 0 && !math.IsInf(v, 0) && !math.IsNaN(v) }
+
+// figure is a figure ready to be drawn, independent of the output format.
+type figure interface {
+	// size returns the size of the figure.
+	size() (width, height vg.Length)
+	// draw renders the whole figure, background included, on c.
+	draw(c draw.Canvas)
+}
+
+// writeFigure writes f to dir/base.{png,svg,pdf}, creating dir if needed, and returns the
+// paths written; if writing a file fails, the error comes with the paths written before it.
+func writeFigure(f figure, dir, base string) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	var paths []string
+	for _, format := range formats {
+		path := filepath.Join(dir, base+"."+format)
+		if err := saveFigure(f, path, format); err != nil {
+			return paths, err
+		}
+		paths = append(paths, path)
+	}
+	return paths, nil
+}
+
+// saveFigure writes f in format to path.
+func saveFigure(f figure, path, format string) (err error) {
+	w, h := f.size()
+	var cw vg.CanvasWriterTo
+	switch format {
+	case "png":
+		cw = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(PNGDPI))}
+	case "svg":
+		cw = vgsvg.New(w, h)
+	case "pdf":
+		cw = cp1252Canvas{vgpdf.New(w, h)}
+	default:
+		return fmt.Errorf("unsupported format %q", format)
+	}
+	if err := drawSafely(f, cw); err != nil {
+		return fmt.Errorf("draw %s: %w", path, err)
+	}
+	out, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("write figure: %w", err)
+	}
+	defer func() {
+		if cerr := out.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("write figure: %w", cerr)
+		}
+	}()
+	if _, err := cw.WriteTo(out); err != nil {
+		return fmt.Errorf("write figure %s: %w", path, err)
+	}
+	return nil
+}
+
+// drawSafely draws f on cw, turning a panic of the plotting library (which panics rather than
+// returning errors, for instance on a font it cannot load) into an error.
+func drawSafely(f figure, cw vg.CanvasWriterTo) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("plot library: %v", r)
+		}
+	}()
+	f.draw(draw.New(cw))
+	return nil
+}
+
+// drawHeader draws the title and, under it, the caption, centred on center with the top of
+// the title at y, and returns the height they take, the space before what follows included.
+func drawHeader(c draw.Canvas, center, y vg.Length, title, caption string) vg.Length {
+	top := y
+	ts := textStyle(11.5, color.Black)
+	c.FillText(ts, vg.Point{X: center, Y: y}, title)
+	y -= ts.Height(title) + 4
+
+	cs := textStyle(8, textGrey)
+	c.FillText(cs, vg.Point{X: center, Y: y}, caption)
+	y -= cs.Height(caption) + 6
+	return top - y
+}
+
+// legendEntry is one entry of a legend row: a thumbnail width wide, then the name.
+type legendEntry struct {
+	name  string
+	thumb plot.Thumbnailer
+	width vg.Length
+}
+
+// legendSwatchHeight is the height of the thumbnails of a legend row.
+const legendSwatchHeight = vg.Length(8)
+
+// drawLegendRow draws entries as one row centred on center whose top is at y, and returns its
+// height.
+func drawLegendRow(c draw.Canvas, center, y vg.Length, entries []legendEntry) vg.Length {
+	sty := textStyle(8.5, color.Black)
+	sty.XAlign = draw.XLeft
+	sty.YAlign = draw.YCenter
+	swatch := legendSwatchHeight
+	gap := vg.Points(3)
+	spacing := vg.Points(14)
+
+	var total vg.Length
+	for i, e := range entries {
+		if i > 0 {
+			total += spacing
+		}
+		total += e.width + gap + sty.Width(e.name)
+	}
+	h := max(swatch, sty.Height("Xg"))
+	x := center - total/2
+	for _, e := range entries {
+		box := draw.Canvas{Canvas: c.Canvas, Rectangle: vg.Rectangle{
+			Min: vg.Point{X: x, Y: y - h/2 - swatch/2},
+			Max: vg.Point{X: x + e.width, Y: y - h/2 + swatch/2},
+		}}
+		e.thumb.Thumbnail(&box)
+		x += e.width + gap
+		c.FillText(sty, vg.Point{X: x, Y: y - h/2}, e.name)
+		x += sty.Width(e.name) + spacing
+	}
+	return h
+}
+
+// durationTicks marks a logarithmic axis of nanoseconds: a labelled tick at every power of
+// ten ("1 µs", "10 µs", "100 µs", "1 ms", ...) and unlabelled minor ticks in between.
+type durationTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (durationTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !positive(lo) || !positive(hi) || lo >= hi {
+		return nil
+	}
+	var ticks []plot.Tick
+	for e := math.Floor(math.Log10(lo)); e <= math.Ceil(math.Log10(hi)); e++ {
+		decade := math.Pow(10, e)
+		for i := 1; i < 10; i++ {
+			v := decade * float64(i)
+			if v < lo*(1-1e-9) || v > hi*(1+1e-9) {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if i == 1 {
+				t.Label = results.FormatNs(v)
+			}
+			ticks = append(ticks, t)
+		}
+	}
+	return ticks
+}
+
+// cp1252Canvas passes text to the PDF canvas in the Windows-1252 encoding its fonts are
+// embedded with: gonum/plot v0.17 hands it UTF-8, which turns "µs" into "Âµs". Runes outside
+// Windows-1252 become '?'.
+type cp1252Canvas struct {
+	*vgpdf.Canvas
+}
+
+// FillString implements vg.Canvas.
+func (c cp1252Canvas) FillString(f font.Face, pt vg.Point, s string) {
+	c.Canvas.FillString(f, pt, toCP1252(s))
+}
+
+// toCP1252 encodes s in Windows-1252; runes it lacks become its substitute byte.
+func toCP1252(s string) string {
+	out, err := encoding.ReplaceUnsupported(charmap.Windows1252.NewEncoder()).String(s)
+	if err != nil {
+		return s
+	}
+	return out
+}
