@@ -72,6 +72,8 @@
 //	                  p50_ci95_lo and p50_ci95_hi (95% confidence interval of the median from order
 //	                  statistics; null when n is too small, with a warning)
 //	  response_ns, rewind_ns   the same for response_ns and rewind_ns
+//	  startup_ns      the same for latency_ns − phases_ns.invoke: everything an invocation
+//	                  costs but the function's own execution (creation, reset, overheads)
 //	  throughput_per_s  successful invocations ÷ wall time of the measured phase
 //	  wall_ns         wall time of the measured phase: last end − first start
 //	  phases_p50_ns   median of each phase

@@ -39,7 +39,7 @@ func Summarize(records []Record) []Result {
 
 func summarizeGroup(k Key, rs []*Record) Result {
 	res := Result{Key: k, N: len(rs), Resets: map[string]int{}, PhasesP50Ns: map[string]int64{}}
-	var lat, resp, rew, pages, restored []float64
+	var lat, resp, rew, startup, pages, restored []float64
 	phases := map[string][]float64{}
 	outputs := map[string]bool{}
 	minStart, maxEnd := int64(math.MaxInt64), int64(math.MinInt64)
@@ -58,6 +58,7 @@ func summarizeGroup(k Key, rs []*Record) Result {
 		lat = append(lat, float64(r.LatencyNs))
 		resp = append(resp, float64(r.ResponseNs))
 		rew = append(rew, float64(r.RewindNs))
+		startup = append(startup, float64(r.LatencyNs-r.PhasesNs["invoke"]))
 		pages = append(pages, float64(r.PagesRestored))
 		restored = append(restored, float64(r.BytesRestored))
 		for name, d := range r.PhasesNs {
@@ -75,6 +76,7 @@ func summarizeGroup(k Key, rs []*Record) Result {
 	res.Warnings = append(res.Warnings, warn...)
 	res.ResponseNs, _ = Describe(resp)
 	res.RewindNs, _ = Describe(rew)
+	res.StartupNs, _ = Describe(startup)
 	res.PagesRestoredP50 = median(pages)
 	res.BytesRestoredP50 = median(restored)
 	names := make([]string, 0, len(phases))

@@ -48,6 +48,7 @@ type Result struct {
 	LatencyNs        Dist             `json:"latency_ns"`
 	ResponseNs       Dist             `json:"response_ns"`
 	RewindNs         Dist             `json:"rewind_ns"`
+	StartupNs        Dist             `json:"startup_ns"`
 	ThroughputPerS   float64          `json:"throughput_per_s"`
 	WallNs           int64            `json:"wall_ns"`
 	PhasesP50Ns      map[string]int64 `json:"phases_p50_ns"`

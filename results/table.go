@@ -38,27 +38,35 @@ func FormatNs(ns float64) string {
 }
 
 // WriteTable writes a short text table of a summary: per workload and mode the median and
-// 99th percentile latency, errors, and the speed-up of the median over mode cold of the same
-// workload ("-" where there is no cold result).
+// 99th percentile latency, errors, the speed-up of the median latency over mode cold of the
+// same workload, and the same for the start-up cost (latency minus the function's own
+// execution); "-" where there is no cold result.
 func WriteTable(w io.Writer, s *Summary) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "workload\tmode\tn\terrors\tp50\tp99\tp50 vs cold")
-	for _, r := range s.Results {
-		speedup := "-"
-		if cold := s.Find(r.Workload, "cold"); cold != nil && r.LatencyNs.P50 > 0 && cold.LatencyNs.P50 > 0 {
-			speedup = FormatRatio(cold.LatencyNs.P50 / r.LatencyNs.P50)
-			if r.Mode == "cold" {
-				speedup = "1×"
-			}
+	fmt.Fprintln(tw, "workload\tmode\tn\terrors\tp50\tp99\tp50 vs cold\tstart-up p50\tstart-up vs cold")
+	speedup := func(cold, x float64) string {
+		if cold <= 0 || x <= 0 {
+			return "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\n", r.Workload, r.Mode, r.N, r.Errors,
-			FormatNs(r.LatencyNs.P50), FormatNs(r.LatencyNs.P99), speedup)
+		return FormatRatio(cold / x)
+	}
+	for _, r := range s.Results {
+		lat, start := "-", "-"
+		if cold := s.Find(r.Workload, "cold"); cold != nil {
+			lat = speedup(cold.LatencyNs.P50, r.LatencyNs.P50)
+			start = speedup(cold.StartupNs.P50, r.StartupNs.P50)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", r.Workload, r.Mode, r.N, r.Errors,
+			FormatNs(r.LatencyNs.P50), FormatNs(r.LatencyNs.P99), lat, FormatNs(r.StartupNs.P50), start)
 	}
 	return tw.Flush()
 }
 
-// FormatRatio formats a speed-up: "2.5×", "37×", "1234×".
+// FormatRatio formats a speed-up: "1×", "2.5×", "37×", "1234×".
 func FormatRatio(x float64) string {
+	if x == 1 {
+		return "1×"
+	}
 	if x < 10 {
 		return fmt.Sprintf("%.1f×", x)
 	}
