@@ -1,11 +1,14 @@
 package plots
 
 import (
+	"cmp"
 	"fmt"
 	"image/color"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -231,4 +234,32 @@ func toCP1252(s string) string {
 		return s
 	}
 	return out
+}
+
+// canonicalOrder returns items in the order of canonical, the others after, alphabetically.
+func canonicalOrder(canonical, items []string) []string {
+	rank := func(s string) int {
+		if i := slices.Index(canonical, s); i >= 0 {
+			return i
+		}
+		return len(canonical)
+	}
+	out := slices.Clone(items)
+	slices.SortStableFunc(out, func(a, b string) int {
+		return cmp.Or(cmp.Compare(rank(a), rank(b)), strings.Compare(a, b))
+	})
+	return out
+}
+
+// envCaption starts a figure's caption: "simulated SGX (no hardware)" when the data are
+// simulated, and the backend.
+func envCaption(env results.Env) []string {
+	var caption []string
+	if env.Simulated {
+		caption = append(caption, "simulated SGX (no hardware)")
+	}
+	if env.Backend != "" {
+		caption = append(caption, "backend: "+env.Backend)
+	}
+	return caption
 }

@@ -200,13 +200,7 @@ func newHeadlineFigure(s *results.Summary) (*headlineFigure, error) {
 		}
 	}
 
-	var caption []string
-	if s.Env.Simulated {
-		caption = append(caption, "simulated SGX (no hardware)")
-	}
-	if s.Env.Backend != "" {
-		caption = append(caption, "backend: "+s.Env.Backend)
-	}
+	caption := envCaption(s.Env)
 	if anyCI {
 		caption = append(caption, "bar: median, whiskers: 95% CI of the median")
 	} else {
@@ -217,22 +211,7 @@ func newHeadlineFigure(s *results.Summary) (*headlineFigure, error) {
 }
 
 // orderModes returns modes in the canonical order, unknown modes after, alphabetically.
-func orderModes(modes []string) []string {
-	rank := func(m string) int {
-		if i := slices.Index(CanonicalModes, m); i >= 0 {
-			return i
-		}
-		return len(CanonicalModes)
-	}
-	out := slices.Clone(modes)
-	slices.SortStableFunc(out, func(a, b string) int {
-		if ra, rb := rank(a), rank(b); ra != rb {
-			return ra - rb
-		}
-		return strings.Compare(a, b)
-	})
-	return out
-}
+func orderModes(modes []string) []string { return canonicalOrder(CanonicalModes, modes) }
 
 // barOf returns the bar of workload w in mode m, and whether there is one to draw.
 func barOf(s *results.Summary, w, m string) (bar, bool) {

@@ -275,13 +275,7 @@ func newScalingFigure(b *results.RewindBench) (*scalingFigure, error) {
 		fig.ymin, fig.ymax = math.Pow(10, lowDecade), math.Pow(10, highDecade)
 	}
 
-	var caption []string
-	if b.Env.Simulated {
-		caption = append(caption, "simulated SGX (no hardware)")
-	}
-	if b.Env.Backend != "" {
-		caption = append(caption, "backend: "+b.Env.Backend)
-	}
+	caption := envCaption(b.Env)
 	caption = append(caption, "points: median rewind time")
 	if anyMemcpy {
 		caption = append(caption, "dashed: memcpy of the same pages")
@@ -293,17 +287,7 @@ func newScalingFigure(b *results.RewindBench) (*scalingFigure, error) {
 // orderStrategies returns strategies in the canonical order, unknown ones after,
 // alphabetically.
 func orderStrategies(strategies []string) []string {
-	rank := func(s string) int {
-		if i := slices.Index(CanonicalStrategies, s); i >= 0 {
-			return i
-		}
-		return len(CanonicalStrategies)
-	}
-	out := slices.Clone(strategies)
-	slices.SortStableFunc(out, func(a, b string) int {
-		return cmp.Or(cmp.Compare(rank(a), rank(b)), strings.Compare(a, b))
-	})
-	return out
+	return canonicalOrder(CanonicalStrategies, strategies)
 }
 
 // median returns the median of vs, which is not empty.
