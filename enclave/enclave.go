@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -84,15 +83,9 @@ type instance struct {
 	hasStatus bool         // entry returns an i32 status
 	globals   []api.MutableGlobal
 	state     api.MutableGlobal // set by instrumented code when it changed unrestorable state
-	interrupt api.MutableGlobal // set by the host to stop the running call
-	clear     api.Function      // (page) -> (): forget one page in the dirty table
-	clearAll  api.Function      // () -> (): forget every page in the dirty table
-
-	// Guards the interrupt: a deadline's callback sets the global only while the call it
-	// belongs to is armed, so it can never stop the next invocation.
-	intMu   sync.Mutex
-	armed   bool
-	stopped bool // the host stopped the current call
+	budget    api.MutableGlobal // the interrupt checks' budget: 0 makes the guest poll now
+	collect   api.Function      // () -> (): report the dirty pages to mark_dirty, empty the tables
+	clearAll  api.Function      // () -> (): empty the dirty tables without reporting
 }
 
 // Create creates an enclave for fn as SGX would — ECREATE, EADD and EEXTEND of every page of
@@ -203,20 +196,21 @@ func (e *Enclave) startRuntime(ctx context.Context) error {
 	}
 	e.rt = wazero.NewRuntimeWithConfig(ctx, rc)
 	hcfg := wasi.Config{MaxOutputBytes: e.fn.MaxOutputBytes, MaxLogBytes: maxLogBytes}
+	mark := func(context.Context, []uint64) {}
 	if e.rew != nil && e.rew.Tracking() {
 		e.heap.limit = min(e.heap.limit, uint64(wasmbin.MaxTrackedPages)*snapshotPage)
 		e.dirty = newDirtySet(e.heap.limit)
 		hcfg.OnWrite = e.dirty.onWrite
-		_, err := e.rt.NewHostModuleBuilder(wasmbin.MarkModule).
-			NewFunctionBuilder().
-			WithGoFunction(api.GoFunc(e.dirty.markFn), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, nil).
-			Export(wasmbin.MarkName).
-			Instantiate(ctx)
-		if err != nil {
-			return fmt.Errorf("dirty tracking host: %w", err)
-		}
+		mark = e.dirty.markFn
 	}
-	var err error
+	i32 := api.ValueTypeI32
+	_, err := e.rt.NewHostModuleBuilder(wasmbin.MarkModule).
+		NewFunctionBuilder().WithGoFunction(api.GoFunc(mark), []api.ValueType{i32, i32}, nil).Export(wasmbin.MarkName).
+		NewFunctionBuilder().WithGoFunction(api.GoFunc(poll), nil, []api.ValueType{i32}).Export(wasmbin.PollName).
+		Instantiate(ctx)
+	if err != nil {
+		return fmt.Errorf("runtime host functions: %w", err)
+	}
 	if e.host, err = wasi.Instantiate(ctx, e.rt, hcfg); err != nil {
 		return fmt.Errorf("wasi: %w", err)
 	}
@@ -305,14 +299,14 @@ func (e *Enclave) instantiate(ctx context.Context) (_ *instance, err error) {
 		mod.Close(ctx)
 		return nil, err
 	}
-	if inst.interrupt, err = mutable(e.track.InterruptGlobal); err != nil {
+	if inst.budget, err = mutable(e.track.InterruptGlobal); err != nil {
 		mod.Close(ctx)
 		return nil, err
 	}
 	if e.dirty != nil {
-		inst.clear = mod.ExportedFunction(e.track.ClearExport)
+		inst.collect = mod.ExportedFunction(e.track.CollectExport)
 		inst.clearAll = mod.ExportedFunction(e.track.ClearAllExport)
-		if inst.clear == nil || inst.clearAll == nil {
+		if inst.collect == nil || inst.clearAll == nil {
 			mod.Close(ctx)
 			return nil, errors.New("instrumented module lacks its dirty-table exports")
 		}
@@ -368,7 +362,7 @@ func (e *Enclave) takeSnapshot() error {
 }
 
 // resetTracking forgets the pages written so far, in the host's set and in the instance's
-// dirty table, and clears the state flag.
+// dirty tables, and clears the state flag.
 func (e *Enclave) resetTracking(ctx context.Context) error {
 	if e.inst != nil {
 		e.inst.state.Set(0)
@@ -376,53 +370,52 @@ func (e *Enclave) resetTracking(ctx context.Context) error {
 	if e.dirty == nil {
 		return nil
 	}
-	if e.inst != nil && len(e.dirty.list) > 0 {
-		// One call per page is cheap for a few pages; a fill of the whole table beyond that.
-		if len(e.dirty.list) > int(e.dirty.pages/64)+8 {
-			if _, err := e.inst.clearAll.Call(ctx); err != nil {
-				return fmt.Errorf("clear dirty table: %w", err)
-			}
-		} else {
-			for _, p := range e.dirty.list {
-				if _, err := e.inst.clear.Call(ctx, uint64(p)); err != nil {
-					return fmt.Errorf("clear dirty table: %w", err)
-				}
-			}
+	if e.inst != nil {
+		if _, err := e.inst.clearAll.Call(ctx); err != nil {
+			return fmt.Errorf("clear dirty tables: %w", err)
 		}
 	}
 	e.dirty.clear()
 	return nil
 }
 
-// call runs f with the deadline enforced through the instance's interrupt global, and
-// returns its results and an *InvokeError.
+// collectDirty adds the pages the instrumented code recorded during the invocation to the
+// host's dirty set (which already holds the pages the host wrote) and empties the tables.
+func (e *Enclave) collectDirty(ctx context.Context) error {
+	if e.dirty == nil || e.inst == nil {
+		return nil
+	}
+	if _, err := e.inst.collect.Call(ctx); err != nil {
+		return fmt.Errorf("collect dirty pages: %w", err)
+	}
+	return nil
+}
+
+// poll is the host function the interrupt checks of instrumented code call every million
+// instructions or so: non-zero stops the invocation (the guest traps), which happens once
+// the call's context is done (its deadline passed or the caller cancelled). The call into Go
+// also lets the Go runtime preempt a long-running invocation.
+func poll(ctx context.Context, stack []uint64) {
+	stack[0] = 0
+	if ctx.Err() != nil {
+		stack[0] = 1
+	}
+}
+
+// call runs f under a deadline, enforced by the interrupt checks the rewriter added (poll),
+// and returns its results, or an *InvokeError.
 func (inst *instance) call(ctx context.Context, f api.Function, deadline time.Duration, params ...uint64) ([]uint64, error) {
 	ctx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
-	inst.intMu.Lock()
-	inst.armed, inst.stopped = true, false
-	inst.intMu.Unlock()
-	stop := context.AfterFunc(ctx, func() {
-		inst.intMu.Lock()
-		if inst.armed {
-			inst.stopped = true
-			inst.interrupt.Set(1)
-		}
-		inst.intMu.Unlock()
-	})
+	// Make the guest poll at its next check instead of when its budget runs out. Late, this
+	// only makes the next invocation poll once early.
+	stop := context.AfterFunc(ctx, func() { inst.budget.Set(0) })
 	res, err := f.Call(ctx, params...)
 	stop()
-	inst.intMu.Lock()
-	inst.armed = false
-	stopped := inst.stopped
-	if stopped {
-		inst.interrupt.Set(0)
-	}
-	inst.intMu.Unlock()
 	if err == nil {
 		return res, nil
 	}
-	if stopped || ctx.Err() != nil {
+	if ctx.Err() != nil {
 		if errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
 			return nil, &InvokeError{Kind: KindDeadline, Err: fmt.Errorf("deadline of %v exceeded: %w", deadline, context.DeadlineExceeded)}
 		}

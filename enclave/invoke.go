@@ -132,6 +132,9 @@ func (e *Enclave) rewind(ctx context.Context, inv *Invocation) (Reset, error) {
 	size := int(e.heap.n)
 	var dirty []uint32
 	if e.dirty != nil {
+		if err := e.collectDirty(ctx); err != nil {
+			return ResetRewind, err
+		}
 		dirty = e.dirty.list
 	}
 	r, err := e.rew.Restore(e.heap.buf, size, dirty)
@@ -165,15 +168,17 @@ func (e *Enclave) rewind(ctx context.Context, inv *Invocation) (Reset, error) {
 func (e *Enclave) rewindToRuntime(ctx context.Context, inv *Invocation) error {
 	start := time.Now()
 	ctx = context.WithoutCancel(ctx)
+	var dirty []uint32
+	if e.dirty != nil && e.inst != nil && !e.inst.mod.IsClosed() {
+		if err := e.collectDirty(ctx); err == nil {
+			dirty = e.dirty.list
+		} // else restore everything (dirty nil)
+	}
 	if e.inst != nil {
 		if err := e.inst.mod.Close(ctx); err != nil {
 			return fmt.Errorf("close instance: %w", err)
 		}
 		e.inst = nil
-	}
-	var dirty []uint32
-	if e.dirty != nil {
-		dirty = e.dirty.list
 	}
 	r, err := e.rew.Restore(e.heap.buf, int(e.heap.n), dirty)
 	if err != nil {

@@ -64,10 +64,12 @@ func SECSSize(size uint64) uint64 {
 // content as it now is in the region is measured with EEXTEND. It returns the offset of each
 // segment.
 func Load(m *Measurement, region []byte, segs []Segment) ([]int, error) {
-	var zero [PageSize]byte
 	offsets := make([]int, len(segs))
 	off := 0
 	for i, s := range segs {
+		if s.Pages < 0 {
+			return nil, fmt.Errorf("segment %s: %d pages", s.Name, s.Pages)
+		}
 		if need := (len(s.Data) + PageSize - 1) / PageSize; s.Pages < need {
 			return nil, fmt.Errorf("segment %s: %d pages cannot hold %d bytes", s.Name, s.Pages, len(s.Data))
 		}
@@ -77,15 +79,15 @@ func Load(m *Measurement, region []byte, segs []Segment) ([]int, error) {
 		offsets[i] = off
 		for p := 0; p < s.Pages; p++ {
 			page := region[off : off+PageSize]
-			src := zero[:]
 			if lo := p * PageSize; lo < len(s.Data) {
-				src = s.Data[lo:min(lo+PageSize, len(s.Data))]
-			}
-			n := copy(page, src)
-			clear(page[n:])
-			m.EAdd(uint64(off), s.Flags)
-			if err := m.ExtendPage(uint64(off), page); err != nil {
-				return nil, fmt.Errorf("segment %s: %w", s.Name, err)
+				n := copy(page, s.Data[lo:min(lo+PageSize, len(s.Data))])
+				clear(page[n:])
+				m.addPage(uint64(off), s.Flags, page)
+			} else {
+				// A zero page: the region is cleared and the measurement hashes zeros
+				// without copying them in again.
+				clear(page)
+				m.addPage(uint64(off), s.Flags, nil)
 			}
 			off += PageSize
 		}

@@ -13,7 +13,10 @@ const (
 	opIf           = 0x04
 	opElse         = 0x05
 	opEnd          = 0x0B
+	opBr           = 0x0C
+	opBrIf         = 0x0D
 	opBrTable      = 0x0E
+	opReturn       = 0x0F
 	opCall         = 0x10
 	opCallIndirect = 0x11
 	opReturnCall   = 0x12
@@ -28,11 +31,16 @@ const (
 	opTableGet     = 0x25
 	opTableSet     = 0x26
 	opI32Const     = 0x41
+	opI32Eqz       = 0x45
+	opI32Eq        = 0x46
+	opI32Ne        = 0x47
 	opI32GtU       = 0x4B
+	opI32LeS       = 0x4C
+	opI32GeU       = 0x4F
 	opI32Add       = 0x6A
 	opI32Sub       = 0x6B
 	opI32And       = 0x71
-	opI32Or        = 0x72
+	opI32Shl       = 0x74
 	opI32ShrU      = 0x76
 	opRefNull      = 0xD0
 	opRefIsNull    = 0xD1
@@ -74,6 +82,8 @@ type instr struct {
 	op         byte      // the opcode, or the prefix of a prefixed opcode
 	sub        uint32    // the sub-opcode after a 0xFC or 0xFD prefix
 	funcIdx    uint32    // the function index of call, return_call and ref.func
+	label      uint32    // the label of br and br_if
+	typeIdx    int64     // the type index of the block type of block, loop and if; -1 for none
 	globalIdx  uint32    // the global index of global.get and global.set
 	tables     [2]uint32 // the table indices the instruction names, ntables of them
 	ntables    int
@@ -89,17 +99,17 @@ func (in *instr) table(idx uint32) {
 
 // instr reads one instruction.
 func (r *reader) instr() instr {
-	in := instr{start: r.off}
+	in := instr{start: r.off, typeIdx: -1}
 	in.op = r.byte1()
 	switch op := in.op; {
 	case r.err != nil:
-	case op == 0x00 || op == 0x01 || op == opElse || op == opEnd || op == 0x0F || // unreachable, nop, else, end, return
+	case op == 0x00 || op == 0x01 || op == opElse || op == opEnd || op == opReturn || // unreachable, nop, else, end, return
 		op == opDrop || op == 0x1B || op == 0xD1 || // drop, select, ref.is_null
 		(op >= 0x45 && op <= 0xC4): // numeric instructions, sign extension included
 	case op == opBlock || op == opLoop || op == opIf:
-		r.blockType()
-	case op == 0x0C || op == 0x0D: // br, br_if
-		r.u32()
+		in.typeIdx = r.blockType()
+	case op == opBr || op == opBrIf:
+		in.label = r.u32()
 	case op == opBrTable:
 		n := r.vecCount(1)
 		for i := uint64(0); i <= uint64(n) && r.err == nil; i++ { // the labels and the default
@@ -158,19 +168,22 @@ func (r *reader) instr() instr {
 	return in
 }
 
-// blockType reads the type of a block, loop or if: empty, one value type, or a type index.
-func (r *reader) blockType() {
+// blockType reads the type of a block, loop or if: empty, one value type, or a type index,
+// which it returns (-1 for the others).
+func (r *reader) blockType() (typeIdx int64) {
 	if r.err != nil || r.off >= len(r.b) {
 		r.byte1() // reports the end
-		return
+		return -1
 	}
 	if b := r.b[r.off]; b == blockEmpty || isValType(b) {
 		r.off++
-		return
+		return -1
 	}
-	if idx := r.sleb(33); r.err == nil && idx < 0 {
+	idx := r.sleb(33)
+	if r.err == nil && idx < 0 {
 		r.unsupported("block type %d", idx)
 	}
+	return idx
 }
 
 // memarg reads the alignment and offset of a memory access and returns the offset.

@@ -7,13 +7,20 @@ import (
 	"strings"
 )
 
-// MarkModule and MarkName name the host function that tracking code calls to report writes:
-// mark_dirty(addr, len i32) -> (). The host records every 4 KiB page that overlaps
-// [addr, addr+len) (none when len is 0). It may be told about a page more than once in an
-// invocation (page-crossing stores, bulk writes), so recording must be idempotent.
+// MarkModule and MarkName name the host function through which the collect export reports
+// the pages written: mark_dirty(addr, len i32) -> (). The host records every 4 KiB page that
+// overlaps [addr, addr+len); addr and len are multiples of 4096 (a run of dirty pages).
+//
+// PollName names the host function, in the same module, that interrupt checks call now and
+// then: poll() -> i32. It returns non-zero to stop the running invocation (the guest then
+// executes unreachable), zero to let it go on. Besides, a call into Go is what lets the Go
+// runtime preempt the goroutine: native code never is, so without polls a long-running
+// invocation would hold up every stop-the-world phase of the garbage collector, and with it
+// the whole process (including the goroutine that would ask it to stop).
 const (
 	MarkModule = "reclave"
 	MarkName   = "mark_dirty"
+	PollName   = "poll"
 )
 
 // Export names of what Instrument adds. When the module already exports a name, "_" is
@@ -21,15 +28,43 @@ const (
 const (
 	StateGlobalName     = "__reclave_state_dirty"
 	InterruptGlobalName = "__reclave_interrupt"
-	ClearExportName     = "__reclave_clear_dirty"
+	CollectExportName   = "__reclave_collect_dirty"
 	ClearAllExportName  = "__reclave_clear_all_dirty"
 )
 
 // TrackedPageSize is the granularity of dirty tracking in bytes.
 const TrackedPageSize = 4096
 
-// MaxTrackedPages is the largest [Options.TrackedPages]: 4 GiB of 4 KiB pages.
-const MaxTrackedPages = 1 << 20
+// pageShift and groupShift turn an address into the index of its page in the dirty table and
+// of its group of 64 pages in the summary table.
+const (
+	pageShift  = 12
+	groupShift = 18
+)
+
+// MaxTrackedPages is the largest [Options.TrackedPages]: 4 GiB minus one 4 KiB page (the
+// last page's base is what an empty page cache holds, see [Instrument]).
+const MaxTrackedPages = 1<<20 - 1
+
+// PollBudget is how much work instrumented code does between two calls of poll: interrupt
+// checks charge each pass through a loop header with the number of instructions in the
+// loop's body, and each function entry with the number in the function's body, plus for every
+// call in there of a leaf function (no loop, no call: it has no check of its own) the leaf's
+// (the largest leaf's for call_indirect), each charge between 1 and [MaxCheckCost]; when the
+// charges since the last poll reach PollBudget, the guest calls poll. About a million
+// instructions: well under a millisecond of work between polls in all but contrived code (a
+// loop body of more than MaxCheckCost instructions executed from end to end), while a poll (a
+// call into Go) costs some 100 ns.
+const PollBudget = 1 << 20
+
+// MaxCheckCost caps the charge of one interrupt check (see [PollBudget]), so that a large loop
+// body that is mostly skipped (a switch inside a loop) does not make the guest poll at every
+// iteration.
+const MaxCheckCost = 1024
+
+// emptyPageBase is what the page cache of instrumented code holds when it holds no page: the
+// base of the page no tracked memory reaches (see [MaxTrackedPages]).
+const emptyPageBase = MaxTrackedPages * TrackedPageSize
 
 // Options selects what [Instrument] adds.
 type Options struct {
@@ -39,9 +74,10 @@ type Options struct {
 	// the dirty table gets exactly that many entries.
 	TrackStores  bool
 	TrackedPages uint32
-	// Interrupt adds an i32 global the host sets to 1 (from another goroutine) to stop the
-	// running invocation: code checks it at every loop header and at every function entry and
-	// executes unreachable when it is non-zero.
+	// Interrupt adds a way to stop a running invocation: the poll import and checks at every
+	// loop header and at the entry of every function but leaves, that call it every
+	// [PollBudget] instructions or so (see [PollName]) and stop the invocation with
+	// unreachable when it says so.
 	Interrupt bool
 }
 
@@ -50,26 +86,32 @@ type Options struct {
 // The state global: the host sets it to 0 before every invocation; a 1 after it means the
 // invocation changed a table or dropped a segment, which only a new instance can undo.
 //
-// Dirty tracking (with [Options.TrackStores]): the dirty table has one entry per 4 KiB page,
-// non-null once instrumented code has reported the page to mark_dirty; stores to a page whose
-// entry is non-null do not call the host (page-crossing stores always do). So the host must
-// keep every non-null entry's page in its set of dirty pages: whenever it forgets pages (after
-// it has rewound them, say), it must set their entries back to null by calling ClearExport
-// for each of them or ClearAllExport once. That includes the writes of the module's start
-// function and of anything (_initialize) run before the snapshot: clear before the first
-// tracked invocation. A new instance starts with a null table. Pages the host writes itself
-// (WASI's fd_read, for example) never reach the table; the host records them on its own. The
-// host must cap linear memory at TrackedPages*4096 bytes: a store beyond the cap makes the
-// table access trap ("out of bounds table access"), which is safe but fails the invocation.
+// Dirty tracking (with [Options.TrackStores]): instrumented code records the pages it writes
+// in two tables the module's own code cannot name, without calling the host. After an
+// invocation (whether it returned or trapped) the host calls CollectExport, which calls
+// [MarkModule].[MarkName] once per run of consecutive dirty pages (within a 256 KiB group) and
+// leaves the tables empty for the next invocation. The host adds the pages it writes itself
+// (WASI's fd_read, for example), which never reach the tables. The pages written before the
+// first tracked invocation (by the start function, _initialize) are in the tables too: the
+// host collects them or empties the tables with ClearAllExport before that invocation. A new
+// instance starts with empty tables. The host must not collect or clear while an invocation
+// runs (from a host function the guest calls, say): a function remembers the last page it
+// marked, and would not mark it again. The host must cap linear memory at TrackedPages*4096
+// bytes: a store beyond the cap makes the table access trap ("invalid table access"), which is
+// safe but fails the invocation.
 //
-// Interrupt (with [Options.Interrupt]): to stop a running invocation, set InterruptGlobal to 1
-// through api.MutableGlobal.Set, from any goroutine; the guest traps ("unreachable") at its
-// next loop iteration or function entry. The module is not closed: after the rewind it can be
-// called again. The host must set the global back to 0 before the next invocation, after it
-// has made sure that no timer of the previous invocation can still set it (time.AfterFunc's
-// Stop does not wait for a callback that has started). A call into the host (a blocking WASI
-// function) is not interrupted before it returns to the guest. The global reads 1 after a trap
-// when the host asked to stop (the guest's own unreachable could have raced with the request).
+// Interrupt (with [Options.Interrupt]): the host provides [MarkModule].[PollName], which
+// returns non-zero when the invocation must stop, say when the context of the call (poll's
+// ctx argument) is done or a flag the host sets from another goroutine is. The guest then
+// traps with "unreachable" within about [PollBudget] instructions, without the runtime closing
+// the module: after the rewind it can serve the next invocation. To make the guest poll sooner
+// the host can also set InterruptGlobal, the i32 budget global, to 0 (api.MutableGlobal.Set,
+// from any goroutine, after it has made poll return non-zero): the guest reads it at the entry
+// of every function that is not a leaf and after every call, though a loop without calls may
+// overwrite it and poll only at the end of its budget. Poll must keep returning non-zero until
+// the invocation has returned, and must return 0 again before the next one starts, whatever a
+// late timer of the previous one does. A call into the host (a blocking WASI function) is not
+// interrupted before it returns to the guest.
 type Instrumented struct {
 	// Module is the rewritten module.
 	Module []byte
@@ -80,14 +122,15 @@ type Instrumented struct {
 	// table.set, table.grow, table.fill, table.copy, table.init, elem.drop and data.drop;
 	// [StateGlobalName] unless the module already exported that name. Always present.
 	StateGlobal string
-	// InterruptGlobal is the export name of the mutable i32 interrupt global,
-	// [InterruptGlobalName] unless taken; "" without [Options.Interrupt].
+	// InterruptGlobal is the export name of the mutable i32 budget global of the interrupt
+	// checks (the guest polls when it falls to 0 or below), [InterruptGlobalName] unless
+	// taken; "" without [Options.Interrupt].
 	InterruptGlobal string
-	// ClearExport is the export name of the function (page i32) -> () that sets the dirty
-	// table's entry for the 4 KiB page (the address >> 12) back to null, and ClearAllExport
-	// that of the function () -> () that sets every entry to null; [ClearExportName] and
-	// [ClearAllExportName] unless taken, "" without [Options.TrackStores].
-	ClearExport, ClearAllExport string
+	// CollectExport is the export name of the function () -> () that reports the dirty pages
+	// to mark_dirty and empties the tables, and ClearAllExport that of the function () -> ()
+	// that empties them without reporting; [CollectExportName] and [ClearAllExportName] unless
+	// taken, "" without [Options.TrackStores].
+	CollectExport, ClearAllExport string
 	// StoreSites, BulkSites, StateSites and InterruptSites count the instrumented places:
 	// stores and memory.fill, memory.copy and memory.init (with TrackStores, else 0); the
 	// state-changing instructions above; the interrupt checks at function entries and loops.
@@ -103,26 +146,48 @@ type Instrumented struct {
 // table.grow, table.fill, table.copy, table.init, elem.drop and data.drop.
 //
 // With TrackStores it adds an import of [MarkModule].[MarkName], (i32, i32) -> (), after the
-// module's imports (so every defined function's index goes up by one, and every reference to
-// one is renumbered: calls, ref.func, exports, the start function, element segments and the
-// "name" section); a funcref table, the dirty table, after the module's tables (so the
-// module's code cannot name it), of TrackedPages entries, all null; and three functions at
-// the end of the function index space: $touch(ea, s), which calls mark_dirty(ea, s) and sets
-// the entries of the pages of ea and ea+s-1 to ref.func $touch (declared by a declarative
-// element segment), and the two clearing functions of [Instrumented]. After every store of s
-// bytes at effective address ea it adds
+// module's imports (so every defined function's index goes up, and every reference to one is
+// renumbered: calls, ref.func, exports, the start function, element segments and the "name"
+// section); two funcref tables after the module's tables (so the module's code cannot name
+// them): the dirty table, one entry per tracked page, and the summary table, one entry per
+// group of 64 pages, all null; an immutable funcref global, the marker, holding ref.func of an
+// added function (declared by a declarative element segment); and three functions at the end
+// of the function index space: $touch_range(d, n), which marks the pages of [d, d+n) with
+// table.fill, and the collect and clear-all functions of [Instrumented]. Every function that
+// stores gets a local, $page, the base of the last page it marked (initially that of page
+// [MaxTrackedPages], which no tracked memory reaches; an entry, once set, stays set until the
+// host collects, which it does between invocations), and after every store of s bytes at
+// effective address ea the code
 //
-//	local.get $ea ; i32.const 12 ; i32.shr_u ; table.get $dirty ; ref.is_null
-//	[local.get $ea ; i32.const 4095 ; i32.and ; i32.const 4096-s ; i32.gt_u ; i32.or]  ;; s > 1
-//	if  local.get $ea ; i32.const s ; call $touch  end
+//	local.get $ea ; local.get $page ; i32.sub ; i32.const 4096-s ; i32.gt_u   ;; not all in $page?
+//	if
+//	  local.get $ea ; i32.const 12 ; i32.shr_u ; global.get $marker ; table.set $dirty
+//	  local.get $ea ; i32.const 18 ; i32.shr_u ; global.get $marker ; table.set $summary
+//	  [the same for ea+s-1]   ;; s > 1
+//	  local.get $ea ; i32.const -4096 ; i32.and ; local.set $page
+//	end
 //
-// so that the host hears of a page on the first store to it in an invocation, and of every
-// store that crosses into the next page; and after memory.fill, memory.copy and memory.init to
-// [d, d+n) it calls mark_dirty(d, n).
+// and after memory.fill, memory.copy and memory.init to [d, d+n) a call of $touch_range(d, n).
 //
-// With Interrupt it adds a mutable i32 global, initially 0, and the check
-// "global.get $interrupt ; if ; unreachable ; end" at the start of every function body and
-// right after every loop opcode.
+// With Interrupt it adds an import of [MarkModule].[PollName], () -> i32 (after mark_dirty), a
+// mutable i32 global, the budget, initially [PollBudget], and a function $poll_slow at the end
+// of the function index space, which calls poll, executes unreachable if it returns non-zero,
+// and else sets the budget back to PollBudget. At the start of every function body but those
+// of leaves (no loop, no call) and right after every loop opcode it subtracts the check's cost
+// (see [PollBudget]) from the budget, and calls $poll_slow when the result is 0 or less. A
+// function with loops keeps the budget in a local, $budget, that it stores to the global at
+// every check and reloads after every call:
+//
+//	global.get $b (entry) | local.get $budget (loop) ; i32.const cost ; i32.sub
+//	local.tee $budget ; global.set $b
+//	local.get $budget ; i32.const 0 ; i32.le_s
+//	if  call $poll_slow ; local.set $budget  end          ;; at the entry
+//	br_if $slow                                          ;; in a loop, see below
+//
+// A loop without parameters is wrapped in three blocks so that the call is outside it: the
+// check branches out, polls and starts the loop again (wazero's compiler would otherwise keep
+// the loop's values on the stack around a call inside it). A loop with parameters gets the
+// "if" form.
 //
 // Finally it exports every mutable global as [ExportMutableGlobals] does.
 //
@@ -175,9 +240,9 @@ func Instrument(module []byte, opts Options) (*Instrumented, error) {
 
 // Signatures of the functions Instrument adds, in the form rewriter.types holds.
 var (
-	sigAddrLen = string([]byte{valI32, valI32, 0}) // mark_dirty and $touch
-	sigPage    = string([]byte{valI32, 0})         // the clearing of one entry
-	sigNone    = string([]byte{0})                 // the clearing of the table
+	sigAddrLen = string([]byte{valI32, valI32, 0}) // mark_dirty and $touch_range
+	sigNone    = string([]byte{0})                 // $clear_all and $collect
+	sigPoll    = string([]byte{0, valI32})         // poll and $poll_slow
 )
 
 // rewriter holds what Instrument learns of a module and the indices it assigns.
@@ -186,18 +251,22 @@ type rewriter struct {
 	types         []string // signature of each type: parameter types, 0, result types
 	typeParams    []uint32 // number of parameters of each type
 	funcTypes     []uint32 // type index of each defined function
-	importedFuncs uint32   // also the index of the mark_dirty import when there is one
+	importedFuncs uint32   // also the index of the first import Instrument adds
 	tables        uint32   // imported and defined
 	globals       uint32   // imported and defined
 	memories      int      // imported and defined
 	exportNames   map[string]bool
 	addTypes      []string // signatures of the types to add to the type section
 
-	shift                                uint32 // added to defined functions' indices: 1 with the import
-	touchFunc, clearFunc, clearAllFunc   uint32
-	markType, clearType, clearAllType    uint32
-	dirtyTable, stateGlobal, interruptGl uint32
-	res                                  Instrumented
+	addImports                                []uint32 // the type indices of the imports to add
+	addFuncs                                  []uint32 // the type indices of the functions to add
+	shift                                     uint32   // added to defined functions' indices: len(addImports)
+	markFunc, pollFunc                        uint32
+	touchRangeFunc, clearAllFunc, collectFunc uint32
+	slowFunc                                  uint32
+	dirtyTable, summaryTable                  uint32
+	stateGlobal, budgetGlobal, markerGlobal   uint32
+	res                                       Instrumented
 }
 
 // funcs returns the number of functions of the original module.
@@ -334,7 +403,7 @@ func (rw *rewriter) scanImports(r *reader) {
 		mod, name := r.name(), r.name()
 		switch kind := r.byte1(); kind {
 		case exportFunc:
-			if mod == MarkModule && name == MarkName {
+			if mod == MarkModule && (name == MarkName || name == PollName) {
 				r.unsupported("the module is already instrumented (it imports %s.%s)", mod, name)
 			}
 			if t := r.u32(); r.err == nil && int(t) >= len(rw.typeParams) {
@@ -382,21 +451,44 @@ func (rw *rewriter) plan() {
 		rw.exportNames[name] = true
 		return name
 	}
-	rw.stateGlobal = rw.globals
+	track, interrupt := rw.opts.TrackStores, rw.opts.Interrupt
+	// Imports, after the module's.
+	addImport := func(sig string) uint32 {
+		rw.addImports = append(rw.addImports, rw.typeIndex(sig))
+		return rw.importedFuncs + uint32(len(rw.addImports)) - 1
+	}
+	if track {
+		rw.markFunc = addImport(sigAddrLen)
+	}
+	if interrupt {
+		rw.pollFunc = addImport(sigPoll)
+	}
+	rw.shift = uint32(len(rw.addImports))
+	// Functions, after the module's.
+	addFunc := func(sig string) uint32 {
+		rw.addFuncs = append(rw.addFuncs, rw.typeIndex(sig))
+		return rw.funcs() + rw.shift + uint32(len(rw.addFuncs)) - 1
+	}
+	if track {
+		rw.touchRangeFunc = addFunc(sigAddrLen)
+		rw.clearAllFunc = addFunc(sigNone)
+		rw.collectFunc = addFunc(sigNone)
+		rw.dirtyTable, rw.summaryTable = rw.tables, rw.tables+1
+	}
+	if interrupt {
+		rw.slowFunc = addFunc(sigPoll)
+	}
+	// Globals, after the module's: the state global, the budget, the marker.
+	g := rw.globals
+	rw.stateGlobal, g = g, g+1
 	rw.res.StateGlobal = unique(StateGlobalName)
-	if rw.opts.Interrupt {
-		rw.interruptGl = rw.globals + 1
+	if interrupt {
+		rw.budgetGlobal, g = g, g+1
 		rw.res.InterruptGlobal = unique(InterruptGlobalName)
 	}
-	if rw.opts.TrackStores {
-		rw.shift = 1
-		rw.markType = rw.typeIndex(sigAddrLen)
-		rw.clearType = rw.typeIndex(sigPage)
-		rw.clearAllType = rw.typeIndex(sigNone)
-		end := rw.funcs() + 1 // the first index after the module's functions and the import
-		rw.touchFunc, rw.clearFunc, rw.clearAllFunc = end, end+1, end+2
-		rw.dirtyTable = rw.tables
-		rw.res.ClearExport = unique(ClearExportName)
+	if track {
+		rw.markerGlobal = g
+		rw.res.CollectExport = unique(CollectExportName)
 		rw.res.ClearAllExport = unique(ClearAllExportName)
 	}
 }
@@ -417,8 +509,8 @@ func (rw *rewriter) rewrite(secs []section) ([]section, error) {
 	}
 	track := rw.opts.TrackStores
 	needed := map[byte]bool{
-		secType: len(rw.addTypes) > 0, secImport: track, secFunction: track, secTable: track,
-		secGlobal: true, secExport: true, secElement: track, secCode: track,
+		secType: len(rw.addTypes) > 0, secImport: len(rw.addImports) > 0, secFunction: len(rw.addFuncs) > 0,
+		secTable: track, secGlobal: true, secExport: true, secElement: track, secCode: len(rw.addFuncs) > 0,
 	}
 	for _, id := range []byte{secType, secImport, secFunction, secTable, secGlobal, secExport, secElement, secCode} {
 		if needed[id] && !have[id] {
@@ -517,61 +609,79 @@ func (rw *rewriter) typeSection(r *reader) []byte {
 	return out
 }
 
-// imports returns the import section, with mark_dirty imported last when tracking.
+// imports returns the import section with the imports Instrument adds last.
 func (rw *rewriter) imports(r *reader) []byte {
-	if !rw.opts.TrackStores {
-		return copyVec(r, 0)
-	}
-	out := copyVec(r, 1)
-	out = appendName(out, MarkModule)
-	out = appendName(out, MarkName)
-	out = append(out, exportFunc)
-	return appendU32(out, rw.markType)
-}
-
-// functions returns the function section, with the types of the added functions when tracking.
-func (rw *rewriter) functions(r *reader) []byte {
-	if !rw.opts.TrackStores {
-		return copyVec(r, 0)
-	}
-	out := copyVec(r, 3)
-	for _, t := range []uint32{rw.markType, rw.clearType, rw.clearAllType} { // $touch has mark_dirty's type
+	out := copyVec(r, uint32(len(rw.addImports)))
+	for i, t := range rw.addImports {
+		name := MarkName
+		if rw.importedFuncs+uint32(i) == rw.pollFunc && rw.opts.Interrupt {
+			name = PollName
+		}
+		out = appendName(out, MarkModule)
+		out = appendName(out, name)
+		out = append(out, exportFunc)
 		out = appendU32(out, t)
 	}
 	return out
 }
 
-// tableSection returns the table section, with the dirty table last when tracking.
+// functions returns the function section with the types of the functions Instrument adds.
+func (rw *rewriter) functions(r *reader) []byte {
+	out := copyVec(r, uint32(len(rw.addFuncs)))
+	for _, t := range rw.addFuncs {
+		out = appendU32(out, t)
+	}
+	return out
+}
+
+// tableSection returns the table section, with the dirty and summary tables last when
+// tracking.
 func (rw *rewriter) tableSection(r *reader) []byte {
 	if !rw.opts.TrackStores {
 		return copyVec(r, 0)
 	}
-	out := copyVec(r, 1)
-	out = append(out, valFuncref, 1) // limits with a maximum
-	out = appendU32(out, rw.opts.TrackedPages)
-	return appendU32(out, rw.opts.TrackedPages)
+	out := copyVec(r, 2)
+	for _, size := range []uint32{rw.opts.TrackedPages, rw.groups()} {
+		out = append(out, valFuncref, 1) // limits with a maximum
+		out = appendU32(out, size)
+		out = appendU32(out, size)
+	}
+	return out
 }
 
-// globalSection returns the global section with ref.func renumbered and the state global (and
-// the interrupt global) added last.
+// groups returns the size of the summary table: one entry per 64 tracked pages.
+func (rw *rewriter) groups() uint32 {
+	return uint32((uint64(rw.opts.TrackedPages) + 1<<(groupShift-pageShift) - 1) >> (groupShift - pageShift))
+}
+
+// globalSection returns the global section with ref.func renumbered and the globals
+// Instrument adds last: the state global, the budget, the marker.
 func (rw *rewriter) globalSection(r *reader) []byte {
 	n := r.u32()
-	added := uint32(1)
+	var added []byte
+	added = append(added, valI32, 1) // the state global: mutable i32 = 0
+	added = appendI32Const(added, 0)
+	added = append(added, opEnd)
+	count := uint32(1)
 	if rw.opts.Interrupt {
-		added++
+		added = append(added, valI32, 1) // the budget: mutable i32 = PollBudget
+		added = appendI32Const(added, PollBudget)
+		added = append(added, opEnd)
+		count++
 	}
-	out := appendU32(nil, n+added)
+	if rw.opts.TrackStores {
+		added = append(added, valFuncref, 0, opRefFunc) // the marker: funcref = ref.func $touch_range
+		added = appendU32(added, rw.touchRangeFunc)
+		added = append(added, opEnd)
+		count++
+	}
+	out := appendU32(nil, n+count)
 	fn := func(idx uint32) uint32 { return rw.fn(r, idx) }
 	for i := uint32(0); i < n && r.err == nil; i++ {
 		out = append(out, r.byte1(), r.byte1()) // value type, mutability
 		out = r.rewriteConstExpr(out, fn)
 	}
-	for range added {
-		out = append(out, valI32, 1) // mutable i32
-		out = appendI32Const(out, 0)
-		out = append(out, opEnd)
-	}
-	return out
+	return append(out, added...)
 }
 
 // exports returns the export section with function indices renumbered and what Instrument
@@ -586,8 +696,8 @@ func (rw *rewriter) exports(r *reader) []byte {
 	}
 	added := []export{
 		{rw.res.StateGlobal, exportGlobal, rw.stateGlobal, true},
-		{rw.res.InterruptGlobal, exportGlobal, rw.interruptGl, rw.opts.Interrupt},
-		{rw.res.ClearExport, exportFunc, rw.clearFunc, rw.opts.TrackStores},
+		{rw.res.InterruptGlobal, exportGlobal, rw.budgetGlobal, rw.opts.Interrupt},
+		{rw.res.CollectExport, exportFunc, rw.collectFunc, rw.opts.TrackStores},
 		{rw.res.ClearAllExport, exportFunc, rw.clearAllFunc, rw.opts.TrackStores},
 	}
 	added = slices.DeleteFunc(added, func(e export) bool { return !e.condition })
@@ -617,7 +727,8 @@ func (rw *rewriter) exports(r *reader) []byte {
 }
 
 // elements returns the element section with function indices renumbered, in all eight
-// encodings of a segment, and, when tracking, a declarative segment for ref.func $touch last.
+// encodings of a segment, and, when tracking, a declarative segment for the marker's
+// ref.func last.
 func (rw *rewriter) elements(r *reader) []byte {
 	n := r.vecCount(2)
 	extra := uint32(0)
@@ -662,334 +773,7 @@ func (rw *rewriter) elements(r *reader) []byte {
 	}
 	if rw.opts.TrackStores {
 		out = append(out, 3, 0, 1) // declarative, function indices, one of them
-		out = appendU32(out, rw.touchFunc)
+		out = appendU32(out, rw.touchRangeFunc)
 	}
 	return out
-}
-
-// code returns the code section with every function body instrumented and, when tracking, the
-// bodies of the added functions last.
-func (rw *rewriter) code(r *reader) ([]byte, error) {
-	n := r.vecCount(2)
-	if r.err == nil && int(n) != len(rw.funcTypes) {
-		r.fail("%d function bodies for %d functions", n, len(rw.funcTypes))
-	}
-	if r.err != nil {
-		return nil, wrapErr(r.err, "code section")
-	}
-	var bodies [][]byte
-	if rw.opts.TrackStores {
-		bodies = rw.helperBodies()
-	}
-	out := appendU32(make([]byte, 0, 2*len(r.b)), n+uint32(len(bodies))) // instrumented code is up to about twice the size
-	var buf []byte                                                       // reused for the instructions of each function
-	for i := uint32(0); i < n; i++ {
-		idx := rw.importedFuncs + i // in the original module
-		size := r.u32()
-		start := r.off
-		r.bytesN(int(size))
-		if r.err != nil {
-			return nil, wrapErr(r.err, "function %d", idx)
-		}
-		f := &funcRewriter{rw: rw, out: buf[:0]}
-		locals, err := f.function(&reader{b: r.b[start:r.off], base: r.base + start}, rw.typeParams[rw.funcTypes[i]])
-		if err != nil {
-			return nil, wrapErr(err, "function %d", idx)
-		}
-		out = appendU32(out, uint32(len(locals)+len(f.out)))
-		out = append(out, locals...)
-		out = append(out, f.out...)
-		buf = f.out
-	}
-	for _, b := range bodies {
-		out = appendU32(out, uint32(len(b)))
-		out = append(out, b...)
-	}
-	return out, nil
-}
-
-// helperBodies returns the bodies of $touch, of the clearing of one entry and of the clearing
-// of the whole dirty table.
-func (rw *rewriter) helperBodies() [][]byte {
-	f := &funcRewriter{rw: rw}
-	tableOp := func(op byte) {
-		f.out = append(f.out, op)
-		f.out = appendU32(f.out, rw.dirtyTable)
-	}
-	// $touch(ea, s): mark_dirty(ea, s); dirty[ea>>12] = dirty[(ea+s-1)>>12] = ref.func $touch
-	f.out = append(f.out, 0) // no locals
-	f.op(opLocalGet, 0)
-	f.op(opLocalGet, 1)
-	f.op(opCall, rw.importedFuncs)
-	f.op(opLocalGet, 0)
-	f.i32Const(12)
-	f.out = append(f.out, opI32ShrU)
-	f.op(opRefFunc, rw.touchFunc)
-	tableOp(opTableSet)
-	f.op(opLocalGet, 0)
-	f.op(opLocalGet, 1)
-	f.out = append(f.out, opI32Add)
-	f.i32Const(1)
-	f.out = append(f.out, opI32Sub)
-	f.i32Const(12)
-	f.out = append(f.out, opI32ShrU)
-	f.op(opRefFunc, rw.touchFunc)
-	tableOp(opTableSet)
-	f.out = append(f.out, opEnd)
-	touch := f.out
-
-	// (page): dirty[page] = null
-	f.out = []byte{0}
-	f.op(opLocalGet, 0)
-	f.out = append(f.out, opRefNull, valFuncref)
-	tableOp(opTableSet)
-	f.out = append(f.out, opEnd)
-	clearOne := f.out
-
-	// (): table.fill $dirty from 0, null, TrackedPages entries
-	f.out = []byte{0}
-	f.i32Const(0)
-	f.out = append(f.out, opRefNull, valFuncref)
-	f.i32Const(rw.opts.TrackedPages)
-	f.out = append(f.out, opPrefixMisc, miscTableFill)
-	f.out = appendU32(f.out, rw.dirtyTable)
-	f.out = append(f.out, opEnd)
-	return [][]byte{touch, clearOne, f.out}
-}
-
-// Scratch locals a function may get, one of each at most.
-const (
-	slotAddr = iota // the address of a store, the destination of a bulk write
-	slotI32         // an i32 operand
-	slotLen         // the length of a bulk write
-	slotI64
-	slotF32
-	slotF64
-	slotV128
-	numSlots
-)
-
-var slotTypes = [numSlots]byte{valI32, valI32, valI32, valI64, valF32, valF64, valV128}
-
-// funcRewriter instruments one function body.
-type funcRewriter struct {
-	rw        *rewriter
-	out       []byte // the instrumented instructions
-	slots     [numSlots]uint32
-	hasSlot   [numSlots]bool
-	nextLocal uint32 // index of the next local to add
-	added     []byte // types of the added locals, in index order
-}
-
-type localRun struct {
-	n  uint32
-	vt byte
-}
-
-// function instruments the body r holds into f.out and returns its new local declarations.
-func (f *funcRewriter) function(r *reader, params uint32) (locals []byte, err error) {
-	var runs []localRun
-	total := uint64(params)
-	n := r.vecCount(2)
-	for i := uint32(0); i < n && r.err == nil; i++ {
-		var run localRun
-		run.n = r.u32()
-		run.vt = r.valType()
-		runs = append(runs, run)
-		total += uint64(run.n)
-	}
-	if r.err == nil && total+numSlots > math.MaxUint32 {
-		r.fail("%d locals", total)
-	}
-	if r.err != nil {
-		return nil, r.err
-	}
-	f.nextLocal = uint32(total)
-	if err := f.expr(r); err != nil {
-		return nil, err
-	}
-
-	for _, vt := range f.added {
-		if len(runs) > 0 && runs[len(runs)-1].vt == vt {
-			runs[len(runs)-1].n++
-		} else {
-			runs = append(runs, localRun{n: 1, vt: vt})
-		}
-	}
-	locals = appendU32(nil, uint32(len(runs)))
-	for _, run := range runs {
-		locals = append(appendU32(locals, run.n), run.vt)
-	}
-	return locals, nil
-}
-
-// expr instruments the instructions of a function body up to its final end.
-func (f *funcRewriter) expr(r *reader) error {
-	rw := f.rw
-	track, interrupt := rw.opts.TrackStores, rw.opts.Interrupt
-	if interrupt {
-		f.interruptCheck()
-	}
-	depth := 0
-	for {
-		in := r.instr()
-		if r.err != nil {
-			return r.err
-		}
-		if (in.op == opGlobalGet || in.op == opGlobalSet) && in.globalIdx >= rw.globals {
-			r.fail("global index %d out of range (%d globals)", in.globalIdx, rw.globals)
-			return r.err
-		}
-		for _, t := range in.tables[:in.ntables] {
-			if rw.checkTable(r, t); r.err != nil {
-				return r.err
-			}
-		}
-		raw := r.b[in.start:in.end]
-		if in.op == opCall || in.op == opReturnCall || in.op == opRefFunc {
-			f.out = append(f.out, in.op)
-			f.out = appendU32(f.out, rw.fn(r, in.funcIdx))
-			if r.err != nil {
-				return r.err
-			}
-		} else if vt, size, ok := in.storeAccess(); ok && track {
-			f.store(raw, in.offset, vt, size)
-			rw.res.StoreSites++
-		} else if track && in.bulkWrite() {
-			f.bulkWrite(raw)
-			rw.res.BulkSites++
-		} else if in.changesState() {
-			f.out = append(f.out, raw...)
-			f.out = append(f.out, opI32Const, 1)
-			f.op(opGlobalSet, rw.stateGlobal)
-			rw.res.StateSites++
-		} else {
-			f.out = append(f.out, raw...)
-		}
-		switch in.op {
-		case opLoop:
-			if interrupt {
-				f.interruptCheck()
-			}
-			depth++
-		case opBlock, opIf:
-			depth++
-		case opEnd:
-			if depth == 0 {
-				if r.off != len(r.b) {
-					r.fail("%d bytes after the function's end", len(r.b)-r.off)
-					return r.err
-				}
-				return nil
-			}
-			depth--
-		}
-	}
-}
-
-// interruptCheck appends global.get $interrupt ; if ; unreachable ; end. It neither pops nor
-// pushes, so it fits anywhere, after a loop opcode whose parameters are on the stack too.
-func (f *funcRewriter) interruptCheck() {
-	f.op(opGlobalGet, f.rw.interruptGl)
-	f.out = append(f.out, opIf, blockEmpty, opUnreachable, opEnd)
-	f.rw.res.InterruptSites++
-}
-
-// local returns the index of the scratch local slot, adding it on first use.
-func (f *funcRewriter) local(slot int) uint32 {
-	if !f.hasSlot[slot] {
-		f.slots[slot], f.hasSlot[slot] = f.nextLocal, true
-		f.nextLocal++
-		f.added = append(f.added, slotTypes[slot])
-	}
-	return f.slots[slot]
-}
-
-// op appends an instruction with one u32 immediate (a local, global or function index).
-func (f *funcRewriter) op(op byte, idx uint32) {
-	f.out = append(f.out, op)
-	f.out = appendU32(f.out, idx)
-}
-
-func (f *funcRewriter) i32Const(v uint32) { f.out = appendI32Const(f.out, v) }
-
-// appendI32Const appends i32.const v.
-func appendI32Const(b []byte, v uint32) []byte {
-	return appendS32(append(b, opI32Const), int32(v))
-}
-
-// store appends the store instruction raw, which writes size bytes of a value of type vt at
-// its address operand plus offset, and the code that reports the write:
-//
-//	local.set $v ; local.tee $a ; local.get $v ; <store>
-//	local.get $a ; [i32.const offset ; i32.add ; local.tee $a]   ;; $a = ea
-//	i32.const 12 ; i32.shr_u ; table.get $dirty ; ref.is_null
-//	[local.get $a ; i32.const 4095 ; i32.and ; i32.const 4096-size ; i32.gt_u ; i32.or]  ;; size > 1
-//	if
-//	  local.get $a ; i32.const size ; call $touch
-//	end
-//
-// The store comes first, so a store that traps reports nothing; one that does not trap has an
-// effective address below 2^32, so the i32 sum of address and offset does not wrap.
-func (f *funcRewriter) store(raw []byte, offset uint32, vt byte, size uint32) {
-	rw := f.rw
-	var valSlot int
-	switch vt {
-	case valI32:
-		valSlot = slotI32
-	case valI64:
-		valSlot = slotI64
-	case valF32:
-		valSlot = slotF32
-	case valF64:
-		valSlot = slotF64
-	default:
-		valSlot = slotV128
-	}
-	v, a := f.local(valSlot), f.local(slotAddr)
-	f.op(opLocalSet, v)
-	f.op(opLocalTee, a)
-	f.op(opLocalGet, v)
-	f.out = append(f.out, raw...)
-
-	f.op(opLocalGet, a)
-	if offset != 0 {
-		f.i32Const(offset)
-		f.out = append(f.out, opI32Add)
-		f.op(opLocalTee, a)
-	}
-	f.i32Const(12)
-	f.out = append(f.out, opI32ShrU)
-	f.op(opTableGet, rw.dirtyTable)
-	f.out = append(f.out, opRefIsNull)
-	if size > 1 {
-		f.op(opLocalGet, a)
-		f.i32Const(TrackedPageSize - 1)
-		f.out = append(f.out, opI32And)
-		f.i32Const(TrackedPageSize - size)
-		f.out = append(f.out, opI32GtU, opI32Or)
-	}
-	f.out = append(f.out, opIf, blockEmpty)
-	f.op(opLocalGet, a)
-	f.i32Const(size)
-	f.op(opCall, rw.touchFunc)
-	f.out = append(f.out, opEnd)
-}
-
-// bulkWrite appends memory.fill, memory.copy or memory.init (operands d, x, n) and the code
-// that reports the write of [d, d+n):
-//
-//	local.set $n ; local.set $x ; local.tee $d ; local.get $x ; local.get $n ; <instruction>
-//	local.get $d ; local.get $n ; call $mark_dirty
-func (f *funcRewriter) bulkWrite(raw []byte) {
-	n, x, d := f.local(slotLen), f.local(slotI32), f.local(slotAddr)
-	f.op(opLocalSet, n)
-	f.op(opLocalSet, x)
-	f.op(opLocalTee, d)
-	f.op(opLocalGet, x)
-	f.op(opLocalGet, n)
-	f.out = append(f.out, raw...)
-	f.op(opLocalGet, d)
-	f.op(opLocalGet, n)
-	f.op(opCall, f.rw.importedFuncs)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/tetratelabs/wazero"
@@ -14,15 +15,18 @@ import (
 	"github.com/tetratelabs/wazero/experimental"
 )
 
-// marks is a host's mark_dirty: it records the pages it is told about in a bitmap, as a
-// runtime would, and is registered without reflection so that benchmarks see a realistic cost.
+// marks is the host module MarkModule: its mark_dirty records the pages it is told about in a
+// bitmap, as a runtime would, and its poll returns stop. Both are registered without
+// reflection so that benchmarks see a realistic cost.
 type marks struct {
 	bits  []uint64 // one bit per 4 KiB page of the 4 GiB address space
 	list  []uint32 // the marked pages, in the order they were marked
 	calls int
+	stop  atomic.Bool  // what poll returns
+	polls atomic.Int64 // calls of poll
 }
 
-// reset forgets the marked pages; the dirty table must be cleared with it (see clearDirty).
+// reset forgets the marked pages.
 func (m *marks) reset() {
 	for _, p := range m.list {
 		m.bits[p/64] &^= 1 << (p % 64)
@@ -50,14 +54,25 @@ func (m *marks) mark(addr, n uint32) {
 	}
 }
 
-// instantiate instantiates the host module MarkModule with m as MarkName.
+// instantiate instantiates the host module MarkModule with m's functions.
 func (m *marks) instantiate(ctx context.Context, rt wazero.Runtime) error {
 	i32 := api.ValueTypeI32
-	_, err := rt.NewHostModuleBuilder(MarkModule).NewFunctionBuilder().
+	_, err := rt.NewHostModuleBuilder(MarkModule).
+		NewFunctionBuilder().
 		WithGoFunction(api.GoFunc(func(_ context.Context, stack []uint64) {
 			m.mark(uint32(stack[0]), uint32(stack[1]))
 		}), []api.ValueType{i32, i32}, nil).
-		Export(MarkName).Instantiate(ctx)
+		Export(MarkName).
+		NewFunctionBuilder().
+		WithGoFunction(api.GoFunc(func(_ context.Context, stack []uint64) {
+			m.polls.Add(1)
+			stack[0] = 0
+			if m.stop.Load() {
+				stack[0] = 1
+			}
+		}), nil, []api.ValueType{i32}).
+		Export(PollName).
+		Instantiate(ctx)
 	return err
 }
 
@@ -85,7 +100,7 @@ var (
 )
 
 // newTestRuntime returns a runtime with the host module "env" (mix: (i32, i32) -> i32) and,
-// when mk is not nil, mark_dirty.
+// when mk is not nil, the host module MarkModule.
 func newTestRuntime(t testing.TB, config wazero.RuntimeConfig, mk *marks) wazero.Runtime {
 	ctx := context.Background()
 	rt := wazero.NewRuntimeWithConfig(ctx, config.WithCoreFeatures(testFeatures).WithMemoryLimitPages(testMemoryPages))
@@ -110,7 +125,7 @@ type testCall struct {
 	args     []uint64
 	state    bool     // the state global must read 1
 	pages    []uint32 // when not nil, exactly the pages that must be marked
-	maxCalls int      // when > 0, at most this many mark_dirty calls
+	maxCalls int      // when > 0, at most this many mark_dirty calls (one per run of pages)
 	trap     bool     // the call must trap
 }
 
@@ -141,35 +156,18 @@ func changedPages(before, after []byte) []uint32 {
 	return out
 }
 
-// clearDirty clears the dirty table as the host does after it has rewound the pages mk holds:
-// entry by entry through the clear export or, with all, through the clear-all export; then it
-// forgets the pages.
-func clearDirty(t testing.TB, m api.Module, in *Instrumented, mk *marks, all bool) {
-	ctx := context.Background()
-	if all {
-		if _, err := m.ExportedFunction(in.ClearAllExport).Call(ctx); err != nil {
-			t.Fatal(err)
-		}
-	} else {
-		clear := m.ExportedFunction(in.ClearExport)
-		for _, p := range mk.list {
-			if _, err := clear.Call(ctx, uint64(p)); err != nil {
-				t.Fatal(err)
-			}
-		}
+// collect does what the host does after an invocation: it calls the collect export, which
+// reports the dirty pages to mk and empties the tables.
+func collect(t testing.TB, m api.Module, in *Instrumented) {
+	if _, err := m.ExportedFunction(in.CollectExport).Call(context.Background()); err != nil {
+		t.Fatal(err)
 	}
-	mk.reset()
 }
 
-// resetTracking does what the host does before an invocation: the dirty table (when tracking)
-// and the state and interrupt globals.
-func resetTracking(t testing.TB, m api.Module, in *Instrumented, mk *marks, all bool) {
-	if in.ClearExport != "" {
-		clearDirty(t, m, in, mk, all)
-	}
-	m.ExportedGlobal(in.StateGlobal).(api.MutableGlobal).Set(0)
-	if in.InterruptGlobal != "" {
-		m.ExportedGlobal(in.InterruptGlobal).(api.MutableGlobal).Set(0)
+// clearAll empties the tables without reporting.
+func clearAll(t testing.TB, m api.Module, in *Instrumented) {
+	if _, err := m.ExportedFunction(in.ClearAllExport).Call(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -212,11 +210,11 @@ func checkVariant(t *testing.T, mod []byte, in *Instrumented, opts Options, call
 		if imported, wantTables := importsMark(t, in.Module), tableCount(t, mod); imported || tableCount(t, in.Module) != wantTables {
 			t.Fatalf("without tracking: imports mark_dirty %v, %d tables (want %d)", imported, tableCount(t, in.Module), wantTables)
 		}
-		if in.ClearExport != "" || in.ClearAllExport != "" || in.StoreSites != 0 || in.BulkSites != 0 {
+		if in.CollectExport != "" || in.ClearAllExport != "" || in.StoreSites != 0 || in.BulkSites != 0 {
 			t.Fatalf("without tracking: %+v", in)
 		}
 	}
-	if (in.InterruptGlobal != "") != opts.Interrupt || (in.InterruptSites > 0) != opts.Interrupt {
+	if (in.InterruptGlobal != "") != opts.Interrupt || (in.InterruptSites > 0 && !opts.Interrupt) {
 		t.Fatalf("interrupt global %q, %d sites with Interrupt %v", in.InterruptGlobal, in.InterruptSites, opts.Interrupt)
 	}
 	for engine, config := range engines {
@@ -225,10 +223,7 @@ func checkVariant(t *testing.T, mod []byte, in *Instrumented, opts Options, call
 			if err != nil {
 				t.Fatalf("original module: %v", err)
 			}
-			var mk *marks
-			if track {
-				mk = &marks{}
-			}
+			mk := &marks{}
 			inst, err := newTestRuntime(t, config(), mk).Instantiate(ctx, in.Module)
 			if err != nil {
 				t.Fatalf("instrumented module: %v", err)
@@ -242,8 +237,15 @@ func checkVariant(t *testing.T, mod []byte, in *Instrumented, opts Options, call
 				want, wantErr := plain.ExportedFunction(c.fn).Call(ctx, c.args...)
 				changed := changedPages(before, memCopy(plain))
 
-				resetTracking(t, inst, in, mk, i%2 == 1) // both ways of clearing the table
+				if track && i%2 == 1 {
+					clearAll(t, inst, in) // a no-op: the last collect emptied the tables
+				}
+				mk.reset()
+				inst.ExportedGlobal(in.StateGlobal).(api.MutableGlobal).Set(0)
 				got, gotErr := inst.ExportedFunction(c.fn).Call(ctx, c.args...)
+				if track {
+					collect(t, inst, in)
+				}
 				if (wantErr != nil) != c.trap || (gotErr != nil) != c.trap {
 					t.Fatalf("%s: original error %v, instrumented error %v, want trap %v", label, wantErr, gotErr, c.trap)
 				}
@@ -459,9 +461,9 @@ func TestInstrumentControlFlow(t *testing.T) {
 	}
 	calls := []testCall{
 		{fn: "storer", args: []uint64{4086, 77}, pages: []uint32{0, 1}},
-		{fn: "loop", args: []uint64{4000, 300}, maxCalls: 2},
-		{fn: "loop", args: []uint64{0, 4096}, maxCalls: 4, pages: []uint32{0, 1, 2, 3}},
-		{fn: "loop", args: []uint64{2, 2000}, maxCalls: 2 + 1}, // unaligned: crosses pages
+		{fn: "loop", args: []uint64{4000, 300}, maxCalls: 1},
+		{fn: "loop", args: []uint64{0, 4096}, maxCalls: 1, pages: []uint32{0, 1, 2, 3}},
+		{fn: "loop", args: []uint64{2, 2000}, maxCalls: 1}, // unaligned: crosses pages
 		{fn: "alternate", args: []uint64{10, 70000, 500}, maxCalls: 2, pages: []uint32{0, 17}},
 		{fn: "nested", args: []uint64{0}, pages: []uint32{1, 3}},
 		{fn: "nested", args: []uint64{1}, pages: []uint32{0}},
@@ -643,7 +645,8 @@ func TestInstrumentIndices(t *testing.T) {
 	}
 	// Local names are keyed by the new indices.
 	got := nameSubsections(t, in.Module)
-	if want := cat(uleb(2), uleb(3), uleb(1), uleb(0), name("f2_l0"), uleb(10), uleb(1), uleb(0), name("refs_l0")); !bytes.Equal(got[nameLocals], want) {
+	// (Two imports added: mark_dirty and poll.)
+	if want := cat(uleb(2), uleb(4), uleb(1), uleb(0), name("f2_l0"), uleb(11), uleb(1), uleb(0), name("refs_l0")); !bytes.Equal(got[nameLocals], want) {
 		t.Fatalf("local names %x, want %x", got[nameLocals], want)
 	}
 	if in.Info.MutableGlobals[0].Index != 0 || in.Info.MutableGlobals[0].Export != "g0" ||
@@ -683,7 +686,7 @@ func TestInstrumentResult(t *testing.T) {
 		memory:  []byte{0, 1},
 		globals: []string{"mut i64 = i64.const 5", "i32 = i32.const 1"},
 		funcs:   []testFunc{{export: StateGlobalName, body: "global.get 0"}},
-		exports: [][]byte{cat(name(ClearExportName), []byte{0, 0}), cat(name(InterruptGlobalName), []byte{3, 1})},
+		exports: [][]byte{cat(name(CollectExportName), []byte{0, 0}), cat(name(InterruptGlobalName), []byte{3, 1})},
 		customs: [][]byte{
 			cat(name(".debug_info"), []byte{1, 2, 3}),
 			cat(name("producers"), []byte{0}),
@@ -695,8 +698,8 @@ func TestInstrumentResult(t *testing.T) {
 		t.Fatal(err)
 	}
 	if in.StateGlobal != StateGlobalName+"_" || in.InterruptGlobal != InterruptGlobalName+"_" ||
-		in.ClearExport != ClearExportName+"_" || in.ClearAllExport != ClearAllExportName {
-		t.Fatalf("export names %q %q %q %q", in.StateGlobal, in.InterruptGlobal, in.ClearExport, in.ClearAllExport)
+		in.CollectExport != CollectExportName+"_" || in.ClearAllExport != ClearAllExportName {
+		t.Fatalf("export names %q %q %q %q", in.StateGlobal, in.InterruptGlobal, in.CollectExport, in.ClearAllExport)
 	}
 	if len(in.Info.MutableGlobals) != 1 || in.Info.MutableGlobals[0].Index != 0 || !in.Info.HasMemory {
 		t.Fatalf("info %+v", in.Info)
@@ -719,15 +722,15 @@ func TestInstrumentResult(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{in.StateGlobal, in.InterruptGlobal} {
+	for name, want := range map[string]uint64{in.StateGlobal: 0, in.InterruptGlobal: PollBudget} {
 		g, ok := inst.ExportedGlobal(name).(api.MutableGlobal)
-		if !ok || g.Get() != 0 || g.Type() != api.ValueTypeI32 {
-			t.Fatalf("global %q: %v", name, g)
+		if !ok || g.Get() != want || g.Type() != api.ValueTypeI32 {
+			t.Fatalf("global %q: %v, want %d", name, g, want)
 		}
 	}
 	defs := inst.ExportedFunctionDefinitions()
-	if d := defs[in.ClearExport]; d == nil || !slices.Equal(d.ParamTypes(), []api.ValueType{api.ValueTypeI32}) || len(d.ResultTypes()) != 0 {
-		t.Fatalf("clear export %v", d)
+	if d := defs[in.CollectExport]; d == nil || len(d.ParamTypes()) != 0 || len(d.ResultTypes()) != 0 {
+		t.Fatalf("collect export %v", d)
 	}
 	if d := defs[in.ClearAllExport]; d == nil || len(d.ParamTypes()) != 0 || len(d.ResultTypes()) != 0 {
 		t.Fatalf("clear-all export %v", d)
@@ -735,7 +738,7 @@ func TestInstrumentResult(t *testing.T) {
 	if res, err := inst.ExportedFunction(StateGlobalName).Call(ctx); err != nil || res[0] != 5 {
 		t.Fatalf("the module's own export: %v, %v", res, err)
 	}
-	if res, err := inst.ExportedFunction(ClearExportName).Call(ctx); err != nil || res[0] != 5 {
+	if res, err := inst.ExportedFunction(CollectExportName).Call(ctx); err != nil || res[0] != 5 {
 		t.Fatalf("the module's own export: %v, %v", res, err)
 	}
 
@@ -839,7 +842,7 @@ func TestInstrumentRejects(t *testing.T) {
 		"huge locals":            module(sec(1, 1, 0x60, 0, 0), sec(3, 1, 0), sec(10, 1, 7, 1, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x7F)),
 		"trailing in import":     module(sec(2, 0, 0)),
 		// Indices one past the end: in the rewritten module they would name what Instrument
-		// adds (the dirty table, the state global, $touch).
+		// adds (the dirty tables, the state global, the functions it adds).
 		"call out of range":       withBody([]byte{0x10, 1}),
 		"ref.func out of range":   withBody([]byte{0xD2, 1, 0x1A}),
 		"global.set out of range": withBody([]byte{0x41, 0, 0x24, 0}),

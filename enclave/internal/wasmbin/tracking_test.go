@@ -2,6 +2,8 @@ package wasmbin
 
 import (
 	"context"
+	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -11,21 +13,26 @@ import (
 	"github.com/tetratelabs/wazero/api"
 )
 
-// TestDirtyTable checks the dirty table: the host hears of a page once per invocation however
-// often it is written, again after the table is cleared, and of both pages of a store that
-// crosses a page boundary, even when the first is marked already.
+// TestDirtyTable checks the dirty table: a page written many times is reported once, pages
+// are reported again after they have been collected and not after the tables are cleared,
+// both pages of a store that crosses a page boundary are reported even when the first page
+// is marked already, runs of pages make one mark_dirty call per group of 64 pages, and a store
+// beyond the tracked pages traps.
 func TestDirtyTable(t *testing.T) {
 	m := &modSpec{
-		types:  []string{"i32 i32 -> ", "i32 -> ", " -> "},
-		memory: []byte{0, 2},
+		types:  []string{"i32 i32 -> ", "i32 -> ", " -> ", "i32 i32 i32 -> "},
+		memory: []byte{0, 5},
 		funcs: []testFunc{
 			{typ: 0, export: "fill_page", locals: "i32", // n times: store8 at base + i%4096
 				body: `loop void
 				         local.get 0 local.get 2 i32.const 4095 i32.and i32.add  local.get 2 i32.store8
 				         local.get 2 i32.const 1 i32.add local.tee 2  local.get 1 i32.lt_u br_if 0
 				       end`},
-			{typ: 0, export: "store64", body: "local.get 0 local.get 1 i64.extend_i32_u i64.store"},
-			{typ: 0, export: "store8", body: "local.get 0 local.get 1 i32.store8"},
+			{typ: 0, export: "store8_store64", // one activation: store8 at a, i64.store at b
+				body: "local.get 0 i32.const 1 i32.store8  local.get 1 i64.const -1 i64.store"},
+			{typ: 3, export: "three", // store8 at a, b, c
+				body: "local.get 0 i32.const 1 i32.store8  local.get 1 i32.const 1 i32.store8  local.get 2 i32.const 1 i32.store8"},
+			{typ: 0, export: "fill", body: "local.get 0 i32.const 7 local.get 1 memory.fill"},
 			{typ: 1, export: "grow_and_store", // grows memory by n pages and stores at the end of it
 				body: "local.get 0 memory.grow drop  memory.size i32.const 65536 i32.mul i32.const 4 i32.sub i32.const 7 i32.store"},
 		},
@@ -42,83 +49,63 @@ func TestDirtyTable(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			call := func(fn string, args ...uint64) error {
-				_, err := inst.ExportedFunction(fn).Call(ctx, args...)
-				return err
+			call := func(fn string, args ...uint64) {
+				t.Helper()
+				if _, err := inst.ExportedFunction(fn).Call(ctx, args...); err != nil {
+					t.Fatal(err)
+				}
 			}
+			// expect collects and checks the pages reported and the mark_dirty calls made.
 			expect := func(label string, calls int, pages ...uint32) {
 				t.Helper()
+				mk.reset()
+				collect(t, inst, in)
 				if mk.calls != calls || !slices.Equal(mk.sorted(), pages) {
 					t.Fatalf("%s: %d mark_dirty calls for pages %v, want %d for %v", label, mk.calls, mk.sorted(), calls, pages)
 				}
 			}
-			// (a) One page written 100000 times: one call.
-			if err := call("fill_page", 8192, 100000); err != nil {
-				t.Fatal(err)
-			}
+			// A page written 100000 times, in two invocations: one page, one call.
+			call("fill_page", 8192, 100000)
+			call("fill_page", 8192, 10)
 			expect("fill_page", 1, 2)
-			// Without clearing the table, the host does not hear of the page again.
-			mk.reset()
-			if err := call("fill_page", 8192, 10); err != nil {
-				t.Fatal(err)
-			}
-			expect("fill_page without clearing", 0)
-			// (b) After clearing (entry by entry, then all at once), it does.
-			for _, all := range []bool{false, true} {
-				mk.list = append(mk.list, 2) // what the host remembers from the first run
-				clearDirty(t, inst, in, mk, all)
-				if err := call("fill_page", 8192, 10); err != nil {
-					t.Fatal(err)
-				}
-				expect("fill_page after clearing", 1, 2)
-			}
-			clearDirty(t, inst, in, mk, true)
+			// Collected, it is reported again when written again; not after a clear.
+			call("fill_page", 8192, 10)
+			expect("fill_page after collecting", 1, 2)
+			call("fill_page", 8192, 10)
+			clearAll(t, inst, in)
+			expect("fill_page and clear", 0)
+			expect("nothing", 0)
 
-			// (c) A store crossing from page 4 into 5 while page 4 is marked: both pages.
-			if err := call("store8", 4*4096+10, 1); err != nil {
-				t.Fatal(err)
-			}
-			expect("store8", 1, 4)
-			if err := call("store64", 5*4096-3, 1); err != nil {
-				t.Fatal(err)
-			}
-			expect("store64 across", 2, 4, 5)
-			// Once both are marked, a crossing store still calls the host (it cannot know).
-			if err := call("store64", 5*4096-3, 2); err != nil {
-				t.Fatal(err)
-			}
-			expect("store64 across again", 3, 4, 5)
+			// A store crossing from page 4 into 5 after a store to page 4, in one activation.
+			call("store8_store64", 4*4096+10, 5*4096-3)
+			expect("across, first page marked", 1, 4, 5)
 			// Crossing into a marked page from an unmarked one.
-			if err := call("store8", 7*4096, 1); err != nil {
-				t.Fatal(err)
-			}
-			if err := call("store64", 7*4096-1, 1); err != nil {
-				t.Fatal(err)
-			}
-			expect("store64 into a marked page", 5, 4, 5, 6, 7)
-			// The last byte of a page and the first of the next, without crossing.
-			clearDirty(t, inst, in, mk, true)
-			if err := call("store64", 3*4096-8, 1); err != nil {
-				t.Fatal(err)
-			}
-			if err := call("store64", 3*4096, 1); err != nil {
-				t.Fatal(err)
-			}
-			expect("store64 at page edges", 2, 2, 3)
+			call("store8_store64", 7*4096, 7*4096-1)
+			expect("across, second page marked", 1, 6, 7)
+			// The last bytes of a page and the first of the next, without crossing.
+			call("store8_store64", 3*4096-1, 3*4096)
+			expect("page edges", 1, 2, 3)
+			call("store8_store64", 3*4096-1, 3*4096-8)
+			expect("one page", 1, 2)
+			// The page cache: away and back.
+			call("three", 2*4096, 9*4096+5, 2*4096+1)
+			expect("away and back", 2, 2, 9)
+			// Runs: pages 60 to 67 span two groups of 64 pages.
+			call("fill", 60*4096, 8*4096)
+			expect("fill across groups", 2, 60, 61, 62, 63, 64, 65, 66, 67)
+			call("fill", 60*4096+1, 0)
+			expect("empty fill", 0)
+			call("three", 0, 2*4096, 3*4096)
+			expect("runs", 2, 0, 2, 3)
 
-			// A store beyond the tracked pages traps: the runtime here allows more memory than
-			// the table covers (64 KiB pages: 2 now, up to testMemoryPages; the table covers
-			// testTrackedPages 4 KiB pages, i.e. all of them; grow to the cap and past it fails).
-			clearDirty(t, inst, in, mk, true)
-			if err := call("grow_and_store", testMemoryPages-2); err != nil {
-				t.Fatalf("store in the last tracked page: %v", err)
-			}
+			// A store in the last tracked page.
+			call("grow_and_store", testMemoryPages-5)
 			expect("grow_and_store", 1, testTrackedPages-1)
 		})
 	}
 
 	// With a memory larger than the table, the store traps rather than go unreported.
-	small := Options{TrackStores: true, TrackedPages: 32} // 128 KiB: the initial memory
+	small := Options{TrackStores: true, TrackedPages: 80} // 320 KiB: the initial memory
 	in, err = Instrument(m.bytes(), small)
 	if err != nil {
 		t.Fatal(err)
@@ -131,18 +118,19 @@ func TestDirtyTable(t *testing.T) {
 			}
 			_, err = inst.ExportedFunction("grow_and_store").Call(ctx, 1)
 			if err == nil || !strings.Contains(err.Error(), "table") {
-				t.Fatalf("store beyond the tracked pages: error %v, want an out of bounds table access", err)
+				t.Fatalf("store beyond the tracked pages: error %v, want an invalid table access", err)
 			}
 		})
 	}
 }
 
-// TestInterrupt checks that setting the interrupt global from another goroutine stops an
-// endless invocation with a trap, that the invocation keeps running while it is 0, and that
-// the instance works again once it is back to 0.
+// TestInterrupt checks that an endless invocation stops with a trap once poll says so (with
+// the budget global set to 0 from another goroutine, or not), that it keeps running while poll
+// says 0, that a garbage collection can stop the world while it runs, and that the instance
+// works again afterwards.
 func TestInterrupt(t *testing.T) {
 	m := &modSpec{
-		types:  []string{" -> ", "i32 -> i32", "i32 -> i32 i32"},
+		types:  []string{" -> ", "i32 -> i32"},
 		memory: []byte{0, 1},
 		funcs: []testFunc{
 			{export: "spin", body: "loop void br 0 end"},
@@ -160,55 +148,73 @@ func TestInterrupt(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if in.InterruptSites != 5+3 { // 5 function entries, 3 loops
-			t.Fatalf("%d interrupt sites, want 8", in.InterruptSites)
+		if in.InterruptSites != 4+3 { // 4 function entries (not the leaf's), 3 loops
+			t.Fatalf("%d interrupt sites, want 7", in.InterruptSites)
 		}
 		for engine, config := range engines {
 			if engine == "interpreter" && raceEnabled {
-				// The interpreter reads the global in Go, racing with Set: benign, but the race
-				// detector reports it. The compiler reads it in machine code.
+				// The interpreter reads the budget global in Go, racing with Set: benign, but
+				// the race detector reports it. The compiler reads it in machine code.
 				continue
 			}
 			t.Run(engine, func(t *testing.T) {
-				var mk *marks
-				if opts.TrackStores {
-					mk = &marks{}
-				}
+				mk := &marks{}
 				inst, err := newTestRuntime(t, config(), mk).Instantiate(ctx, in.Module)
 				if err != nil {
 					t.Fatal(err)
 				}
-				flag := inst.ExportedGlobal(in.InterruptGlobal).(api.MutableGlobal)
+				budget := inst.ExportedGlobal(in.InterruptGlobal).(api.MutableGlobal)
 				for _, fn := range []string{"spin", "recurse", "busy"} {
-					done := make(chan error, 1)
-					go func() {
-						_, err := inst.ExportedFunction(fn).Call(ctx)
-						done <- err
-					}()
-					select {
-					case err := <-done:
-						t.Fatalf("%s returned before the interrupt: %v", fn, err)
-					case <-time.After(50 * time.Millisecond):
-					}
-					flag.Set(1)
-					select {
-					case err := <-done:
-						if err == nil || !strings.Contains(err.Error(), "unreachable") {
-							t.Fatalf("%s: error %v, want an unreachable trap", fn, err)
+					for _, setGlobal := range []bool{false, true} {
+						label := fmt.Sprintf("%s (set the global: %v)", fn, setGlobal)
+						done := make(chan error, 1)
+						go func() {
+							_, err := inst.ExportedFunction(fn).Call(ctx)
+							done <- err
+						}()
+						select {
+						case err := <-done:
+							t.Fatalf("%s returned before the interrupt: %v", label, err)
+						case <-time.After(20 * time.Millisecond):
 						}
-					case <-time.After(20 * time.Second):
-						t.Fatalf("%s did not stop within 20 s of the interrupt", fn)
-					}
-					if flag.Get() != 1 {
-						t.Fatalf("%s: the interrupt global reads %d", fn, flag.Get())
-					}
-					// Set while nothing runs, it stops the next call at once.
-					if _, err := inst.ExportedFunction("count").Call(ctx, 10); err == nil {
-						t.Fatal("count ran with the interrupt set")
-					}
-					flag.Set(0)
-					if res, err := inst.ExportedFunction("count").Call(ctx, 1000); err != nil || res[0] != 1000 {
-						t.Fatalf("after the interrupt: count returns %v, %v", res, err)
+						// The world can stop: the guest polls.
+						gc := make(chan struct{})
+						go func() {
+							runtime.GC()
+							close(gc)
+						}()
+						select {
+						case <-gc:
+						case <-time.After(20 * time.Second):
+							t.Fatalf("%s: a garbage collection did not complete within 20 s", label)
+						}
+						polls := mk.polls.Load()
+						for deadline := time.Now().Add(20 * time.Second); mk.polls.Load() == polls; time.Sleep(time.Millisecond) {
+							if time.Now().After(deadline) {
+								t.Fatalf("%s: no poll in 20 s", label)
+							}
+						}
+						mk.stop.Store(true)
+						if setGlobal {
+							budget.Set(0)
+						}
+						select {
+						case err := <-done:
+							if err == nil || !strings.Contains(err.Error(), "unreachable") {
+								t.Fatalf("%s: error %v, want an unreachable trap", label, err)
+							}
+						case <-time.After(20 * time.Second):
+							t.Fatalf("%s did not stop within 20 s of the interrupt", label)
+						}
+						// With poll saying stop and the budget at 0, the next call stops at once.
+						budget.Set(0)
+						if _, err := inst.ExportedFunction("count").Call(ctx, 10); err == nil {
+							t.Fatal("count ran with the interrupt set")
+						}
+						mk.stop.Store(false)
+						if res, err := inst.ExportedFunction("count").Call(ctx, 1000); err != nil || res[0] != 1000 {
+							t.Fatalf("after the interrupt: count returns %v, %v", res, err)
+						}
 					}
 				}
 			})
@@ -216,14 +222,24 @@ func TestInterrupt(t *testing.T) {
 	}
 }
 
-// TestInterruptUnchanged checks that the checks change nothing else: a loop with parameters
-// and results, nested loops, and a block in a loop give the original's results.
+// TestInterruptUnchanged checks that the checks change nothing else: loops with parameters
+// and results (one value or several), nested loops, and branches out of loops to every kind of
+// label (the wrapped loops move them three levels deeper), br_table among them, give the
+// original's results.
 func TestInterruptUnchanged(t *testing.T) {
 	m := &modSpec{
-		types:  []string{"i32 -> i32", "i32 -> i32 i32", "i32 i32 -> i32"},
+		types: []string{
+			"i32 -> i32",         // 0
+			"i32 -> i32 i32",     // 1
+			"i32 i32 -> i32",     // 2
+			" -> i32 i64",        // 3
+			"i32 -> i64",         // 4
+			"i32 i32 -> i32 i32", // 5
+			"i32 i32 i32 -> i32", // 6
+		},
 		memory: []byte{0, 1},
 		funcs: []testFunc{
-			{export: "count", locals: "i32",
+			{export: "count", locals: "i32", // a loop with a parameter
 				body: `i32.const 0 loop type=0 i32.const 1 i32.add local.tee 1 local.get 1 local.get 0 i32.lt_u br_if 0 end`},
 			{export: "nested", locals: "i32 i32", // sum over i < n, j < i of j, stored at 16
 				body: `loop void
@@ -238,12 +254,41 @@ func TestInterruptUnchanged(t *testing.T) {
 				       end
 				       i32.const 16 i32.load`},
 			{typ: 2, export: "loop_value", body: "local.get 0 loop type=0 local.get 1 i32.add end"},
+			{typ: 0, export: "loop_result", locals: "i32", // a loop with a result and no parameter
+				body: `loop i32 local.get 1 i32.const 3 i32.add local.tee 1 local.get 1 local.get 0 i32.lt_u br_if 0 end`},
+			{typ: 4, export: "loop_results", locals: "i32 i64", // a loop with two results, type index
+				body: `loop type=3 local.get 1 i32.const 1 i32.add local.tee 1 local.get 2 i64.const 5 i64.add local.tee 2
+				         local.get 1 local.get 0 i32.lt_u br_if 0 end
+				       local.set 2 i64.extend_i32_u local.get 2 i64.add`},
+			{typ: 6, export: "exits", locals: "i32", // branches out of nested loops to every level
+				body: `block i32
+				         block void
+				           loop void
+				             loop void
+				               local.get 3 i32.const 1 i32.add local.set 3
+				               local.get 3 i32.const 3 i32.rem_u i32.const 1 i32.eq br_if 0
+				               local.get 3 i32.const 100 i32.gt_u br_if 2
+				               local.get 3 local.get 0 i32.eq if void local.get 3 br 4 end
+				               local.get 3 local.get 1 i32.eq if void local.get 3 i32.const 7 i32.add br 5 end
+				               local.get 3 local.get 2 i32.eq if void local.get 3 i32.const 1000 i32.add return end
+				               local.get 3 i32.const 13 i32.rem_u br_table 1 0 1 1
+				             end
+				           end
+				         end
+				         local.get 3 i32.const 10000 i32.add
+				       end`},
 		},
 	}
 	checkInstrumented(t, m.bytes(), []testCall{
 		{fn: "count", args: []uint64{5}},
 		{fn: "nested", args: []uint64{30}, pages: []uint32{0}, maxCalls: 1},
 		{fn: "loop_value", args: []uint64{3, 4}},
+		{fn: "loop_result", args: []uint64{20}},
+		{fn: "loop_results", args: []uint64{9}},
+		{fn: "exits", args: []uint64{3, 0, 0}},
+		{fn: "exits", args: []uint64{0, 6, 0}},
+		{fn: "exits", args: []uint64{0, 0, 9}},
+		{fn: "exits", args: []uint64{0, 0, 0}},
 	})
 }
 
@@ -265,7 +310,7 @@ func TestInstrumentTrackingOptions(t *testing.T) {
 		if got := importsMark(t, in.Module); got != track {
 			t.Fatalf("%+v: imports mark_dirty %v", opts, got)
 		}
-		if got, want := tableCount(t, in.Module), map[bool]uint32{false: 1, true: 2}[track]; got != want {
+		if got, want := tableCount(t, in.Module), map[bool]uint32{false: 1, true: 3}[track]; got != want {
 			t.Fatalf("%+v: %d tables, want %d", opts, got, want)
 		}
 		wantSites := [4]int{0, 0, 0, 0}
@@ -278,14 +323,11 @@ func TestInstrumentTrackingOptions(t *testing.T) {
 		if got := [4]int{in.StoreSites, in.BulkSites, in.StateSites, in.InterruptSites}; got != wantSites {
 			t.Fatalf("%+v: sites %v, want %v", opts, got, wantSites)
 		}
-		if (in.ClearExport != "") != track || (in.ClearAllExport != "") != track || (in.InterruptGlobal != "") != opts.Interrupt || in.StateGlobal == "" {
+		if (in.CollectExport != "") != track || (in.ClearAllExport != "") != track || (in.InterruptGlobal != "") != opts.Interrupt || in.StateGlobal == "" {
 			t.Fatalf("%+v: exports %+v", opts, in)
 		}
 		// The module compiles and runs.
-		var mk *marks
-		if track {
-			mk = &marks{}
-		}
+		mk := &marks{}
 		inst, err := newTestRuntime(t, wazero.NewRuntimeConfigInterpreter(), mk).Instantiate(context.Background(), in.Module)
 		if err != nil {
 			t.Fatal(err)
@@ -293,9 +335,13 @@ func TestInstrumentTrackingOptions(t *testing.T) {
 		if _, err := inst.ExportedFunction("f").Call(context.Background(), 4096); err != nil {
 			t.Fatal(err)
 		}
-		if track && !slices.Equal(mk.sorted(), []uint32{0, 1}) {
-			t.Fatalf("marked %v", mk.sorted())
+		if track {
+			collect(t, inst, in)
+			if !slices.Equal(mk.sorted(), []uint32{0, 1}) {
+				t.Fatalf("marked %v", mk.sorted())
+			}
 		}
+
 	}
 	// Without anything but the state global, a module without state-changing instructions
 	// keeps its code as it is.

@@ -6,16 +6,21 @@
 //     exports the ones the module keeps to itself (C's __stack_pointer, for example);
 //   - let the runtime learn which 4 KiB pages of linear memory an invocation wrote, without
 //     scanning memory or taking page faults: [Instrument] rewrites every function so that each
-//     write to memory reports its page to a host function, through a two-entry cache kept in
-//     globals so that repeated writes to the same pages stay inside the guest, and flags the
-//     changes to tables and segments that a rewind of memory and globals cannot undo.
+//     write to memory marks its page in a table the guest cannot name (after a one-compare
+//     check against the page the function marked last), which the host reads after the
+//     invocation; and flags the changes to tables and segments that a rewind of memory and
+//     globals cannot undo;
+//   - let the runtime stop a running invocation, and let the Go runtime stop the world while
+//     one runs: [Instrument] adds budget checks at loop headers and function entries that call
+//     the host now and then.
 //
 // It follows the WebAssembly core specification 2.0 binary format, with the extended-constant
 // and memory64 limits encodings, and for [Instrument] the full instruction set of 2.0 (sign
 // extension, non-trapping conversions, bulk memory, reference types, fixed-width SIMD) plus
 // tail calls. The layers: sections and the reader (this file and binary.go), the instruction
-// decoder (instr.go), and the rewrites on top (instrument.go, names.go). It validates only what
-// it parses; wazero validates the rest when it compiles the rewritten module.
+// decoder (instr.go), and the rewrites on top (instrument.go for the module, body.go for
+// function bodies, names.go). It validates only what it parses; wazero validates the rest when
+// it compiles the rewritten module.
 package wasmbin
 
 import (

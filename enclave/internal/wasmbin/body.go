@@ -1,0 +1,751 @@
+package wasmbin
+
+import "math"
+
+// The rewrite of function bodies, and the bodies of the functions Instrument adds.
+//
+// wazero's compiler spills the values a function keeps in registers around every call it can
+// make, so a call on a cold path inside a loop costs on every iteration (the loop-carried
+// values go to the stack and back), and one at the entry of a small function costs on every
+// call of it. The instrumentation therefore makes no call after a store (a store marks its
+// pages in the dirty table, which the host reads afterwards through the collect export), and
+// an interrupt check's call to $poll_slow sits outside the loop: the loop is wrapped so that
+// the check branches out of it, polls, and re-enters it from the top. Leaf functions (no loop,
+// no call) get no check at their entry; their callers' checks are charged for them instead.
+
+// code returns the code section with every function body instrumented and the bodies of the
+// functions Instrument adds last.
+func (rw *rewriter) code(r *reader) ([]byte, error) {
+	n := r.vecCount(2)
+	if r.err == nil && int(n) != len(rw.funcTypes) {
+		r.fail("%d function bodies for %d functions", n, len(rw.funcTypes))
+	}
+	if r.err != nil {
+		return nil, wrapErr(r.err, "code section")
+	}
+	type body struct{ start, end int }
+	bodies := make([]body, n)
+	for i := range bodies {
+		size := r.u32()
+		start := r.off
+		r.bytesN(int(size))
+		if r.err != nil {
+			return nil, wrapErr(r.err, "function %d", rw.importedFuncs+uint32(i))
+		}
+		bodies[i] = body{start, r.off}
+	}
+	// First pass: what each function does, for the costs of the interrupt checks.
+	infos := make([]funcInfo, n)
+	for i, b := range bodies {
+		br := &reader{b: r.b[b.start:b.end], base: r.base + b.start}
+		if err := infos[i].scan(br); err != nil {
+			return nil, wrapErr(err, "function %d", rw.importedFuncs+uint32(i))
+		}
+	}
+	rw.costs(infos)
+
+	helpers := rw.helperBodies()
+	out := appendU32(make([]byte, 0, 2*len(r.b)), n+uint32(len(helpers))) // instrumented code is up to about twice the size
+	var buf []byte                                                        // reused for the instructions of each function
+	for i, b := range bodies {
+		f := &funcRewriter{rw: rw, out: buf[:0], info: &infos[i]}
+		locals, code, err := f.function(&reader{b: r.b[b.start:b.end], base: r.base + b.start}, rw.typeParams[rw.funcTypes[i]])
+		if err != nil {
+			return nil, wrapErr(err, "function %d", rw.importedFuncs+uint32(i))
+		}
+		out = appendU32(out, uint32(len(locals)+len(code)))
+		out = append(out, locals...)
+		out = append(out, code...)
+		buf = f.out
+	}
+	for _, h := range helpers {
+		out = appendU32(out, uint32(len(h)))
+		out = append(out, h...)
+	}
+	return out, nil
+}
+
+// funcInfo is what the first pass learns of a function body.
+type funcInfo struct {
+	cost     uint32 // the number of instructions in the body
+	leaf     bool   // no loop and no call of any kind
+	hasStore bool
+	loops    []span     // the instruction ranges of the loops' bodies, in the order of their loop opcodes
+	calls    []callSite // calls, call_indirect, return_call, return_call_indirect
+
+	entryCost uint32   // the charges of the interrupt checks: at the entry,
+	loopCost  []uint32 // and at each loop header
+}
+
+type span struct{ start, end uint32 }
+
+type callSite struct {
+	pos      uint32 // the instruction's number in the body
+	callee   uint32 // for a direct call
+	indirect bool
+}
+
+// scan reads a function body: its locals and its instructions, up to its final end.
+func (fi *funcInfo) scan(r *reader) error {
+	n := r.vecCount(2)
+	for i := uint32(0); i < n && r.err == nil; i++ {
+		r.u32()
+		r.valType()
+	}
+	var open []int // per open block: the index in fi.loops of a loop, -1 for a block or an if
+	for {
+		in := r.instr()
+		if r.err != nil {
+			return r.err
+		}
+		pos := fi.cost
+		fi.cost++
+		if _, _, ok := in.storeAccess(); ok {
+			fi.hasStore = true
+		}
+		switch in.op {
+		case opCall, opReturnCall:
+			fi.calls = append(fi.calls, callSite{pos: pos, callee: in.funcIdx})
+		case opCallIndirect, opReturnCallIn:
+			fi.calls = append(fi.calls, callSite{pos: pos, indirect: true})
+		case opLoop:
+			open = append(open, len(fi.loops))
+			fi.loops = append(fi.loops, span{start: fi.cost})
+		case opBlock, opIf:
+			open = append(open, -1)
+		case opEnd:
+			if len(open) == 0 {
+				fi.leaf = len(fi.loops) == 0 && len(fi.calls) == 0
+				return nil
+			}
+			if l := open[len(open)-1]; l >= 0 {
+				fi.loops[l].end = fi.cost
+			}
+			open = open[:len(open)-1]
+		}
+	}
+}
+
+// costs computes the charges of the interrupt checks: the instructions of the function body or
+// of the loop's body, plus, for every call of a leaf function in it, the leaf's (for
+// call_indirect, the largest leaf's), each charge between 1 and MaxCheckCost.
+func (rw *rewriter) costs(infos []funcInfo) {
+	clamp := func(c uint64) uint32 { return uint32(min(max(c, 1), MaxCheckCost)) }
+	maxLeaf := uint32(0)
+	for i := range infos {
+		if infos[i].leaf {
+			maxLeaf = max(maxLeaf, clamp(uint64(infos[i].cost)))
+		}
+	}
+	charge := func(c callSite) uint64 {
+		switch {
+		case c.indirect:
+			return uint64(maxLeaf)
+		case c.callee < rw.importedFuncs || c.callee >= rw.funcs(): // an import runs in Go
+			return 0
+		case infos[c.callee-rw.importedFuncs].leaf:
+			return uint64(clamp(uint64(infos[c.callee-rw.importedFuncs].cost)))
+		}
+		return 0 // a function with a check of its own
+	}
+	for i := range infos {
+		fi := &infos[i]
+		total := uint64(fi.cost)
+		for _, c := range fi.calls {
+			total += charge(c)
+		}
+		fi.entryCost = clamp(total)
+		fi.loopCost = make([]uint32, len(fi.loops))
+		for l, sp := range fi.loops {
+			total := uint64(sp.end - sp.start)
+			for _, c := range fi.calls {
+				if c.pos >= sp.start && c.pos < sp.end {
+					total += charge(c)
+				}
+			}
+			fi.loopCost[l] = clamp(total)
+		}
+	}
+}
+
+// helperBodies returns the bodies of the functions Instrument adds, in the order of plan:
+// $touch_range, $clear_all and $collect (when tracking), and $poll_slow (with Interrupt).
+func (rw *rewriter) helperBodies() [][]byte {
+	var bodies [][]byte
+	f := &funcRewriter{rw: rw}
+	if rw.opts.TrackStores {
+		// $touch_range(d, n): unless n is 0, mark the pages of [d, d+n) in both tables.
+		f.out = []byte{0} // no locals
+		f.op(opLocalGet, 1)
+		f.out = append(f.out, opI32Eqz, opIf, blockEmpty, opReturn, opEnd)
+		for _, t := range []struct {
+			table, shift uint32
+		}{{rw.dirtyTable, pageShift}, {rw.summaryTable, groupShift}} {
+			// table.fill $t (d >> shift) marker (((d+n-1) >> shift) - (d >> shift) + 1)
+			f.op(opLocalGet, 0)
+			f.i32Const(t.shift)
+			f.out = append(f.out, opI32ShrU)
+			f.op(opGlobalGet, rw.markerGlobal)
+			f.op(opLocalGet, 0)
+			f.op(opLocalGet, 1)
+			f.out = append(f.out, opI32Add)
+			f.i32Const(1)
+			f.out = append(f.out, opI32Sub)
+			f.i32Const(t.shift)
+			f.out = append(f.out, opI32ShrU)
+			f.op(opLocalGet, 0)
+			f.i32Const(t.shift)
+			f.out = append(f.out, opI32ShrU, opI32Sub)
+			f.i32Const(1)
+			f.out = append(f.out, opI32Add, opPrefixMisc, miscTableFill)
+			f.out = appendU32(f.out, t.table)
+		}
+		f.out = append(f.out, opEnd)
+		bodies = append(bodies, f.out)
+
+		// $clear_all(): both tables null.
+		f.out = []byte{0}
+		for _, t := range []struct{ table, size uint32 }{{rw.dirtyTable, rw.opts.TrackedPages}, {rw.summaryTable, rw.groups()}} {
+			f.i32Const(0)
+			f.out = append(f.out, opRefNull, valFuncref)
+			f.i32Const(t.size)
+			f.out = append(f.out, opPrefixMisc, miscTableFill)
+			f.out = appendU32(f.out, t.table)
+		}
+		f.out = append(f.out, opEnd)
+		bodies = append(bodies, f.out)
+
+		bodies = append(bodies, rw.collectBody())
+	}
+	if rw.opts.Interrupt {
+		// $poll_slow() -> i32: if poll() { unreachable }; budget = PollBudget; return PollBudget
+		f.out = []byte{0}
+		f.op(opCall, rw.pollFunc)
+		f.out = append(f.out, opIf, blockEmpty, opUnreachable, opEnd)
+		f.i32Const(PollBudget)
+		f.op(opGlobalSet, rw.budgetGlobal)
+		f.i32Const(PollBudget)
+		f.out = append(f.out, opEnd)
+		bodies = append(bodies, f.out)
+	}
+	return bodies
+}
+
+// collectBody returns the body of $collect(): for every group of 64 pages whose summary entry
+// is set, it clears the entry, clears the entries of the group's dirty pages and calls
+// mark_dirty once per run of consecutive dirty pages in the group.
+//
+//	(local $g $p $end $start i32)
+//	block $done loop $groups
+//	  local.get $g ; i32.const groups ; i32.ge_u ; br_if $done
+//	  local.get $g ; table.get $summary ; ref.is_null ; i32.eqz
+//	  if
+//	    local.get $g ; ref.null func ; table.set $summary
+//	    local.get $g ; i32.const 6 ; i32.shl ; local.tee $p
+//	    i32.const 64 ; i32.add ; local.tee $end ; i32.const pages ; i32.gt_u
+//	    if  i32.const pages ; local.set $end  end
+//	    i32.const -1 ; local.set $start
+//	    block $pages_done loop $pages
+//	      local.get $p ; local.get $end ; i32.ge_u ; br_if $pages_done
+//	      local.get $p ; table.get $dirty ; ref.is_null
+//	      if  (report the run [$start, $p) if any)
+//	      else
+//	        local.get $p ; ref.null func ; table.set $dirty
+//	        local.get $start ; i32.const -1 ; i32.eq
+//	        if  local.get $p ; local.set $start  end
+//	      end
+//	      local.get $p ; i32.const 1 ; i32.add ; local.set $p ; br $pages
+//	    end end
+//	    (report the run [$start, $end) if any)
+//	  end
+//	  local.get $g ; i32.const 1 ; i32.add ; local.set $g ; br $groups
+//	end end
+func (rw *rewriter) collectBody() []byte {
+	const g, p, end, start = 0, 1, 2, 3
+	f := &funcRewriter{rw: rw}
+	f.out = []byte{1, 4, valI32} // four i32 locals
+	// report appends: if $start != -1 { mark_dirty($start << 12, ($upTo - $start) << 12); $start = -1 }
+	report := func(upTo uint32) {
+		f.op(opLocalGet, start)
+		f.i32Const(math.MaxUint32)
+		f.out = append(f.out, opI32Ne, opIf, blockEmpty)
+		f.op(opLocalGet, start)
+		f.i32Const(pageShift)
+		f.out = append(f.out, opI32Shl)
+		f.op(opLocalGet, upTo)
+		f.op(opLocalGet, start)
+		f.out = append(f.out, opI32Sub)
+		f.i32Const(pageShift)
+		f.out = append(f.out, opI32Shl)
+		f.op(opCall, rw.markFunc)
+		f.i32Const(math.MaxUint32)
+		f.op(opLocalSet, start)
+		f.out = append(f.out, opEnd)
+	}
+	f.out = append(f.out, opBlock, blockEmpty, opLoop, blockEmpty) // $done, $groups
+	f.op(opLocalGet, g)
+	f.i32Const(rw.groups())
+	f.out = append(f.out, opI32GeU, opBrIf, 1)
+	f.op(opLocalGet, g)
+	f.op(opTableGet, rw.summaryTable)
+	f.out = append(f.out, opRefIsNull, opI32Eqz, opIf, blockEmpty)
+	f.op(opLocalGet, g)
+	f.out = append(f.out, opRefNull, valFuncref)
+	f.op(opTableSet, rw.summaryTable)
+	f.op(opLocalGet, g)
+	f.i32Const(groupShift - pageShift)
+	f.out = append(f.out, opI32Shl)
+	f.op(opLocalTee, p)
+	f.i32Const(1 << (groupShift - pageShift))
+	f.out = append(f.out, opI32Add)
+	f.op(opLocalTee, end)
+	f.i32Const(rw.opts.TrackedPages)
+	f.out = append(f.out, opI32GtU, opIf, blockEmpty)
+	f.i32Const(rw.opts.TrackedPages)
+	f.op(opLocalSet, end)
+	f.out = append(f.out, opEnd)
+	f.i32Const(math.MaxUint32)
+	f.op(opLocalSet, start)
+	f.out = append(f.out, opBlock, blockEmpty, opLoop, blockEmpty) // $pages_done, $pages
+	f.op(opLocalGet, p)
+	f.op(opLocalGet, end)
+	f.out = append(f.out, opI32GeU, opBrIf, 1)
+	f.op(opLocalGet, p)
+	f.op(opTableGet, rw.dirtyTable)
+	f.out = append(f.out, opRefIsNull, opIf, blockEmpty)
+	report(p)
+	f.out = append(f.out, opElse)
+	f.op(opLocalGet, p)
+	f.out = append(f.out, opRefNull, valFuncref)
+	f.op(opTableSet, rw.dirtyTable)
+	f.op(opLocalGet, start)
+	f.i32Const(math.MaxUint32)
+	f.out = append(f.out, opI32Eq, opIf, blockEmpty)
+	f.op(opLocalGet, p)
+	f.op(opLocalSet, start)
+	f.out = append(f.out, opEnd, opEnd)
+	f.op(opLocalGet, p)
+	f.i32Const(1)
+	f.out = append(f.out, opI32Add)
+	f.op(opLocalSet, p)
+	f.out = append(f.out, opBr, 0, opEnd, opEnd) // br $pages; end $pages, $pages_done
+	report(end)
+	f.out = append(f.out, opEnd) // the if
+	f.op(opLocalGet, g)
+	f.i32Const(1)
+	f.out = append(f.out, opI32Add)
+	f.op(opLocalSet, g)
+	f.out = append(f.out, opBr, 0, opEnd, opEnd, opEnd) // br $groups; end $groups, $done, the function
+	return f.out
+}
+
+// Scratch locals a function may get, one of each at most.
+const (
+	slotAddr = iota // the address of a store, the destination of a bulk write
+	slotI32         // an i32 operand
+	slotLen         // the length of a bulk write
+	slotI64
+	slotF32
+	slotF64
+	slotV128
+	slotPage   // the base of the page last marked
+	slotBudget // the budget of the interrupt checks
+	numSlots
+)
+
+var slotTypes = [numSlots]byte{valI32, valI32, valI32, valI64, valF32, valF64, valV128, valI32, valI32}
+
+// funcRewriter instruments one function body.
+type funcRewriter struct {
+	rw        *rewriter
+	info      *funcInfo
+	out       []byte // the instrumented instructions
+	slots     [numSlots]uint32
+	hasSlot   [numSlots]bool
+	nextLocal uint32 // index of the next local to add
+	added     []byte // types of the added locals, in index order
+	frames    []frame
+}
+
+// frame is a block, loop or if open in the function being rewritten.
+type frame struct {
+	wrapped bool // a loop wrapped in three more blocks (see loopCheck)
+}
+
+type localRun struct {
+	n  uint32
+	vt byte
+}
+
+// function instruments the body r holds and returns its new local declarations and
+// instructions.
+func (f *funcRewriter) function(r *reader, params uint32) (locals, body []byte, err error) {
+	var runs []localRun
+	total := uint64(params)
+	n := r.vecCount(2)
+	for i := uint32(0); i < n && r.err == nil; i++ {
+		var run localRun
+		run.n = r.u32()
+		run.vt = r.valType()
+		runs = append(runs, run)
+		total += uint64(run.n)
+	}
+	if r.err == nil && total+numSlots > math.MaxUint32 {
+		r.fail("%d locals", total)
+	}
+	if r.err != nil {
+		return nil, nil, r.err
+	}
+	f.nextLocal = uint32(total)
+	if f.rw.opts.Interrupt && !f.info.leaf {
+		f.entryCheck()
+	}
+	if f.rw.opts.TrackStores && f.info.hasStore {
+		f.i32Const(emptyPageBase)
+		f.op(opLocalSet, f.local(slotPage))
+	}
+	if err := f.expr(r); err != nil {
+		return nil, nil, err
+	}
+
+	for _, vt := range f.added {
+		if len(runs) > 0 && runs[len(runs)-1].vt == vt {
+			runs[len(runs)-1].n++
+		} else {
+			runs = append(runs, localRun{n: 1, vt: vt})
+		}
+	}
+	locals = appendU32(nil, uint32(len(runs)))
+	for _, run := range runs {
+		locals = append(appendU32(locals, run.n), run.vt)
+	}
+	return locals, f.out, nil
+}
+
+// expr instruments the instructions of a function body up to its final end.
+func (f *funcRewriter) expr(r *reader) error {
+	rw := f.rw
+	track, interrupt := rw.opts.TrackStores, rw.opts.Interrupt
+	loops := 0
+	for {
+		in := r.instr()
+		if r.err != nil {
+			return r.err
+		}
+		if (in.op == opGlobalGet || in.op == opGlobalSet) && in.globalIdx >= rw.globals {
+			r.fail("global index %d out of range (%d globals)", in.globalIdx, rw.globals)
+			return r.err
+		}
+		for _, t := range in.tables[:in.ntables] {
+			if rw.checkTable(r, t); r.err != nil {
+				return r.err
+			}
+		}
+		raw := r.b[in.start:in.end]
+		switch {
+		case in.op == opCall || in.op == opReturnCall || in.op == opRefFunc:
+			f.out = append(f.out, in.op)
+			f.out = appendU32(f.out, rw.fn(r, in.funcIdx))
+			if r.err != nil {
+				return r.err
+			}
+			if in.op == opCall {
+				f.afterCall()
+			}
+		case in.op == opCallIndirect:
+			f.out = append(f.out, raw...)
+			f.afterCall()
+		case in.op == opBr || in.op == opBrIf:
+			f.out = append(f.out, in.op)
+			f.out = appendU32(f.out, f.label(in.label))
+		case in.op == opBrTable:
+			f.brTable(raw)
+		case in.op == opLoop:
+			if interrupt {
+				f.loopCheck(raw, in.typeIdx, f.info.loopCost[loops])
+			} else {
+				f.out = append(f.out, raw...)
+				f.frames = append(f.frames, frame{})
+			}
+			loops++
+		case in.op == opBlock || in.op == opIf:
+			f.out = append(f.out, raw...)
+			f.frames = append(f.frames, frame{})
+		case in.op == opEnd:
+			if len(f.frames) == 0 {
+				f.out = append(f.out, opEnd)
+				if r.off != len(r.b) {
+					r.fail("%d bytes after the function's end", len(r.b)-r.off)
+					return r.err
+				}
+				return nil
+			}
+			fr := f.frames[len(f.frames)-1]
+			f.frames = f.frames[:len(f.frames)-1]
+			if fr.wrapped {
+				f.endWrappedLoop()
+			} else {
+				f.out = append(f.out, opEnd)
+			}
+		default:
+			if vt, size, ok := in.storeAccess(); ok && track {
+				f.store(raw, in.offset, vt, size)
+				rw.res.StoreSites++
+			} else if track && in.bulkWrite() {
+				f.bulkWrite(raw)
+				rw.res.BulkSites++
+			} else if in.changesState() {
+				f.out = append(f.out, raw...)
+				f.out = append(f.out, opI32Const, 1)
+				f.op(opGlobalSet, rw.stateGlobal)
+				rw.res.StateSites++
+			} else {
+				f.out = append(f.out, raw...)
+			}
+		}
+	}
+}
+
+// label returns the relative depth of a branch's label in the rewritten code: deeper by 3 for
+// every wrapped loop the branch leaves.
+func (f *funcRewriter) label(depth uint32) uint32 {
+	if uint64(depth) > uint64(len(f.frames)) {
+		return depth // invalid; wazero rejects it
+	}
+	out := depth
+	for _, fr := range f.frames[len(f.frames)-int(depth):] {
+		if fr.wrapped {
+			out += 3
+		}
+	}
+	return out
+}
+
+// brTable appends br_table with its labels renumbered.
+func (f *funcRewriter) brTable(raw []byte) {
+	r := &reader{b: raw, off: 1}
+	n := r.u32()
+	f.out = append(f.out, opBrTable)
+	f.out = appendU32(f.out, n)
+	for i := uint64(0); i <= uint64(n); i++ { // the labels and the default
+		f.out = appendU32(f.out, f.label(r.u32()))
+	}
+}
+
+// entryCheck appends the interrupt check at the start of a function body:
+//
+//	global.get $b ; i32.const cost ; i32.sub ; local.tee $budget ; global.set $b
+//	local.get $budget ; i32.const 0 ; i32.le_s
+//	if  call $poll_slow ; local.set $budget  end
+func (f *funcRewriter) entryCheck() {
+	rw := f.rw
+	budget := f.local(slotBudget)
+	f.op(opGlobalGet, rw.budgetGlobal)
+	f.spend(f.info.entryCost)
+	f.out = append(f.out, opIf, blockEmpty)
+	f.op(opCall, rw.slowFunc)
+	f.op(opLocalSet, budget)
+	f.out = append(f.out, opEnd)
+	rw.res.InterruptSites++
+}
+
+// spend appends, the budget on the stack:
+//
+//	i32.const cost ; i32.sub ; local.tee $budget ; global.set $b
+//	local.get $budget ; i32.const 0 ; i32.le_s
+func (f *funcRewriter) spend(cost uint32) {
+	budget := f.local(slotBudget)
+	f.i32Const(cost)
+	f.out = append(f.out, opI32Sub)
+	f.op(opLocalTee, budget)
+	f.op(opGlobalSet, f.rw.budgetGlobal)
+	f.op(opLocalGet, budget)
+	f.i32Const(0)
+	f.out = append(f.out, opI32LeS)
+}
+
+// loopCheck appends the loop instruction raw, of the given block type, with its interrupt
+// check. A loop without parameters is wrapped so that the check's call is outside it:
+//
+//	block bt                      ;; $exit
+//	  loop                        ;; $retry
+//	    block                     ;; $slow
+//	      loop bt                 ;; the loop
+//	        local.get $budget ; <spend cost> ; br_if $slow
+//	        ...                   ;; its body: branches out of the loop go 3 levels deeper
+//	      end
+//	      br $exit
+//	    end
+//	    [i32.const empty ; local.set $page]   ;; when tracking: the page cache starts afresh
+//	    call $poll_slow ; local.set $budget
+//	    br $retry
+//	  end
+//	  unreachable
+//	end
+//
+// A loop with parameters (on the stack at its start) gets "if call $poll_slow ... end" after
+// the check instead. Nothing the loop computes needs to survive the call but its locals: its
+// operand stack is empty at the check (the loop has no parameters), and the page cache, which
+// would otherwise be one more value wazero keeps on the stack, is reset.
+func (f *funcRewriter) loopCheck(raw []byte, typeIdx int64, cost uint32) {
+	rw := f.rw
+	budget := f.local(slotBudget)
+	bt := raw[1:]
+	if typeIdx >= 0 && (typeIdx >= int64(len(rw.typeParams)) || rw.typeParams[typeIdx] > 0) {
+		f.out = append(f.out, raw...)
+		f.frames = append(f.frames, frame{})
+		f.op(opLocalGet, budget)
+		f.spend(cost)
+		f.out = append(f.out, opIf, blockEmpty)
+		if f.rw.opts.TrackStores && f.info.hasStore {
+			f.i32Const(emptyPageBase)
+			f.op(opLocalSet, f.local(slotPage))
+		}
+		f.op(opCall, rw.slowFunc)
+		f.op(opLocalSet, budget)
+		f.out = append(f.out, opEnd)
+		rw.res.InterruptSites++
+		return
+	}
+	f.out = append(f.out, opBlock)
+	f.out = append(f.out, bt...)
+	f.out = append(f.out, opLoop, blockEmpty, opBlock, blockEmpty, opLoop)
+	f.out = append(f.out, bt...)
+	f.frames = append(f.frames, frame{wrapped: true})
+	f.op(opLocalGet, budget)
+	f.spend(cost)
+	f.out = append(f.out, opBrIf, 1)
+	rw.res.InterruptSites++
+}
+
+// endWrappedLoop appends the end of a wrapped loop (see loopCheck).
+func (f *funcRewriter) endWrappedLoop() {
+	f.out = append(f.out, opEnd, opBr, 2, opEnd)
+	if f.rw.opts.TrackStores && f.info.hasStore {
+		// The page cache may start afresh, so its value need not survive the call.
+		f.i32Const(emptyPageBase)
+		f.op(opLocalSet, f.local(slotPage))
+	}
+	f.op(opCall, f.rw.slowFunc)
+	f.op(opLocalSet, f.local(slotBudget))
+	f.out = append(f.out, opBr, 0, opEnd, opUnreachable, opEnd)
+}
+
+// afterCall appends, in a function with loops and interrupt checks, the reload of the budget
+// after a call: the callee may have spent some of it, or polled.
+func (f *funcRewriter) afterCall() {
+	if f.rw.opts.Interrupt && len(f.info.loops) > 0 {
+		f.op(opGlobalGet, f.rw.budgetGlobal)
+		f.op(opLocalSet, f.local(slotBudget))
+	}
+}
+
+// local returns the index of the scratch local slot, adding it on first use.
+func (f *funcRewriter) local(slot int) uint32 {
+	if !f.hasSlot[slot] {
+		f.slots[slot], f.hasSlot[slot] = f.nextLocal, true
+		f.nextLocal++
+		f.added = append(f.added, slotTypes[slot])
+	}
+	return f.slots[slot]
+}
+
+// op appends an instruction with one u32 immediate (a local, global, table or function index).
+func (f *funcRewriter) op(op byte, idx uint32) {
+	f.out = append(f.out, op)
+	f.out = appendU32(f.out, idx)
+}
+
+func (f *funcRewriter) i32Const(v uint32) { f.out = appendI32Const(f.out, v) }
+
+// appendI32Const appends i32.const v.
+func appendI32Const(b []byte, v uint32) []byte {
+	return appendS32(append(b, opI32Const), int32(v))
+}
+
+// store appends the store instruction raw, which writes size bytes of a value of type vt at
+// its address operand plus offset, and the code that records the write (see [Instrument]):
+//
+//	local.set $v ; local.tee $a ; local.get $v ; <store>
+//	local.get $a ; [i32.const offset ; i32.add ; local.tee $a]   ;; $a = ea
+//	local.get $page ; i32.sub ; i32.const 4096-size ; i32.gt_u
+//	if
+//	  local.get $a ; i32.const 12 ; i32.shr_u ; global.get $marker ; table.set $dirty
+//	  local.get $a ; i32.const 18 ; i32.shr_u ; global.get $marker ; table.set $summary
+//	  [the same for $a + size-1]   ;; size > 1
+//	  local.get $a ; i32.const -4096 ; i32.and ; local.set $page
+//	end
+//
+// The store comes first, so a store that traps records nothing; one that does not trap has an
+// effective address below 2^32, so the i32 sum of address and offset does not wrap.
+func (f *funcRewriter) store(raw []byte, offset uint32, vt byte, size uint32) {
+	rw := f.rw
+	var valSlot int
+	switch vt {
+	case valI32:
+		valSlot = slotI32
+	case valI64:
+		valSlot = slotI64
+	case valF32:
+		valSlot = slotF32
+	case valF64:
+		valSlot = slotF64
+	default:
+		valSlot = slotV128
+	}
+	v, a, page := f.local(valSlot), f.local(slotAddr), f.local(slotPage)
+	f.op(opLocalSet, v)
+	f.op(opLocalTee, a)
+	f.op(opLocalGet, v)
+	f.out = append(f.out, raw...)
+
+	f.op(opLocalGet, a)
+	if offset != 0 {
+		f.i32Const(offset)
+		f.out = append(f.out, opI32Add)
+		f.op(opLocalTee, a)
+	}
+	f.op(opLocalGet, page)
+	f.out = append(f.out, opI32Sub)
+	f.i32Const(TrackedPageSize - size)
+	f.out = append(f.out, opI32GtU, opIf, blockEmpty)
+	for _, last := range []bool{false, true} {
+		if last && size == 1 {
+			break
+		}
+		for _, t := range []struct{ table, shift uint32 }{{rw.dirtyTable, pageShift}, {rw.summaryTable, groupShift}} {
+			f.op(opLocalGet, a)
+			if last {
+				f.i32Const(size - 1)
+				f.out = append(f.out, opI32Add)
+			}
+			f.i32Const(t.shift)
+			f.out = append(f.out, opI32ShrU)
+			f.op(opGlobalGet, rw.markerGlobal)
+			f.op(opTableSet, t.table)
+		}
+	}
+	f.out = append(f.out, opEnd)
+	f.op(opLocalGet, a)
+	f.i32Const(^uint32(TrackedPageSize - 1))
+	f.out = append(f.out, opI32And)
+	f.op(opLocalSet, page)
+}
+
+// bulkWrite appends memory.fill, memory.copy or memory.init (operands d, x, n) and the code
+// that records the write of [d, d+n):
+//
+//	local.set $n ; local.set $x ; local.tee $d ; local.get $x ; local.get $n ; <instruction>
+//	local.get $d ; local.get $n ; call $touch_range
+func (f *funcRewriter) bulkWrite(raw []byte) {
+	n, x, d := f.local(slotLen), f.local(slotI32), f.local(slotAddr)
+	f.op(opLocalSet, n)
+	f.op(opLocalSet, x)
+	f.op(opLocalTee, d)
+	f.op(opLocalGet, x)
+	f.op(opLocalGet, n)
+	f.out = append(f.out, raw...)
+	f.op(opLocalGet, d)
+	f.op(opLocalGet, n)
+	f.op(opCall, f.rw.touchRangeFunc)
+}
