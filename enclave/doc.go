@@ -63,8 +63,19 @@
 //     from the snapshot ([ResetRecycle]) instead.
 //
 // State that cannot be restored is detected and the instance re-created, never silently
-// reused: the flagged instructions above; a deadline (wazero closes the module); a trap in a
-// mode that does not reset (warm), which leaves the instance's state unknown.
+// reused: the flagged instructions above; a trap, an exit or a deadline in a mode that does
+// not reset (warm), which leaves the instance's state unknown.
+//
+// # Deadlines
+//
+// Every invocation (and the function's init) runs under a deadline ([Function.Deadline]) and
+// the caller's context. wazero's own mechanism (WithCloseOnContextDone) calls into Go on every
+// loop iteration, which makes loops some 30 times slower, and closes the module. Instead the
+// rewriter adds interrupt checks at loop headers and function entries that, about every
+// million instructions, call the host's poll: it stops the invocation (a trap) once the
+// context is done. The module stays open, so a rewinding enclave rewinds it like any other
+// failed invocation. The poll is also what lets the Go runtime preempt a long invocation; native
+// code alone would hold up the garbage collector and with it the whole process.
 //
 // Randomness: random_get always draws fresh bytes. But state the function seeds from
 // randomness during its init (the Go runtime seeds math/rand there) is part of a

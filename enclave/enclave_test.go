@@ -147,10 +147,10 @@ func TestDeadlineAndEnclaveStaysUsable(t *testing.T) {
 
 func TestRewindRestoresMemorySize(t *testing.T) {
 	e := create(t, enclave.ResetRewind, enclave.StrategyDiff, counter(t))
-	first, _ := invokeCounter(t, e, `{}`)
+	_, first := invokeCounter(t, e, `{}`)
 	grown, inv := invokeCounter(t, e, `{"grow":5}`)
-	if grown.Pages != first.Pages+0 && grown.Pages < 5 {
-		t.Fatalf("grow: %d pages", grown.Pages)
+	if grown.Pages != int(first.MemoryPages)+5 {
+		t.Fatalf("grow by 5 from %d pages: %d pages", first.MemoryPages, grown.Pages)
 	}
 	if inv.Reset != enclave.ResetRewind {
 		t.Fatalf("after memory.grow the reset was %q, want a rewind that shrinks memory in place", inv.Reset)
@@ -172,7 +172,6 @@ func TestOutputLimit(t *testing.T) {
 	if enclave.KindOf(err) != enclave.KindOutputLimit {
 		t.Fatalf("error %v, want output_limit", err)
 	}
-	fn.MaxOutputBytes = 0
 }
 
 func TestCreateErrors(t *testing.T) {
@@ -240,5 +239,26 @@ func TestOneShot(t *testing.T) {
 	}
 	if _, err := e.Invoke(context.Background(), []byte(`{}`)); !errors.Is(err, enclave.ErrUnusable) {
 		t.Fatalf("second call on a one-shot enclave: %v, want ErrUnusable", err)
+	}
+}
+
+// TestCancelStopsInvocation: cancelling the caller's context stops a running invocation with
+// KindCanceled, and the enclave serves the next one cleanly.
+func TestCancelStopsInvocation(t *testing.T) {
+	e := create(t, enclave.ResetRewind, "", counter(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		cancel()
+	}()
+	inv, err := e.Invoke(ctx, []byte(`{"loop":true}`))
+	if enclave.KindOf(err) != enclave.KindCanceled {
+		t.Fatalf("error %v (kind %q), want canceled", err, enclave.KindOf(err))
+	}
+	if inv.Reset != enclave.ResetRewind {
+		t.Fatalf("reset %q, want rewind", inv.Reset)
+	}
+	if out, _ := invokeCounter(t, e, `{}`); out.Count != 1 {
+		t.Fatalf("after the cancelled call: %+v", out)
 	}
 }
