@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/tetratelabs/wazero"
+
+	"github.com/reclave/reclave/enclave/attest"
 )
 
 // CompilationCache holds compiled modules for reuse by several enclaves; see Config.Cache.
@@ -112,6 +114,11 @@ type Config struct {
 	Strategy Strategy
 	// SnapshotPoint is where the clean state is taken. Zero means PointFunction.
 	SnapshotPoint SnapshotPoint
+	// Signer signs the enclave for EINIT. Zero means TestSigner().
+	Signer *Signer
+	// Quoter produces the outer attestation evidence, once per enclave, in the phase "quote"
+	// (for example an attest.SimulatedPlatform). Nil means no attestation: no quote phase.
+	Quoter attest.Quoter
 	// Cache, when set, shares compiled code between the enclaves that use it, as an
 	// ahead-of-time compiled module would be: the compile phase then mostly looks the module up.
 	// Measurements of cold starts should leave it nil, so every cold start compiles.
@@ -149,6 +156,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.SnapshotPoint == "" {
 		c.SnapshotPoint = PointFunction
+	}
+	if c.Signer == nil {
+		c.Signer = TestSigner()
 	}
 	if c.MemoryBytes < 2*minHeapBytes || c.MemoryBytes%4096 != 0 {
 		return c, fmt.Errorf("enclave memory_bytes %d: must be a multiple of 4096 and at least %d", c.MemoryBytes, 2*minHeapBytes)

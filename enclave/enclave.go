@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -14,6 +15,7 @@ import (
 	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/sys"
 
+	"github.com/reclave/reclave/enclave/attest"
 	"github.com/reclave/reclave/enclave/internal/sgx"
 	"github.com/reclave/reclave/enclave/internal/wasi"
 	"github.com/reclave/reclave/enclave/internal/wasmbin"
@@ -49,6 +51,11 @@ type Enclave struct {
 
 	region    *sgx.Region
 	mrenclave [32]byte
+	mrsigner  [32]byte
+	sig       *sgx.SigStruct
+	signed    bool             // this creation signed the enclave (a new measurement)
+	l0        *attest.L0Key    // nil without a quoter
+	evidence  *attest.Evidence // the outer evidence; nil without a quoter
 	moduleSum [32]byte
 	heap      *heapMemory
 	phases    []Phase
@@ -138,7 +145,11 @@ func Create(ctx context.Context, cfg Config, fn Function) (_ *Enclave, err error
 			return err
 		}},
 		{"eadd_eextend", func() error { return e.load(m) }},
-		{"einit", func() error { e.mrenclave = m.Finalize(); return nil }},
+		{"sign", func() error { return e.sign(m) }},
+		{"einit", func() (err error) {
+			e.mrsigner, err = sgx.EInit(e.sig, e.mrenclave, cfg.Signer.attributes())
+			return err
+		}},
 		{"runtime_init", func() error { return e.startRuntime(ctx) }},
 		{"compile", func() error { return e.compile(ctx) }},
 	}
@@ -153,12 +164,47 @@ func Create(ctx context.Context, cfg Config, fn Function) (_ *Enclave, err error
 	if e.rew != nil && cfg.SnapshotPoint == PointFunction {
 		steps = append(steps, snapshot)
 	}
+	if cfg.Quoter != nil {
+		steps = append(steps, step{"quote", e.quote})
+	}
 	for _, s := range steps {
 		if err := timed(s.name, s.run); err != nil {
 			return nil, err
 		}
 	}
+	if !e.signed { // signing is the author's build step, recorded only when it happened
+		e.phases = slices.DeleteFunc(e.phases, func(p Phase) bool { return p.Name == "sign" })
+	}
 	return e, nil
+}
+
+// sign finishes the measurement (MRENCLAVE) and gets the signer's SIGSTRUCT for it.
+func (e *Enclave) sign(m *sgx.Measurement) (err error) {
+	e.mrenclave = m.Finalize()
+	e.sig, e.signed, err = e.cfg.Signer.sigstruct(e.mrenclave)
+	return err
+}
+
+// quote makes the enclave's L0 attestation key and has the platform quote a report binding
+// it to the enclave's measurement, signer and id.
+func (e *Enclave) quote() error {
+	key, err := attest.NewL0Key()
+	if err != nil {
+		return err
+	}
+	ev, err := key.OuterEvidence(e.cfg.Quoter, attest.OuterFields{
+		MRENCLAVE: e.mrenclave,
+		MRSIGNER:  e.mrsigner,
+		ISVProdID: e.cfg.Signer.ISVProdID,
+		ISVSVN:    e.cfg.Signer.ISVSVN,
+		Debug:     e.cfg.Signer.Debug,
+		EnclaveID: e.id,
+	})
+	if err != nil {
+		return err
+	}
+	e.l0, e.evidence = key, ev
+	return nil
 }
 
 // load lays the enclave out — one TCS page, one SSA page, the module's bytes as code, and
@@ -429,6 +475,13 @@ func (e *Enclave) ID() string { return e.id }
 
 // MREnclave returns the enclave's measurement, computed as SGX's EINIT would.
 func (e *Enclave) MREnclave() [32]byte { return e.mrenclave }
+
+// MRSigner returns the identity of the enclave's signer, as EINIT established it.
+func (e *Enclave) MRSigner() [32]byte { return e.mrsigner }
+
+// Evidence returns the enclave's outer attestation evidence (simulated with a simulated
+// platform), or nil when the enclave was created without a quoter.
+func (e *Enclave) Evidence() *attest.Evidence { return e.evidence }
 
 // ModuleSHA256 returns the SHA-256 of the function's module as given (before any rewriting).
 func (e *Enclave) ModuleSHA256() [32]byte { return e.moduleSum }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/reclave/reclave/enclave"
+	"github.com/reclave/reclave/enclave/attest"
 )
 
 // Small enclaves keep the tests fast; the size does not change the behaviour under test.
@@ -205,26 +206,53 @@ func TestCreateErrors(t *testing.T) {
 }
 
 func TestCreationPhasesAndMeasurement(t *testing.T) {
-	e := create(t, enclave.ResetRewind, "", counter(t))
-	var names []string
-	for _, p := range e.CreationPhases() {
-		names = append(names, p.Name)
-		if p.Duration < 0 {
-			t.Errorf("phase %s has a negative duration", p.Name)
-		}
+	signer := enclave.TestSigner()
+	platform, err := attest.NewSimulatedPlatform()
+	if err != nil {
+		t.Fatal(err)
 	}
-	want := "ecreate eadd_eextend einit runtime_init compile instantiate fn_init snapshot"
-	if got := strings.Join(names, " "); got != want {
+	newEnclave := func(fn enclave.Function) *enclave.Enclave {
+		e, err := enclave.Create(context.Background(), enclave.Config{MemoryBytes: testMemory, Reset: enclave.ResetRewind, Signer: signer, Quoter: platform}, fn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { e.Close(context.Background()) })
+		return e
+	}
+	phases := func(e *enclave.Enclave) string {
+		var names []string
+		for _, p := range e.CreationPhases() {
+			names = append(names, p.Name)
+		}
+		return strings.Join(names, " ")
+	}
+	// The first enclave of a measurement is signed (the author's build step, recorded); the
+	// next one reuses the SIGSTRUCT.
+	e := newEnclave(counter(t))
+	if got, want := phases(e), "ecreate eadd_eextend sign einit runtime_init compile instantiate fn_init snapshot quote"; got != want {
 		t.Fatalf("phases %q, want %q", got, want)
 	}
-	// The same layout and module measure the same; another module measures differently.
-	f := create(t, enclave.ResetNone, "", counter(t))
+	f := newEnclave(counter(t))
+	if got, want := phases(f), "ecreate eadd_eextend einit runtime_init compile instantiate fn_init snapshot quote"; got != want {
+		t.Fatalf("phases %q, want %q", got, want)
+	}
 	if e.MREnclave() != f.MREnclave() {
 		t.Fatal("two enclaves of the same module and size have different MRENCLAVEs")
 	}
-	g := create(t, enclave.ResetNone, "", enclave.Function{Name: "json-stats", Wasm: readModule(t, "json-stats")})
+	if e.MRSigner() != signer.MRSigner() {
+		t.Fatal("MRSIGNER is not the signer's")
+	}
+	g := newEnclave(enclave.Function{Name: "json-stats", Wasm: readModule(t, "json-stats")})
 	if e.MREnclave() == g.MREnclave() {
 		t.Fatal("enclaves of different modules have the same MRENCLAVE")
+	}
+	// The outer evidence verifies against the platform's root and binds the measurement.
+	report, simulated, err := attest.VerifyEvidence(e.Evidence(), platform.Root(), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !simulated || report.MRENCLAVE != e.MREnclave() || report.MRSIGNER != e.MRSigner() {
+		t.Fatalf("report %+v (simulated %v) does not bind the enclave", report, simulated)
 	}
 }
 

@@ -37,6 +37,9 @@ var Modes = []string{"cold", "warm", "reinstantiate", "rewind"}
 //	  strategy: tracked        # optional: rewind strategy full | diff | cow | tracked; default tracked
 //	  snapshot_point: function # optional: function (after the function's init) | runtime
 //	                           # (before the module is instantiated); default function
+//	  attestation: outer       # optional: none | outer (each enclave gets outer evidence from
+//	                           # a simulated platform, phase quote of every cold start); default
+//	                           # outer
 type Config struct {
 	SchemaVersion  int            `yaml:"schema_version"`
 	Name           string         `yaml:"name"`
@@ -61,6 +64,7 @@ type EnclaveConfig struct {
 	MemoryMiB     int    `yaml:"memory_mib"`
 	Strategy      string `yaml:"strategy"`
 	SnapshotPoint string `yaml:"snapshot_point"`
+	Attestation   string `yaml:"attestation"`
 }
 
 // LoadConfig reads and validates a config file.
@@ -146,6 +150,12 @@ func ParseConfig(b []byte, file string) (*Config, error) {
 	}
 	if p := enclave.SnapshotPoint(c.Enclave.SnapshotPoint); p != enclave.PointFunction && p != enclave.PointRuntime {
 		return nil, bad("enclave.snapshot_point", "%q: want function or runtime", c.Enclave.SnapshotPoint)
+	}
+	if c.Enclave.Attestation == "" {
+		c.Enclave.Attestation = "outer"
+	}
+	if c.Enclave.Attestation != "none" && c.Enclave.Attestation != "outer" {
+		return nil, bad("enclave.attestation", "%q: want none or outer", c.Enclave.Attestation)
 	}
 	if c.WorkloadsDir != "" && !filepath.IsAbs(c.WorkloadsDir) {
 		c.WorkloadsDir = filepath.Join(filepath.Dir(file), c.WorkloadsDir)

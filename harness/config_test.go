@@ -45,6 +45,8 @@ func TestParseConfigErrorsNameTheKey(t *testing.T) {
 		{"bad mode override", "schema_version: 1\nname: x\nmode_iterations: {tepid: 3}\n", "mode_iterations.tepid"},
 		{"bad strategy", "schema_version: 1\nname: x\nenclave: {strategy: magic}\n", "enclave.strategy"},
 		{"tiny enclave", "schema_version: 1\nname: x\nenclave: {memory_mib: 1}\n", "enclave.memory_mib"},
+		{"bad attestation", "schema_version: 1\nname: x\nenclave: {attestation: always}\n", "enclave.attestation"},
+		{"bad snapshot point", "schema_version: 1\nname: x\nenclave: {snapshot_point: lunch}\n", "enclave.snapshot_point"},
 		{"not yaml", "schema_version: [1\n", "config x.yaml"},
 		{"empty", "", "empty document"},
 		{"two documents", "schema_version: 1\nname: x\n---\nname: y\n", "more than one"},

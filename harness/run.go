@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/reclave/reclave/enclave"
+	"github.com/reclave/reclave/enclave/attest"
 	"github.com/reclave/reclave/results"
 	"github.com/reclave/reclave/workloads"
 )
@@ -22,6 +23,9 @@ const (
 	RecordsFile = "records.jsonl"
 	SummaryFile = "summary.json"
 	ConfigFile  = "config.yaml"
+	// PlatformRootFile holds the simulated platform's root certificate (PEM) of a run with
+	// attestation: the root a verifier of the run's evidence trusts.
+	PlatformRootFile = "platform_root.pem"
 )
 
 // Backend is the enclave backend this build drives.
@@ -66,7 +70,23 @@ func Run(ctx context.Context, cfg *Config, outDir string, log io.Writer) (*resul
 	// measured, and Go modules take a second to compile. Every cold start compiles.
 	cache := enclave.NewCompilationCache()
 	defer cache.Close(context.WithoutCancel(ctx))
-	r := &runner{cfg: cfg, start: started, log: log, cache: cache}
+	r := &runner{cfg: cfg, start: started, log: log, cache: cache, signer: enclave.TestSigner()}
+	if cfg.Enclave.Attestation == "outer" {
+		// A simulated platform for the run; its root goes into the run folder so that the
+		// evidence can be verified against it.
+		platform, err := attest.NewSimulatedPlatform()
+		if err != nil {
+			return nil, fmt.Errorf("simulated platform: %w", err)
+		}
+		root, err := os.Create(filepath.Join(outDir, PlatformRootFile))
+		if err == nil {
+			err = errors.Join(attest.WriteSimulatedRoot(root, platform), root.Close())
+		}
+		if err != nil {
+			return nil, fmt.Errorf("platform root: %w", err)
+		}
+		r.quoter = platform
+	}
 
 	// The run is a stream of records: the driver produces them, the encoder writes each one
 	// as it arrives, and the summary is computed from the same records at the end.
@@ -131,6 +151,8 @@ func newTarget(w *workloads.Workload, cfg *Config) (*target, error) {
 type runner struct {
 	cfg      *Config
 	cache    *enclave.CompilationCache
+	signer   *enclave.Signer
+	quoter   attest.Quoter
 	start    time.Time
 	log      io.Writer
 	warnings []string
@@ -173,6 +195,8 @@ func (r *runner) enclaveConfig(mode string) enclave.Config {
 		MemoryBytes:   int64(r.cfg.Enclave.MemoryMiB) << 20,
 		Strategy:      enclave.Strategy(r.cfg.Enclave.Strategy),
 		SnapshotPoint: enclave.SnapshotPoint(r.cfg.Enclave.SnapshotPoint),
+		Signer:        r.signer,
+		Quoter:        r.quoter,
 	}
 	switch mode {
 	case "cold":

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/reclave/reclave/enclave/attest"
 	"github.com/reclave/reclave/results"
 )
 
@@ -59,6 +60,9 @@ func TestRun(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(dir, ConfigFile)); err != nil || string(b) != tinyConfig {
 		t.Fatalf("config copy: %q, %v", b, err)
 	}
+	if _, err := attest.LoadRoot(filepath.Join(dir, PlatformRootFile)); err != nil {
+		t.Fatalf("platform root of the run: %v", err)
+	}
 	onDisk, err := results.ReadSummary(filepath.Join(dir, SummaryFile))
 	if err != nil || len(onDisk.Results) != 8 || len(sum.Results) != 8 {
 		t.Fatalf("summary: %v results on disk, %v", len(onDisk.Results), err)
@@ -78,7 +82,7 @@ func TestRun(t *testing.T) {
 			t.Fatalf("%s/%s/%d: reset %q, want %q", r.Workload, r.Mode, r.Seq, r.Reset, wantReset)
 		}
 		if r.Mode == "cold" {
-			for _, p := range []string{"ecreate", "eadd_eextend", "einit", "runtime_init", "compile", "instantiate", "fn_init", "invoke", "destroy"} {
+			for _, p := range []string{"ecreate", "eadd_eextend", "einit", "runtime_init", "compile", "instantiate", "fn_init", "quote", "invoke", "destroy"} {
 				if _, ok := r.PhasesNs[p]; !ok {
 					t.Fatalf("cold record lacks phase %s: %v", p, r.PhasesNs)
 				}
