@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -56,6 +57,7 @@ type Enclave struct {
 	signed    bool             // this creation signed the enclave (a new measurement)
 	l0        *attest.L0Key    // nil without a quoter
 	evidence  *attest.Evidence // the outer evidence; nil without a quoter
+	clean     [32]byte         // the clean-state hash inner reports carry
 	moduleSum [32]byte
 	heap      *heapMemory
 	phases    []Phase
@@ -172,11 +174,40 @@ func Create(ctx context.Context, cfg Config, fn Function) (_ *Enclave, err error
 			return nil, err
 		}
 	}
+	if e.rew == nil {
+		e.clean = e.cleanStateHash()
+	}
 	if !e.signed { // signing is the author's build step, recorded only when it happened
 		e.phases = slices.DeleteFunc(e.phases, func(p Phase) bool { return p.Name == "sign" })
 	}
 	return e, nil
 }
+
+// cleanStateHash identifies the state every invocation of the enclave starts from, for inner
+// reports: SHA-256 over "reclave clean state v1", the reset, the snapshot point, the module's
+// hash, and for a function-point snapshot its memory and globals. An enclave that does not
+// reset (warm) has no clean state: all zero.
+func (e *Enclave) cleanStateHash() [32]byte {
+	if e.cfg.Reset == ResetNone {
+		return [32]byte{}
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "reclave clean state v1\x00%s\x00%s\x00", e.cfg.Reset, e.cfg.SnapshotPoint)
+	h.Write(e.moduleSum[:])
+	if e.cfg.Reset == ResetRewind && e.cfg.SnapshotPoint == PointFunction {
+		h.Write(e.heap.buf[:e.snapSize])
+		for _, g := range e.snapGlobals {
+			h.Write(binary.LittleEndian.AppendUint64(nil, g))
+		}
+	}
+	var out [32]byte
+	h.Sum(out[:0])
+	return out
+}
+
+// CleanStateHash returns the hash of the published clean state that inner reports carry
+// (see attest.InnerFields); a verifier's policy pins it.
+func (e *Enclave) CleanStateHash() [32]byte { return e.clean }
 
 // sign finishes the measurement (MRENCLAVE) and gets the signer's SIGSTRUCT for it.
 func (e *Enclave) sign(m *sgx.Measurement) (err error) {
@@ -403,6 +434,7 @@ func (e *Enclave) takeSnapshot() error {
 	if err := e.rew.Snapshot(e.heap.buf, e.snapSize); err != nil {
 		return err
 	}
+	e.clean = e.cleanStateHash()
 	e.snapHost = e.host.Snapshot()
 	return e.resetTracking(context.Background())
 }

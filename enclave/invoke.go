@@ -3,10 +3,12 @@ package enclave
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/reclave/reclave/enclave/attest"
 	"github.com/reclave/reclave/enclave/internal/wasi"
 	"github.com/reclave/reclave/enclave/internal/wzmem"
 )
@@ -38,6 +40,9 @@ type Invocation struct {
 	PagesRestored int
 	// BytesRestored is the number of bytes the reset copied or zeroed (memory and globals).
 	BytesRestored int64
+	// Bundle is the attestation bundle (outer evidence, inner report, output) of an
+	// invocation made with InvokeAttested; nil otherwise.
+	Bundle *attest.Bundle
 }
 
 // Invoke runs the function once with input on its stdin and returns its stdout, then resets
@@ -46,6 +51,22 @@ type Invocation struct {
 // the enclave has been rewound or recycled by then. If it could not be, the error wraps
 // ErrUnusable and the enclave must be closed.
 func (e *Enclave) Invoke(ctx context.Context, input []byte) (*Invocation, error) {
+	return e.invoke(ctx, input, nil)
+}
+
+// InvokeAttested is Invoke with an inner attestation report: after the function returned and
+// before the reset, the enclave's L0 key signs the runtime measurement, the module hash, the
+// clean-state hash, the epoch, the client's nonce and the hashes of input and output (phase
+// "attest", part of the response). Inv.Bundle carries it with the outer evidence and the
+// output, for attest.Verify. The enclave must have been created with a Quoter.
+func (e *Enclave) InvokeAttested(ctx context.Context, input []byte, nonce [32]byte) (*Invocation, error) {
+	if e.l0 == nil {
+		return nil, fmt.Errorf("invoke %s attested: the enclave has no attestation key (create it with a Quoter)", e.fn.Name)
+	}
+	return e.invoke(ctx, input, &nonce)
+}
+
+func (e *Enclave) invoke(ctx context.Context, input []byte, nonce *[32]byte) (*Invocation, error) {
 	if e.unusable != nil {
 		return nil, fmt.Errorf("invoke %s: %w: %v", e.fn.Name, ErrUnusable, e.unusable)
 	}
@@ -58,8 +79,26 @@ func (e *Enclave) Invoke(ctx context.Context, input []byte) (*Invocation, error)
 	inv.Log = bytes.Clone(e.host.Log())
 	overflow := e.host.OutputOverflow()
 	e.host.End()
+	inv.Phases = append(inv.Phases, Phase{"invoke", time.Since(start)})
+	if nonce != nil && callErr == nil {
+		at := time.Now()
+		report, err := e.l0.SignInner(attest.InnerFields{
+			MRENCLAVE:      e.mrenclave,
+			ModuleHash:     e.moduleSum,
+			CleanStateHash: e.clean,
+			Epoch:          e.epoch,
+			Nonce:          *nonce,
+			InputHash:      sha256.Sum256(input),
+			OutputHash:     sha256.Sum256(inv.Output),
+			EnclaveID:      e.id,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("invoke %s: inner report: %w", e.fn.Name, err)
+		}
+		inv.Bundle = attest.NewBundle(e.evidence, e.l0.PublicKeyDER(), report, inv.Output)
+		inv.timedPhase("attest", at)
+	}
 	inv.Response = time.Since(start)
-	inv.Phases = append(inv.Phases, Phase{"invoke", inv.Response})
 	inv.MemoryPages = uint32(e.heap.n / wasmPageSize)
 
 	// What state is the instance in, and what reset does that call for?

@@ -38,8 +38,9 @@ var Modes = []string{"cold", "warm", "reinstantiate", "rewind"}
 //	  snapshot_point: function # optional: function (after the function's init) | runtime
 //	                           # (before the module is instantiated); default function
 //	  attestation: outer       # optional: none | outer (each enclave gets outer evidence from
-//	                           # a simulated platform, phase quote of every cold start); default
-//	                           # outer
+//	                           # a simulated platform, phase quote of every cold start) | inner
+//	                           # (outer, and every invocation an inner report, phase attest);
+//	                           # default outer
 type Config struct {
 	SchemaVersion  int            `yaml:"schema_version"`
 	Name           string         `yaml:"name"`
@@ -154,8 +155,8 @@ func ParseConfig(b []byte, file string) (*Config, error) {
 	if c.Enclave.Attestation == "" {
 		c.Enclave.Attestation = "outer"
 	}
-	if c.Enclave.Attestation != "none" && c.Enclave.Attestation != "outer" {
-		return nil, bad("enclave.attestation", "%q: want none or outer", c.Enclave.Attestation)
+	if !slices.Contains([]string{"none", "outer", "inner"}, c.Enclave.Attestation) {
+		return nil, bad("enclave.attestation", "%q: want none, outer or inner", c.Enclave.Attestation)
 	}
 	if c.WorkloadsDir != "" && !filepath.IsAbs(c.WorkloadsDir) {
 		c.WorkloadsDir = filepath.Join(filepath.Dir(file), c.WorkloadsDir)

@@ -71,7 +71,7 @@ func Run(ctx context.Context, cfg *Config, outDir string, log io.Writer) (*resul
 	cache := enclave.NewCompilationCache()
 	defer cache.Close(context.WithoutCancel(ctx))
 	r := &runner{cfg: cfg, start: started, log: log, cache: cache, signer: enclave.TestSigner()}
-	if cfg.Enclave.Attestation == "outer" {
+	if cfg.Enclave.Attestation != "none" {
 		// A simulated platform for the run; its root goes into the run folder so that the
 		// evidence can be verified against it.
 		platform, err := attest.NewSimulatedPlatform()
@@ -262,7 +262,13 @@ func (r *runner) group(ctx context.Context, t *target, mode string, emit func(re
 			}
 		}
 		rec.EnclaveID = enc.ID()
-		inv, err := enc.Invoke(ctx, t.input)
+		var inv *enclave.Invocation
+		var err error
+		if r.cfg.Enclave.Attestation == "inner" {
+			inv, err = enc.InvokeAttested(ctx, t.input, attest.NewNonce())
+		} else {
+			inv, err = enc.Invoke(ctx, t.input)
+		}
 		if mode == "cold" {
 			d := time.Now()
 			cerr := enc.Close(context.WithoutCancel(ctx))

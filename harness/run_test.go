@@ -152,3 +152,19 @@ func TestNewRunDir(t *testing.T) {
 }
 
 var fixedTime = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+// TestRunInnerAttestation: with attestation inner, every invocation signs an inner report,
+// timed as phase attest.
+func TestRunInnerAttestation(t *testing.T) {
+	cfg := strings.Replace(tinyConfig, "enclave: {memory_mib: 4}", "enclave: {memory_mib: 4, attestation: inner}", 1)
+	cfg = strings.Replace(cfg, "workloads: [counter, json-stats]", "workloads: [counter]", 1)
+	dir, _, err := runTiny(t, context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range readRecords(t, dir) {
+		if r.PhasesNs["attest"] <= 0 {
+			t.Fatalf("%s/%d has no attest phase: %v", r.Mode, r.Seq, r.PhasesNs)
+		}
+	}
+}
