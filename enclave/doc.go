@@ -21,18 +21,32 @@
 //     measured with EADD and 16 EEXTENDs, exactly as the Intel SDM specifies (SHA-256). The
 //     layout is one TCS page, one SSA page, the module's bytes as code pages, and the heap,
 //     which holds the function's linear memory;
-//   - einit: the measurement is finalised into MRENCLAVE;
+//   - sign (only when a measurement is new to the [Signer]): the measurement is finalised into
+//     MRENCLAVE and the signer makes a SIGSTRUCT for it (RSA-3072, exponent 3) — the author's
+//     build step, recorded so that it is never hidden in another phase;
+//   - einit: EINIT checks the SIGSTRUCT against the measurement and the attributes and
+//     establishes MRSIGNER; a mismatch refuses to start the enclave;
 //   - runtime_init: the Wasm runtime and its WASI host start;
 //   - compile: the module is checked, rewritten so every mutable global can be saved and
 //     restored, and compiled;
 //   - instantiate: the module is instantiated, its linear memory placed in the enclave heap;
 //   - fn_init: the function's initialisation runs (_initialize, reclave_init);
-//   - snapshot (rewinding enclaves only): the guest state is saved.
+//   - snapshot (rewinding enclaves only): the guest state is saved;
+//   - quote (with a [Config.Quoter]): the enclave makes its L0 attestation key and the platform
+//     quotes a report binding it to MRENCLAVE, MRSIGNER and the enclave id (outer evidence).
 //
 // The SGX instructions are simulated, and [Enclave.Simulated] says so; the work they do —
-// copying and hashing every page — is done for real, so the cost of a cold start scales with
-// the enclave size as it does on hardware. Later versions add EINIT's signature check and
-// attestation.
+// copying and hashing every page, checking the RSA signature, signing the evidence — is done
+// for real, so the cost of a cold start scales with the enclave size as it does on hardware.
+//
+// # Nested attestation
+//
+// The outer evidence ([Enclave.Evidence]) is made once per enclave. [Enclave.InvokeAttested]
+// adds an inner report to an invocation, signed by the enclave's L0 key: runtime measurement,
+// module hash, clean-state hash ([Enclave.CleanStateHash]), the epoch (the number of resets
+// before the invocation, so it never repeats), the client's nonce, and the hashes of input
+// and output. A client checks the whole chain with package attest; simulated evidence says
+// so and is refused unless the client allows it.
 //
 // # Resets
 //
