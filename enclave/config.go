@@ -114,6 +114,10 @@ type Config struct {
 	Strategy Strategy
 	// SnapshotPoint is where the clean state is taken. Zero means PointFunction.
 	SnapshotPoint SnapshotPoint
+	// RuntimeImage is the runtime's code as the enclave loads and measures it (the harness
+	// passes its own executable, as an EGo enclave measures its whole binary). Nil leaves it
+	// out of the layout: the measurement then covers the module, stacks and heap only.
+	RuntimeImage []byte
 	// Signer signs the enclave for EINIT. Zero means TestSigner().
 	Signer *Signer
 	// Quoter produces the outer attestation evidence, once per enclave, in the phase "quote"

@@ -238,26 +238,37 @@ func (e *Enclave) quote() error {
 	return nil
 }
 
-// load lays the enclave out — one TCS page, one SSA page, the module's bytes as code, and
-// the heap that holds linear memory — and adds and measures every page.
+// stackPages is the size of the enclave thread's stack, in 4 KiB pages.
+const stackPages = 64
+
+// load lays the enclave out — one TCS page, one SSA page, the thread's stack, the runtime
+// image (if configured) and the module's bytes as code, and the heap that holds linear
+// memory — and adds and measures every page.
 func (e *Enclave) load(m *sgx.Measurement) error {
-	codePages := (len(e.fn.Wasm) + sgx.PageSize - 1) / sgx.PageSize
-	total := int(e.cfg.MemoryBytes) / sgx.PageSize
-	heapPages := total - 2 - codePages
-	if heapPages*sgx.PageSize < minHeapBytes {
-		return fmt.Errorf("enclave of %d bytes leaves %d bytes of heap for a %d-byte module", e.cfg.MemoryBytes, heapPages*sgx.PageSize, len(e.fn.Wasm))
-	}
+	pages := func(b []byte) int { return (len(b) + sgx.PageSize - 1) / sgx.PageSize }
+	rw := sgx.PageTypeREG | sgx.PermR | sgx.PermW
+	rx := sgx.PageTypeREG | sgx.PermR | sgx.PermX
 	segs := []sgx.Segment{
 		{Name: "tcs", Flags: sgx.PageTypeTCS, Pages: 1},
-		{Name: "ssa", Flags: sgx.PageTypeREG | sgx.PermR | sgx.PermW, Pages: 1},
-		{Name: "code", Flags: sgx.PageTypeREG | sgx.PermR | sgx.PermX, Data: e.fn.Wasm, Pages: codePages},
-		{Name: "heap", Flags: sgx.PageTypeREG | sgx.PermR | sgx.PermW, Pages: heapPages},
+		{Name: "ssa", Flags: rw, Pages: 1},
+		{Name: "stack", Flags: rw, Pages: stackPages},
+		{Name: "runtime", Flags: rx, Data: e.cfg.RuntimeImage, Pages: pages(e.cfg.RuntimeImage)},
+		{Name: "code", Flags: rx, Data: e.fn.Wasm, Pages: pages(e.fn.Wasm)},
 	}
+	used := 0
+	for _, s := range segs {
+		used += s.Pages
+	}
+	heapPages := int(e.cfg.MemoryBytes)/sgx.PageSize - used
+	if heapPages*sgx.PageSize < minHeapBytes {
+		return fmt.Errorf("enclave of %d bytes leaves %d bytes of heap for %d bytes of runtime and module", e.cfg.MemoryBytes, max(heapPages, 0)*sgx.PageSize, used*sgx.PageSize)
+	}
+	segs = append(segs, sgx.Segment{Name: "heap", Flags: rw, Pages: heapPages})
 	offs, err := sgx.Load(m, e.region.Bytes(), segs)
 	if err != nil {
 		return err
 	}
-	heap := e.region.Bytes()[offs[3]:]
+	heap := e.region.Bytes()[offs[len(offs)-1]:]
 	limit := min(uint64(e.fn.MemoryPages)*wasmPageSize, uint64(len(heap))/wasmPageSize*wasmPageSize)
 	e.heap = &heapMemory{buf: heap, limit: limit}
 	return nil

@@ -33,7 +33,11 @@ var Modes = []string{"cold", "warm", "reinstantiate", "rewind"}
 //	mode_iterations:           # optional: per-mode override of iterations (cold is slow)
 //	  cold: 20
 //	enclave:
-//	  memory_mib: 64           # optional: enclave memory region in MiB; default 64
+//	  memory_mib: 64           # optional: enclave memory in MiB besides the runtime image
+//	                           # (stack, module, heap); default 64
+//	  measure_runtime: true    # optional: load and measure reclave's own executable as the
+//	                           # enclave's runtime image, as an EGo enclave measures its binary
+//	                           # (adds its size to the enclave); default true
 //	  strategy: tracked        # optional: rewind strategy full | diff | cow | tracked; default tracked
 //	  snapshot_point: function # optional: function (after the function's init) | runtime
 //	                           # (before the module is instantiated); default function
@@ -62,10 +66,11 @@ type Config struct {
 
 // EnclaveConfig configures the enclaves of a run.
 type EnclaveConfig struct {
-	MemoryMiB     int    `yaml:"memory_mib"`
-	Strategy      string `yaml:"strategy"`
-	SnapshotPoint string `yaml:"snapshot_point"`
-	Attestation   string `yaml:"attestation"`
+	MemoryMiB      int    `yaml:"memory_mib"`
+	MeasureRuntime *bool  `yaml:"measure_runtime"`
+	Strategy       string `yaml:"strategy"`
+	SnapshotPoint  string `yaml:"snapshot_point"`
+	Attestation    string `yaml:"attestation"`
 }
 
 // LoadConfig reads and validates a config file.
@@ -151,6 +156,9 @@ func ParseConfig(b []byte, file string) (*Config, error) {
 	}
 	if p := enclave.SnapshotPoint(c.Enclave.SnapshotPoint); p != enclave.PointFunction && p != enclave.PointRuntime {
 		return nil, bad("enclave.snapshot_point", "%q: want function or runtime", c.Enclave.SnapshotPoint)
+	}
+	if c.Enclave.MeasureRuntime == nil {
+		c.Enclave.MeasureRuntime = ptr(true)
 	}
 	if c.Enclave.Attestation == "" {
 		c.Enclave.Attestation = "outer"

@@ -71,6 +71,15 @@ func Run(ctx context.Context, cfg *Config, outDir string, log io.Writer) (*resul
 	cache := enclave.NewCompilationCache()
 	defer cache.Close(context.WithoutCancel(ctx))
 	r := &runner{cfg: cfg, start: started, log: log, cache: cache, signer: enclave.TestSigner()}
+	if *cfg.Enclave.MeasureRuntime {
+		exe, err := os.Executable()
+		if err == nil {
+			r.image, err = os.ReadFile(exe)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("runtime image: %w", err)
+		}
+	}
 	if cfg.Enclave.Attestation != "none" {
 		// A simulated platform for the run; its root goes into the run folder so that the
 		// evidence can be verified against it.
@@ -152,6 +161,7 @@ type runner struct {
 	cfg      *Config
 	cache    *enclave.CompilationCache
 	signer   *enclave.Signer
+	image    []byte // the runtime image every enclave loads and measures
 	quoter   attest.Quoter
 	start    time.Time
 	log      io.Writer
@@ -192,7 +202,8 @@ func (r *runner) run(ctx context.Context, plan []*target, out chan<- results.Rec
 
 func (r *runner) enclaveConfig(mode string) enclave.Config {
 	c := enclave.Config{
-		MemoryBytes:   int64(r.cfg.Enclave.MemoryMiB) << 20,
+		MemoryBytes:   int64(r.cfg.Enclave.MemoryMiB)<<20 + int64(len(r.image)+4095)&^4095,
+		RuntimeImage:  r.image,
 		Strategy:      enclave.Strategy(r.cfg.Enclave.Strategy),
 		SnapshotPoint: enclave.SnapshotPoint(r.cfg.Enclave.SnapshotPoint),
 		Signer:        r.signer,

@@ -19,7 +19,8 @@
 //	snapshot_point  where mode rewind took its snapshot: function (after the function's init) or
 //	                runtime (before the module was instantiated); empty otherwise
 //	size            input size: test | small | large
-//	memory_bytes    size of the enclave's memory region (the configured enclave size)
+//	memory_bytes    size of the enclave's memory region: the configured memory_mib plus the
+//	                runtime image when it is measured (enclave.measure_runtime)
 //	seq             0-based index of the invocation within its (workload, mode, parameters),
 //	                counting warm-up invocations first
 //	warmup          true for warm-up invocations; summaries exclude them
