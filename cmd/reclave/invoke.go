@@ -1,0 +1,454 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+
+	"github.com/reclave/reclave/enclave"
+	"github.com/reclave/reclave/enclave/attest"
+	"github.com/reclave/reclave/harness"
+	"github.com/reclave/reclave/results"
+	"github.com/reclave/reclave/workloads"
+)
+
+// defaultPlatformDir is where invoke --attest and attest root keep the simulated platform's
+// root (certificate and key), relative to the current directory.
+var defaultPlatformDir = filepath.Join(".reclave", "platform")
+
+// errInput marks input the command cannot use (an unreadable file, bad hex): exit code 2, like
+// errUsage, but without the usage text.
+var errInput = errors.New("unusable input")
+
+// splitArgs moves the positional arguments of args behind the flags, so that flags may come
+// after a positional argument (flag.Parse stops at the first one). A flag's value is the next
+// argument unless the flag is boolean or written -flag=value. The positionals follow a "--".
+func splitArgs(fs *flag.FlagSet, args []string) []string {
+	var flags, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			pos = append(pos, args[i+1:]...)
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			pos = append(pos, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		f := fs.Lookup(name)
+		if f == nil {
+			continue // unknown: Parse reports it
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			continue
+		}
+		if i+1 < len(args) {
+			flags = append(flags, args[i+1])
+			i++
+		}
+	}
+	return append(append(flags, "--"), pos...)
+}
+
+// readInput returns the bytes of an --input flag: inline JSON, or @FILE read as it is.
+func readInput(flagName, v string) ([]byte, error) {
+	if name, ok := strings.CutPrefix(v, "@"); ok {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", errInput, flagName, err)
+		}
+		return b, nil
+	}
+	if !json.Valid([]byte(v)) {
+		return nil, fmt.Errorf("%w: %s %q is not valid JSON (give other bytes as @FILE)", errInput, flagName, v)
+	}
+	return []byte(v), nil
+}
+
+// parseNonce decodes a nonce of 64 hex digits.
+func parseNonce(flagName, v string) ([32]byte, error) {
+	var n [32]byte
+	b, err := hex.DecodeString(v)
+	if err != nil || len(b) != len(n) {
+		return n, fmt.Errorf("%w: %s %q: want 64 hex digits (for example from: openssl rand -hex 32)", errInput, flagName, v)
+	}
+	copy(n[:], b)
+	return n, nil
+}
+
+// invokeOpts are the parsed flags of reclave invoke.
+type invokeOpts struct {
+	target    string
+	input     string
+	inputSet  bool
+	size      string
+	mode      string
+	n         int
+	dir       string
+	memoryMiB int
+	attest    bool
+	nonce     string
+	bundle    string
+	platform  string
+	json      bool
+}
+
+func cmdInvoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("invoke", stderr)
+	var o invokeOpts
+	fs.StringVar(&o.input, "input", "", "the input: inline `JSON`, or @FILE (default: the workload's input of --size; empty for a bare module)")
+	fs.StringVar(&o.size, "size", "test", "the workload input `SIZE` used without --input: test, small or large")
+	fs.StringVar(&o.mode, "mode", "rewind", "invocation `MODE`: cold (a fresh enclave per invocation), warm, reinstantiate or rewind")
+	fs.IntVar(&o.n, "n", 1, "number of invocations")
+	fs.StringVar(&o.dir, "workloads", "", "look the workload up in `DIR` instead of the built-in workloads")
+	fs.IntVar(&o.memoryMiB, "memory-mib", 64, "enclave memory region in `MiB`")
+	fs.BoolVar(&o.attest, "attest", false, "attested invocation on a simulated platform: needs --nonce and --bundle; only with -n 1")
+	fs.StringVar(&o.nonce, "nonce", "", "the client's nonce for --attest: 64 hex `digits`")
+	fs.StringVar(&o.bundle, "bundle", "", "with --attest, write the attestation bundle to `FILE` (and FILE.policy.json, FILE.input)")
+	fs.StringVar(&o.platform, "platform", defaultPlatformDir, "simulated platform `DIR` for --attest (created if missing)")
+	fs.BoolVar(&o.json, "json", false, "print one JSON object per invocation")
+	if err := parse(fs, splitArgs(fs, args)); err != nil {
+		return err
+	}
+	fs.Visit(func(f *flag.Flag) { o.inputSet = o.inputSet || f.Name == "input" })
+	if fs.NArg() != 1 {
+		return fmt.Errorf("%w: invoke needs one workload name or .wasm path", errUsage)
+	}
+	o.target = fs.Arg(0)
+	switch {
+	case !slices.Contains(harness.Modes, o.mode):
+		return fmt.Errorf("%w: --mode %q: want one of %v", errUsage, o.mode, harness.Modes)
+	case o.n < 1:
+		return fmt.Errorf("%w: -n %d: must be at least 1", errUsage, o.n)
+	case o.memoryMiB < 2:
+		return fmt.Errorf("%w: --memory-mib %d: must be at least 2", errUsage, o.memoryMiB)
+	case !o.attest && (o.nonce != "" || o.bundle != ""):
+		return fmt.Errorf("%w: --nonce and --bundle only go with --attest", errUsage)
+	case o.attest && o.n != 1:
+		return fmt.Errorf("%w: --attest makes one invocation (one nonce, one bundle): drop -n %d", errUsage, o.n)
+	case o.attest && o.nonce == "":
+		return fmt.Errorf("%w: --attest needs --nonce HEX (64 hex digits, for example from: openssl rand -hex 32)", errUsage)
+	case o.attest && o.bundle == "":
+		return fmt.Errorf("%w: --attest needs --bundle FILE", errUsage)
+	}
+	var nonce [32]byte
+	if o.attest {
+		var err error
+		if nonce, err = parseNonce("--nonce", o.nonce); err != nil {
+			return err
+		}
+	}
+	fn, input, err := loadFunction(ctx, o)
+	if err != nil {
+		return err
+	}
+
+	cfg := enclave.Config{MemoryBytes: int64(o.memoryMiB) << 20}
+	switch o.mode {
+	case "cold":
+		cfg.Reset, cfg.OneShot = enclave.ResetNone, true
+	case "warm":
+		cfg.Reset = enclave.ResetNone
+	case "reinstantiate":
+		cfg.Reset = enclave.ResetReinstantiate
+	case "rewind":
+		cfg.Reset = enclave.ResetRewind
+	}
+	if o.attest {
+		p, err := attest.LoadSimulatedPlatform(o.platform)
+		if err != nil {
+			return err
+		}
+		cfg.Quoter = p
+	}
+
+	var enc *enclave.Enclave
+	defer func() {
+		if enc != nil {
+			enc.Close(context.WithoutCancel(ctx))
+		}
+	}()
+	failed := 0
+	for i := range o.n {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("interrupted: %w", err)
+		}
+		rec := invocationRecord{Seq: i + 1, Function: fn.Name, Mode: o.mode, PhasesNs: map[string]int64{}}
+		start := time.Now()
+		var created time.Duration
+		if enc == nil {
+			if enc, err = enclave.Create(ctx, cfg, fn); err != nil {
+				return err
+			}
+			for _, w := range enc.Warnings() {
+				fmt.Fprintf(stderr, "warning: %s\n", w)
+			}
+			if o.mode == "cold" {
+				created = time.Since(start)
+				for _, p := range enc.CreationPhases() {
+					rec.PhasesNs[p.Name] = p.Duration.Nanoseconds()
+					rec.phaseOrder = append(rec.phaseOrder, p.Name)
+				}
+			}
+		}
+		var inv *enclave.Invocation
+		var invErr error
+		if o.attest {
+			inv, invErr = enc.InvokeAttested(ctx, input, nonce)
+		} else {
+			inv, invErr = enc.Invoke(ctx, input)
+		}
+		var att *attestationRecord
+		if inv != nil && inv.Bundle != nil {
+			if att, err = writeAttestation(enc, inv.Bundle, input, o); err != nil {
+				return err
+			}
+		}
+		if o.mode == "cold" {
+			d := time.Now()
+			cerr := enc.Close(context.WithoutCancel(ctx))
+			rec.PhasesNs["destroy"] = time.Since(d).Nanoseconds()
+			enc = nil
+			if cerr != nil {
+				return fmt.Errorf("destroy enclave: %w", cerr)
+			}
+		} else if errors.Is(invErr, enclave.ErrUnusable) {
+			enc.Close(context.WithoutCancel(ctx))
+			enc = nil // the next invocation creates a new one
+		}
+		if inv != nil {
+			rec.fill(inv, created)
+		}
+		if o.mode == "cold" { // the enclave's whole life; otherwise the invocation and its reset
+			rec.TotalNs = time.Since(start).Nanoseconds()
+		}
+		if o.mode == "cold" {
+			rec.Reset = string(enclave.ResetCreate)
+			rec.phaseOrder = append(rec.phaseOrder, "destroy")
+		}
+		if invErr != nil {
+			failed++
+			rec.Error, rec.ErrorKind = invErr.Error(), string(enclave.KindOf(invErr))
+		}
+		rec.Attestation = att
+		if err := rec.print(stdout, o.json); err != nil {
+			return err
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d invocations failed", failed, o.n)
+	}
+	return nil
+}
+
+// loadFunction finds the function to invoke and its input.
+func loadFunction(ctx context.Context, o invokeOpts) (enclave.Function, []byte, error) {
+	var input []byte
+	if o.inputSet {
+		var err error
+		if input, err = readInput("--input", o.input); err != nil {
+			return enclave.Function{}, nil, err
+		}
+	}
+	if strings.HasSuffix(o.target, ".wasm") {
+		wasm, err := os.ReadFile(o.target)
+		if err != nil {
+			return enclave.Function{}, nil, fmt.Errorf("%w: module: %v", errInput, err)
+		}
+		kind, err := moduleKind(ctx, wasm)
+		if err != nil {
+			return enclave.Function{}, nil, fmt.Errorf("module %s: %w", o.target, err)
+		}
+		name := strings.TrimSuffix(filepath.Base(o.target), ".wasm")
+		return enclave.Function{Name: name, Wasm: wasm, Kind: kind}, input, nil
+	}
+	var all []*workloads.Workload
+	var err error
+	if o.dir != "" {
+		all, err = workloads.Load(os.DirFS(o.dir))
+	} else {
+		all, err = workloads.Builtin()
+	}
+	if err != nil {
+		return enclave.Function{}, nil, err
+	}
+	i := slices.IndexFunc(all, func(w *workloads.Workload) bool { return w.Name == o.target })
+	if i < 0 {
+		var names []string
+		for _, w := range all {
+			names = append(names, w.Name)
+		}
+		return enclave.Function{}, nil, fmt.Errorf("%w: no workload %q (have %s; or give a .wasm path)", errUsage, o.target, strings.Join(names, ", "))
+	}
+	w := all[i]
+	wasm, err := w.Wasm()
+	if err != nil {
+		return enclave.Function{}, nil, err
+	}
+	if !o.inputSet {
+		if input, err = w.Input(o.size); err != nil {
+			return enclave.Function{}, nil, err
+		}
+	}
+	return enclave.Function{
+		Name:           w.Name,
+		Wasm:           wasm,
+		Kind:           enclave.Kind(w.Kind),
+		MemoryPages:    w.Limits.MemoryPages,
+		MaxOutputBytes: w.Limits.MaxOutputBytes,
+		Deadline:       w.Limits.Deadline,
+	}, input, nil
+}
+
+// moduleKind tells a bare module's kind from its exports: a command if it exports _start and
+// not reclave_handle, otherwise a reactor.
+func moduleKind(ctx context.Context, wasm []byte) (enclave.Kind, error) {
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
+	defer rt.Close(ctx)
+	m, err := rt.CompileModule(ctx, wasm)
+	if err != nil {
+		return "", err
+	}
+	exports := m.ExportedFunctions()
+	_, start := exports["_start"]
+	_, handle := exports["reclave_handle"]
+	if start && !handle {
+		return enclave.KindCommand, nil
+	}
+	return enclave.KindReactor, nil
+}
+
+// invocationRecord is what invoke prints for one invocation; its JSON form is --json's.
+type invocationRecord struct {
+	Seq           int                `json:"seq"`
+	Function      string             `json:"function"`
+	Mode          string             `json:"mode"`
+	Output        string             `json:"output"`
+	Log           string             `json:"log,omitempty"`
+	ResponseNs    int64              `json:"response_ns"`
+	TotalNs       int64              `json:"total_ns"`
+	PhasesNs      map[string]int64   `json:"phases_ns"`
+	Reset         string             `json:"reset"`
+	Epoch         uint64             `json:"epoch"`
+	MemoryPages   uint32             `json:"memory_pages"`
+	PagesRestored int                `json:"pages_restored"`
+	BytesRestored int64              `json:"bytes_restored"`
+	Error         string             `json:"error,omitempty"`
+	ErrorKind     string             `json:"error_kind,omitempty"`
+	Attestation   *attestationRecord `json:"attestation,omitempty"`
+
+	phaseOrder []string
+}
+
+func (r *invocationRecord) fill(inv *enclave.Invocation, created time.Duration) {
+	r.Output, r.Log = string(inv.Output), string(inv.Log)
+	r.ResponseNs, r.TotalNs = (created + inv.Response).Nanoseconds(), inv.Total.Nanoseconds()
+	for _, p := range inv.Phases {
+		r.PhasesNs[p.Name] = p.Duration.Nanoseconds()
+		r.phaseOrder = append(r.phaseOrder, p.Name)
+	}
+	r.Reset, r.Epoch, r.MemoryPages = string(inv.Reset), inv.Epoch, inv.MemoryPages
+	r.PagesRestored, r.BytesRestored = inv.PagesRestored, inv.BytesRestored
+}
+
+func (r *invocationRecord) print(w io.Writer, asJSON bool) error {
+	if asJSON {
+		return json.NewEncoder(w).Encode(r)
+	}
+	ns := func(v int64) string { return results.FormatNs(float64(v)) }
+	fmt.Fprintf(w, "#%d %s (%s)\n", r.Seq, r.Function, r.Mode)
+	fmt.Fprintf(w, "  output:   %s\n", strings.TrimRight(r.Output, "\n"))
+	if r.Log != "" {
+		fmt.Fprintf(w, "  log:      %s\n", strings.TrimRight(r.Log, "\n"))
+	}
+	if r.Error != "" {
+		fmt.Fprintf(w, "  error:    %s (%s)\n", r.Error, r.ErrorKind)
+	}
+	fmt.Fprintf(w, "  response: %s  total: %s  reset: %s  epoch: %d  pages restored: %d\n",
+		ns(r.ResponseNs), ns(r.TotalNs), r.Reset, r.Epoch, r.PagesRestored)
+	var phases []string
+	for _, name := range r.phaseOrder {
+		phases = append(phases, name+" "+ns(r.PhasesNs[name]))
+	}
+	fmt.Fprintf(w, "  phases:   %s\n", strings.Join(phases, ", "))
+	if a := r.Attestation; a != nil {
+		fmt.Fprintf(w, "  attestation (SIMULATED platform %s):\n", a.Platform)
+		fmt.Fprintf(w, "    mrenclave:        %s\n    mrsigner:         %s\n    module hash:      %s\n    clean-state hash: %s\n",
+			a.MRENCLAVE, a.MRSIGNER, a.ModuleHash, a.CleanStateHash)
+		fmt.Fprintf(w, "    bundle: %s\n    policy: %s\n    input:  %s\n", a.Bundle, a.Policy, a.Input)
+		fmt.Fprintf(w, "  verify with:\n    %s\n", strings.Join(a.VerifyCommand, " "))
+	}
+	return nil
+}
+
+// attestationRecord names what invoke --attest wrote and the values a policy pins.
+type attestationRecord struct {
+	Platform       string        `json:"platform"`
+	Bundle         string        `json:"bundle"`
+	Policy         string        `json:"policy"`
+	Input          string        `json:"input"`
+	MRENCLAVE      attest.Digest `json:"mrenclave"`
+	MRSIGNER       attest.Digest `json:"mrsigner"`
+	ModuleHash     attest.Digest `json:"module_hash"`
+	CleanStateHash attest.Digest `json:"clean_state_hash"`
+	VerifyCommand  []string      `json:"verify_command"`
+}
+
+// writeAttestation writes the bundle to o.bundle, a policy accepting this enclave to
+// o.bundle+".policy.json" and the input to o.bundle+".input" (attest verify checks the
+// input's hash).
+func writeAttestation(enc *enclave.Enclave, b *attest.Bundle, input []byte, o invokeOpts) (*attestationRecord, error) {
+	a := &attestationRecord{
+		Platform:       o.platform,
+		Bundle:         o.bundle,
+		Policy:         o.bundle + ".policy.json",
+		Input:          o.bundle + ".input",
+		MRENCLAVE:      enc.MREnclave(),
+		MRSIGNER:       enc.MRSigner(),
+		ModuleHash:     enc.ModuleSHA256(),
+		CleanStateHash: enc.CleanStateHash(),
+	}
+	// The policy does not allow simulated evidence: the verifier says so (--allow-simulated).
+	pol := &attest.Policy{
+		MRENCLAVE:      []attest.Digest{a.MRENCLAVE},
+		MRSIGNER:       []attest.Digest{a.MRSIGNER},
+		ModuleHash:     []attest.Digest{a.ModuleHash},
+		CleanStateHash: []attest.Digest{a.CleanStateHash},
+	}
+	bj, err := b.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	pj, err := pol.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range []struct {
+		path string
+		data []byte
+	}{{a.Bundle, bj}, {a.Policy, append(pj, '\n')}, {a.Input, input}} {
+		if err := os.WriteFile(f.path, f.data, 0o644); err != nil {
+			return nil, err
+		}
+	}
+	a.VerifyCommand = []string{"reclave", "attest", "verify", a.Bundle,
+		"--root", filepath.Join(o.platform, attest.RootCertFile), "--policy", a.Policy,
+		"--nonce", o.nonce, "--input", "@" + a.Input, "--allow-simulated"}
+	return a, nil
+}
