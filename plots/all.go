@@ -18,38 +18,51 @@ const Subdir = "plots"
 // does not import the harness).
 const summaryFile = "summary.json"
 
-// source is a figure of [All] and the input it is drawn from.
+// source is an input of [All] and the figures drawn from it.
 type source struct {
 	input string // file name in the run folder
-	base  string // file name of the figure, without extension
-	// load reads the input at path and prepares its figure; a figure with nothing to draw is
-	// a nothingToDraw error.
-	load func(path string) (figure, error)
+	// load reads the input at path and prepares its figures, in the order drawn. An error
+	// is an input that cannot be read; a figure with nothing to draw is a nil figure with a
+	// nothingToDraw error in its place.
+	load func(path string) ([]drawing, error)
 }
 
-// sources are the figures of [All], in the order of the paths it returns.
+// drawing is a figure of a source, ready to be written, or the reason it cannot be drawn.
+type drawing struct {
+	base string
+	fig  figure
+	err  error
+}
+
+// prepare returns the drawing of the figure base: fig, or err as a nothingToDraw.
+func prepare[F figure](base, path string, fig F, err error) drawing {
+	if err != nil {
+		return drawing{base: base, err: nothingToDraw{fmt.Errorf("%s figure from %s: %w", base, path, err)}}
+	}
+	return drawing{base: base, fig: fig}
+}
+
+// sources are the inputs of [All], in the order of the paths it returns.
 var sources = []source{
-	{summaryFile, HeadlineBase, func(path string) (figure, error) {
+	{summaryFile, func(path string) ([]drawing, error) {
 		s, err := results.ReadSummary(path)
 		if err != nil {
 			return nil, err
 		}
-		f, err := newHeadlineFigure(s)
-		if err != nil {
-			return nil, nothingToDraw{fmt.Errorf("headline figure from %s: %w", path, err)}
-		}
-		return f, nil
+		headline, herr := newHeadlineFigure(s)
+		attestation, aerr := newAttestationFigure(s)
+		return []drawing{
+			prepare(HeadlineBase, path, headline, herr),
+			prepare(AttestationBase, path, attestation, aerr),
+		}, nil
 	}},
-	{results.RewindBenchFile, RewindScalingBase, func(path string) (figure, error) {
+	{results.RewindBenchFile, func(path string) ([]drawing, error) {
 		b, err := results.ReadRewindBench(path)
 		if err != nil {
 			return nil, err
 		}
 		f, err := newScalingFigure(b)
-		if err != nil {
-			return nil, nothingToDraw{fmt.Errorf("rewind scaling figure from %s: %w", path, err)}
-		}
-		return f, nil
+		return []drawing{prepare(RewindScalingBase, path, f, err)}, nil
 	}},
 }
 
@@ -62,14 +75,16 @@ func (e nothingToDraw) Unwrap() error { return e.error }
 // when there is a figure to write), and returns the paths written:
 //
 //   - [Headline] (cold_vs_rewind) from summary.json, written by `reclave run`;
+//   - [Attestation] (attestation) from summary.json too, when the run measured attestation
+//     (phases quote and attest);
 //   - [RewindScaling] (rewind_scaling) from rewind_bench.json, written by
 //     `reclave bench rewind`.
 //
 // A missing input is skipped. A present input that cannot be read (or whose figure cannot
 // be written) is an error, returned with the paths of the other figures, which are drawn
-// anyway. An input that holds nothing to draw (no positive latency) is skipped too, unless no
-// figure at all could be drawn: All fails only when it wrote nothing or something present
-// was unreadable.
+// anyway. A figure whose input holds nothing to draw (no positive latency, no attestation
+// phase) is skipped too, unless no figure at all could be drawn: All fails only when it wrote
+// nothing or something present was unreadable.
 func All(dir string) ([]string, error) {
 	outDir := filepath.Join(dir, Subdir)
 	var (
@@ -87,19 +102,21 @@ func All(dir string) ([]string, error) {
 			continue
 		}
 		found = append(found, src.input)
-		fig, err := src.load(in)
-		if errors.As(err, new(nothingToDraw)) {
-			skipped = append(skipped, err)
-			continue
-		}
+		drawings, err := src.load(in)
 		if err != nil {
 			failed = append(failed, err)
 			continue
 		}
-		written, err := writeFigure(fig, outDir, src.base)
-		paths = append(paths, written...)
-		if err != nil {
-			failed = append(failed, fmt.Errorf("%s figure: %w", src.base, err))
+		for _, d := range drawings {
+			if d.err != nil {
+				skipped = append(skipped, d.err)
+				continue
+			}
+			written, err := writeFigure(d.fig, outDir, d.base)
+			paths = append(paths, written...)
+			if err != nil {
+				failed = append(failed, fmt.Errorf("%s figure: %w", d.base, err))
+			}
 		}
 	}
 	if len(failed) > 0 {

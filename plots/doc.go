@@ -27,6 +27,19 @@
 // time (1 µs, 10 µs, ..., 1 s), so the claim reads as the number of decades between the cold
 // and the rewind bar of a workload. Results whose median is not positive are left out.
 //
+// [Attestation] draws attestation, from the same summary when the run measured attestation:
+// what attesting an invocation costs, per workload (X axis), against what it is attached to.
+// Its bars, on the same logarithmic time axis, are, in order, the median latency of a cold
+// start (for context), the outer evidence (phase quote of the cold result: the platform quotes
+// the enclave's L0 key once per enclave, so once per cold start), the inner report (phase
+// attest of the rewind result, or else of another non-cold mode: the L0 key signs every
+// invocation's report) and the rewind itself (phase rewind of the rewind result, for
+// context). A reused enclave pays the inner report on every invocation and the outer evidence
+// once, so the figure reads as what attestation adds to a rewound invocation, and to a cold
+// start. Workloads without either attestation phase are left out; the caption notes that
+// the outer evidence is a simulated quote (ECDSA P-256) and the inner report an L0 key
+// signature.
+//
 // [RewindScaling] draws rewind_scaling, what a rewind costs as a function of what the
 // invocation wrote: the median rewind time of every strategy (full, diff, cow, tracked, then
 // any other, alphabetically) against the number of 4 KiB pages the invocation dirtied, both
@@ -40,12 +53,12 @@
 // # Formats
 //
 // Every figure is written as PNG (300 dpi, for READMEs and quick looks), SVG (for the web;
-// text stays text) and PDF (for LaTeX papers). The headline figure is 6 × 3.5 inches, wider
-// (up to 12 inches) when there are many bars; the rewind scaling figure is 7 inches wide (the
-// text width of a two-column paper) with four panels in a row, 6 with fewer, and 3.4 inches
-// high, 2.15 inches more for every further row of panels. Text is set in Liberation Sans,
-// which is bundled with gonum.org/v1/plot: the PNG and the PDF carry it, the SVG names it (a
-// viewer without it substitutes a similar sans-serif).
+// text stays text) and PDF (for LaTeX papers). The headline and attestation figures are
+// 6 × 3.5 inches, wider (up to 12 inches) when there are many bars; the rewind scaling figure
+// is 7 inches wide (the text width of a two-column paper) with four panels in a row, 6 with
+// fewer, and 3.4 inches high, 2.15 inches more for every further row of panels. Text is set
+// in Liberation Sans, which is bundled with gonum.org/v1/plot: the PNG and the PDF carry it,
+// the SVG names it (a viewer without it substitutes a similar sans-serif).
 //
 // # Simulated results
 //

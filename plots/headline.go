@@ -83,6 +83,7 @@ func Headline(s *results.Summary, dir string) ([]string, error) {
 type headlineFigure struct {
 	title     string
 	caption   string
+	ylabel    string // the Y axis label
 	workloads []string
 	series    []*logBars
 	ymin      float64
@@ -126,14 +127,9 @@ func newHeadlineFigure(s *results.Summary) (*headlineFigure, error) {
 
 	fig := &headlineFigure{
 		title:     "Fresh enclave vs. snapshot rewind",
+		ylabel:    yLabel,
 		workloads: workloads,
-		height:    figHeight,
 	}
-	nBars := len(workloads) * len(modes)
-	fig.width = figFixedWidth + vg.Length(nBars)*figPerBar + vg.Length(len(workloads))*figPerGroup
-	fig.width = min(max(fig.width, figMinWidth), figMaxWidth)
-
-	lo, hi := math.Inf(1), math.Inf(-1)
 	extra := 0
 	anyCI := false
 	for slot, m := range modes {
@@ -156,49 +152,11 @@ func newHeadlineFigure(s *results.Summary) (*headlineFigure, error) {
 			}
 			b.group = g
 			lb.bars = append(lb.bars, b)
-			lo = min(lo, b.median)
-			hi = max(hi, b.median)
-			if b.ci {
-				anyCI = true
-				if b.lo > 0 {
-					lo = min(lo, b.lo)
-				}
-				hi = max(hi, b.hi)
-			}
+			anyCI = anyCI || b.ci
 		}
 		fig.series = append(fig.series, lb)
 	}
-
-	// Decades around the data: at least 0.3 of a decade below the smallest value so that
-	// the shortest bar is visible, and a little room above the tallest.
-	fig.ymin = math.Pow(10, math.Floor(math.Log10(lo)-0.3))
-	fig.ymax = math.Pow(10, math.Ceil(math.Log10(hi)+0.1))
-
-	// Value labels above the bars, if they fit in a bar's slot at this width.
-	labels := textStyle(6.5, textGrey)
-	labels.YAlign = draw.YBottom
-	groupWidth := (fig.width - figFixedWidth) / vg.Length(len(workloads))
-	slotWidth := min(groupWidth*groupFraction/vg.Length(len(modes)), maxSlotWidth)
-	fit := true
-	for _, lb := range fig.series {
-		for _, b := range lb.bars {
-			if labels.Width(results.FormatNs(b.median)) > slotWidth*0.98 {
-				fit = false
-			}
-		}
-	}
-	for _, lb := range fig.series {
-		lb.labels = labels
-		lb.showLabels = fit
-	}
-
-	// Workload names are slanted when the widest does not fit under its group.
-	tick := tickStyle()
-	for _, w := range workloads {
-		if tick.Width(w) > groupWidth*0.95 {
-			fig.slantNames = true
-		}
-	}
+	fig.layout()
 
 	caption := envCaption(s.Env)
 	if anyCI {
@@ -208,6 +166,54 @@ func newHeadlineFigure(s *results.Summary) (*headlineFigure, error) {
 	}
 	fig.caption = strings.Join(caption, "  ·  ")
 	return fig, nil
+}
+
+// layout sizes f for its workloads and series, which must have at least one bar: the width,
+// the Y range, whether the value labels fit above the bars and whether the workload names
+// are slanted.
+func (f *headlineFigure) layout() {
+	f.height = figHeight
+	nSlots := len(f.series)
+	nBars := len(f.workloads) * nSlots
+	f.width = figFixedWidth + vg.Length(nBars)*figPerBar + vg.Length(len(f.workloads))*figPerGroup
+	f.width = min(max(f.width, figMinWidth), figMaxWidth)
+
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, lb := range f.series {
+		_, _, ymin, ymax := lb.DataRange()
+		lo, hi = min(lo, ymin), max(hi, ymax)
+	}
+	// Decades around the data: at least 0.3 of a decade below the smallest value so that
+	// the shortest bar is visible, and a little room above the tallest.
+	f.ymin = math.Pow(10, math.Floor(math.Log10(lo)-0.3))
+	f.ymax = math.Pow(10, math.Ceil(math.Log10(hi)+0.1))
+
+	// Value labels above the bars, if they fit in a bar's slot at this width.
+	labels := textStyle(6.5, textGrey)
+	labels.YAlign = draw.YBottom
+	groupWidth := (f.width - figFixedWidth) / vg.Length(len(f.workloads))
+	slotWidth := min(groupWidth*groupFraction/vg.Length(nSlots), maxSlotWidth)
+	fit := true
+	for _, lb := range f.series {
+		for _, b := range lb.bars {
+			if labels.Width(results.FormatNs(b.median)) > slotWidth*0.98 {
+				fit = false
+			}
+		}
+	}
+	for _, lb := range f.series {
+		lb.labels = labels
+		lb.showLabels = fit
+	}
+
+	// Workload names are slanted when the widest does not fit under its group.
+	tick := tickStyle()
+	f.slantNames = false
+	for _, w := range f.workloads {
+		if tick.Width(w) > groupWidth*0.95 {
+			f.slantNames = true
+		}
+	}
 }
 
 // orderModes returns modes in the canonical order, unknown modes after, alphabetically.
@@ -287,7 +293,7 @@ func (f *headlineFigure) plot() *plot.Plot {
 	return p
 }
 
-// yLabel is the text of the Y axis label.
+// yLabel is the text of the Y axis label of the headline figure.
 const yLabel = "median latency (log scale)"
 
 // size implements figure.
@@ -309,12 +315,12 @@ func (f *headlineFigure) draw(c draw.Canvas) {
 	// The Y label, rotated, left of the plot and centred on its data area.
 	label := axisLabelStyle()
 	label.Rotation = math.Pi / 2
-	lh := label.Height(yLabel)
+	lh := label.Height(f.ylabel)
 	descent := label.FontExtents().Descent
 	pc := draw.Crop(c, lh+descent+4, 0, 0, y-c.Max.Y)
 	p := f.plot()
 	dc := p.DataCanvas(pc)
-	c.FillText(label, vg.Point{X: c.Min.X + lh - descent, Y: dc.Center().Y}, yLabel)
+	c.FillText(label, vg.Point{X: c.Min.X + lh - descent, Y: dc.Center().Y}, f.ylabel)
 
 	p.Draw(pc)
 }
