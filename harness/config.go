@@ -41,6 +41,9 @@ var Modes = []string{"cold", "warm", "reinstantiate", "rewind"}
 //	  strategy: tracked        # optional: rewind strategy full | diff | cow | tracked; default tracked
 //	  snapshot_point: function # optional: function (after the function's init) | runtime
 //	                           # (before the module is instantiated); default function
+//	  signer_key: path         # optional: the enclave signer's private key (PEM, RSA-3072,
+//	                           # exponent 3), relative to the config file; default reclave's
+//	                           # committed TEST key
 //	  attestation: outer       # optional: none | outer (each enclave gets outer evidence from
 //	                           # a simulated platform, phase quote of every cold start) | inner
 //	                           # (outer, and every invocation an inner report, phase attest);
@@ -70,6 +73,7 @@ type EnclaveConfig struct {
 	MeasureRuntime *bool  `yaml:"measure_runtime"`
 	Strategy       string `yaml:"strategy"`
 	SnapshotPoint  string `yaml:"snapshot_point"`
+	SignerKey      string `yaml:"signer_key"`
 	Attestation    string `yaml:"attestation"`
 }
 
@@ -165,6 +169,9 @@ func ParseConfig(b []byte, file string) (*Config, error) {
 	}
 	if !slices.Contains([]string{"none", "outer", "inner"}, c.Enclave.Attestation) {
 		return nil, bad("enclave.attestation", "%q: want none, outer or inner", c.Enclave.Attestation)
+	}
+	if c.Enclave.SignerKey != "" && !filepath.IsAbs(c.Enclave.SignerKey) {
+		c.Enclave.SignerKey = filepath.Join(filepath.Dir(file), c.Enclave.SignerKey)
 	}
 	if c.WorkloadsDir != "" && !filepath.IsAbs(c.WorkloadsDir) {
 		c.WorkloadsDir = filepath.Join(filepath.Dir(file), c.WorkloadsDir)

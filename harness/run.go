@@ -71,6 +71,11 @@ func Run(ctx context.Context, cfg *Config, outDir string, log io.Writer) (*resul
 	cache := enclave.NewCompilationCache()
 	defer cache.Close(context.WithoutCancel(ctx))
 	r := &runner{cfg: cfg, start: started, log: log, cache: cache, signer: enclave.TestSigner()}
+	if cfg.Enclave.SignerKey != "" {
+		if r.signer, err = enclave.LoadSigner(cfg.Enclave.SignerKey); err != nil {
+			return nil, fmt.Errorf("config %s: enclave.signer_key: %w", cfg.File, err)
+		}
+	}
 	if *cfg.Enclave.MeasureRuntime {
 		exe, err := os.Executable()
 		if err == nil {

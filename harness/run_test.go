@@ -168,3 +168,27 @@ func TestRunInnerAttestation(t *testing.T) {
 		}
 	}
 }
+
+// TestRunSignerKey: a config may name the signer's key; a key that is not RSA-3072 with
+// exponent 3 is refused before anything runs.
+func TestRunSignerKey(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.pem")
+	if err := os.WriteFile(bad, []byte("-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.Replace(tinyConfig, "enclave: {memory_mib: 4}", "enclave: {memory_mib: 4, signer_key: "+bad+"}", 1)
+	_, _, err := runTiny(t, context.Background(), cfg)
+	if err == nil || !strings.Contains(err.Error(), "signer_key") {
+		t.Fatalf("error %v, want one naming signer_key", err)
+	}
+	good, err := filepath.Abs("../enclave/internal/sgx/testdata/test_signer_key.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = strings.Replace(tinyConfig, "enclave: {memory_mib: 4}", "enclave: {memory_mib: 4, signer_key: "+good+"}", 1)
+	cfg = strings.Replace(cfg, "workloads: [counter, json-stats]", "workloads: [counter]", 1)
+	if _, _, err := runTiny(t, context.Background(), cfg); err != nil {
+		t.Fatalf("run with a signer key file: %v", err)
+	}
+}
