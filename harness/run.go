@@ -214,17 +214,28 @@ func (r *runner) enclaveConfig(mode string) enclave.Config {
 		Signer:        r.signer,
 		Quoter:        r.quoter,
 	}
-	switch mode {
-	case "cold":
-		c.Reset, c.OneShot = enclave.ResetNone, true
-	case "warm":
-		c.Reset, c.Cache = enclave.ResetNone, r.cache
-	case "reinstantiate":
-		c.Reset, c.Cache = enclave.ResetReinstantiate, r.cache
-	case "rewind":
-		c.Reset, c.Cache = enclave.ResetRewind, r.cache
+	c.Reset, c.OneShot, _ = ResetFor(mode) // modes were validated with the config
+	if !c.OneShot {
+		c.Cache = r.cache // creation is measured only in mode cold, where every start compiles
 	}
 	return c
+}
+
+// ResetFor returns how an enclave serving invocations of mode resets after each: cold uses a
+// one-shot enclave (created for one invocation and destroyed), warm none, reinstantiate a new
+// instance, rewind the snapshot.
+func ResetFor(mode string) (reset enclave.Reset, oneShot bool, err error) {
+	switch mode {
+	case "cold":
+		return enclave.ResetNone, true, nil
+	case "warm":
+		return enclave.ResetNone, false, nil
+	case "reinstantiate":
+		return enclave.ResetReinstantiate, false, nil
+	case "rewind":
+		return enclave.ResetRewind, false, nil
+	}
+	return "", false, fmt.Errorf("mode %q: want one of %v", mode, Modes)
 }
 
 // group runs the warm-up and measured invocations of one (workload, mode).

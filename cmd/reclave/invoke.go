@@ -160,15 +160,8 @@ func cmdInvoke(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 
 	cfg := enclave.Config{MemoryBytes: int64(o.memoryMiB) << 20}
-	switch o.mode {
-	case "cold":
-		cfg.Reset, cfg.OneShot = enclave.ResetNone, true
-	case "warm":
-		cfg.Reset = enclave.ResetNone
-	case "reinstantiate":
-		cfg.Reset = enclave.ResetReinstantiate
-	case "rewind":
-		cfg.Reset = enclave.ResetRewind
+	if cfg.Reset, cfg.OneShot, err = harness.ResetFor(o.mode); err != nil {
+		return fmt.Errorf("%w: --mode: %v", errUsage, err)
 	}
 	if o.attest {
 		p, err := attest.LoadSimulatedPlatform(o.platform)
