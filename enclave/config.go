@@ -146,6 +146,35 @@ type Function struct {
 	MaxOutputBytes int
 	// Deadline bounds one invocation (and the function's init). Zero means DefaultDeadline.
 	Deadline time.Duration
+	// Imports are the host functions ("module.name") the function may import. Nil means
+	// DefaultImports. A module importing anything else is refused at load.
+	Imports []string
+}
+
+// DefaultImports are the host functions every function may import: the function ABI (the
+// standard streams), clocks, randomness, exiting and yielding, and what WASI language runtimes
+// call while they start (descriptor status, the preopen probe that finds none, empty
+// arguments and environment). No file system, no network.
+var DefaultImports = []string{
+	"wasi_snapshot_preview1.args_get",
+	"wasi_snapshot_preview1.args_sizes_get",
+	"wasi_snapshot_preview1.clock_res_get",
+	"wasi_snapshot_preview1.clock_time_get",
+	"wasi_snapshot_preview1.environ_get",
+	"wasi_snapshot_preview1.environ_sizes_get",
+	"wasi_snapshot_preview1.fd_close",
+	"wasi_snapshot_preview1.fd_fdstat_get",
+	"wasi_snapshot_preview1.fd_fdstat_set_flags",
+	"wasi_snapshot_preview1.fd_filestat_get",
+	"wasi_snapshot_preview1.fd_prestat_dir_name",
+	"wasi_snapshot_preview1.fd_prestat_get",
+	"wasi_snapshot_preview1.fd_read",
+	"wasi_snapshot_preview1.fd_seek",
+	"wasi_snapshot_preview1.fd_write",
+	"wasi_snapshot_preview1.poll_oneoff",
+	"wasi_snapshot_preview1.proc_exit",
+	"wasi_snapshot_preview1.random_get",
+	"wasi_snapshot_preview1.sched_yield",
 }
 
 func (c Config) withDefaults() (Config, error) {

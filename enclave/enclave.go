@@ -308,6 +308,9 @@ func (e *Enclave) startRuntime(ctx context.Context) error {
 }
 
 func (e *Enclave) compile(ctx context.Context) error {
+	if err := e.checkImports(); err != nil {
+		return err
+	}
 	opts := wasmbin.Options{Interrupt: true}
 	if e.dirty != nil {
 		opts.TrackStores, opts.TrackedPages = true, uint32(e.heap.limit/snapshotPage)
@@ -343,6 +346,25 @@ func (e *Enclave) compile(ctx context.Context) error {
 	}
 	if len(def.ParamTypes()) != 0 || len(def.ResultTypes()) > 1 || (len(def.ResultTypes()) == 1 && def.ResultTypes()[0] != api.ValueTypeI32) {
 		return fmt.Errorf("export %s must have type () -> () or () -> i32", entry)
+	}
+	return nil
+}
+
+// checkImports refuses a module that imports a host function its allow-list does not grant,
+// naming the import: the first wall between the function and the runtime.
+func (e *Enclave) checkImports() error {
+	imps, err := wasmbin.Imports(e.fn.Wasm)
+	if err != nil {
+		return err
+	}
+	allowed := e.fn.Imports
+	if allowed == nil {
+		allowed = DefaultImports
+	}
+	for _, imp := range imps {
+		if imp.Kind != 0 || !slices.Contains(allowed, imp.String()) {
+			return fmt.Errorf("module imports %s, which the function is not allowed (allowed: %d host functions: the function ABI, clocks, random and what the manifest's imports add)", imp, len(allowed))
+		}
 	}
 	return nil
 }

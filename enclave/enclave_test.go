@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -288,5 +289,28 @@ func TestCancelStopsInvocation(t *testing.T) {
 	}
 	if out, _ := invokeCounter(t, e, `{}`); out.Count != 1 {
 		t.Fatalf("after the cancelled call: %+v", out)
+	}
+}
+
+// TestImportAllowList: a module importing a host function its allow-list does not grant is
+// refused at load with an error naming the import; granting it lets the module load.
+func TestImportAllowList(t *testing.T) {
+	wasm, err := os.ReadFile("testdata/opens_file.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn := enclave.Function{Name: "opens-file", Wasm: wasm}
+	_, err = enclave.Create(context.Background(), enclave.Config{MemoryBytes: testMemory}, fn)
+	if err == nil || !strings.Contains(err.Error(), "wasi_snapshot_preview1.path_open") {
+		t.Fatalf("error %v, want a refusal naming wasi_snapshot_preview1.path_open", err)
+	}
+	fn.Imports = append(slices.Clone(enclave.DefaultImports), "wasi_snapshot_preview1.path_open")
+	e, err := enclave.Create(context.Background(), enclave.Config{MemoryBytes: testMemory}, fn)
+	if err != nil {
+		t.Fatalf("with path_open granted: %v", err)
+	}
+	defer e.Close(context.Background())
+	if _, err := e.Invoke(context.Background(), nil); enclave.KindOf(err) != enclave.KindFunction {
+		t.Fatalf("path_open without preopens: %v, want a non-zero status (the host has no file system)", err)
 	}
 }

@@ -144,7 +144,7 @@ type target struct {
 }
 
 func newTarget(w *workloads.Workload, cfg *Config) (*target, error) {
-	wasm, err := w.Wasm()
+	fn, err := FunctionOf(w)
 	if err != nil {
 		return nil, err
 	}
@@ -152,14 +152,28 @@ func newTarget(w *workloads.Workload, cfg *Config) (*target, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &target{w: w, input: input, fn: enclave.Function{
+	return &target{w: w, input: input, fn: fn}, nil
+}
+
+// FunctionOf is the enclave function a workload describes: its module, kind, limits and import
+// allow-list (the enclave's default plus what the manifest adds).
+func FunctionOf(w *workloads.Workload) (enclave.Function, error) {
+	wasm, err := w.Wasm()
+	if err != nil {
+		return enclave.Function{}, err
+	}
+	fn := enclave.Function{
 		Name:           w.Name,
 		Wasm:           wasm,
 		Kind:           enclave.Kind(w.Kind),
 		MemoryPages:    w.Limits.MemoryPages,
 		MaxOutputBytes: w.Limits.MaxOutputBytes,
 		Deadline:       w.Limits.Deadline,
-	}}, nil
+	}
+	if len(w.Imports) > 0 {
+		fn.Imports = append(slices.Clone(enclave.DefaultImports), w.Imports...)
+	}
+	return fn, nil
 }
 
 type runner struct {

@@ -13,6 +13,7 @@ import (
 	"path"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/reclave/reclave/internal/strictyaml"
@@ -35,6 +36,7 @@ type Manifest struct {
 	Kind        string           `yaml:"kind"`
 	Module      string           `yaml:"module"`
 	Limits      Limits           `yaml:"limits"`
+	Imports     []string         `yaml:"imports"`
 	Inputs      map[string]Input `yaml:"inputs"`
 }
 
@@ -136,6 +138,11 @@ func Parse(manifest []byte, where string, dir fs.FS) (*Workload, error) {
 		return nil, bad("limits.deadline", "%v: must not be negative", m.Limits.Deadline)
 	case m.Limits.MemoryPages > 65536:
 		return nil, bad("limits.memory_pages", "%d: at most 65536", m.Limits.MemoryPages)
+	}
+	for i, imp := range m.Imports {
+		if mod, name, ok := strings.Cut(imp, "."); !ok || mod == "" || name == "" {
+			return nil, bad(fmt.Sprintf("imports[%d]", i), "%q: want module.name", imp)
+		}
 	}
 	if _, ok := m.Inputs["small"]; !ok {
 		return nil, bad("inputs", "no input for size small")

@@ -60,6 +60,7 @@ func TestManifestErrors(t *testing.T) {
 	tests := []struct{ name, yaml, want string }{
 		{"unknown key", base + "color: red\n", `unknown key "color"`},
 		{"unknown limit", base + "limits: {memory: 3}\n", `unknown key "limits.memory"`},
+		{"import without module", base + "imports: [path_open]\n", `imports[0]: "path_open"`},
 		{"bad deadline", base + "limits: {deadline: soon}\n", `key "limits.deadline"`},
 		{"bad name", strings.Replace(base, "name: w", "name: W!", 1), "name"},
 		{"bad kind", strings.Replace(base, "reactor", "daemon", 1), "kind"},

@@ -290,7 +290,7 @@ func loadFunction(ctx context.Context, o invokeOpts) (enclave.Function, []byte, 
 		return enclave.Function{}, nil, fmt.Errorf("%w: no workload %q (have %s; or give a .wasm path)", errUsage, o.target, strings.Join(names, ", "))
 	}
 	w := all[i]
-	wasm, err := w.Wasm()
+	fn, err := harness.FunctionOf(w)
 	if err != nil {
 		return enclave.Function{}, nil, err
 	}
@@ -299,14 +299,7 @@ func loadFunction(ctx context.Context, o invokeOpts) (enclave.Function, []byte, 
 			return enclave.Function{}, nil, err
 		}
 	}
-	return enclave.Function{
-		Name:           w.Name,
-		Wasm:           wasm,
-		Kind:           enclave.Kind(w.Kind),
-		MemoryPages:    w.Limits.MemoryPages,
-		MaxOutputBytes: w.Limits.MaxOutputBytes,
-		Deadline:       w.Limits.Deadline,
-	}, input, nil
+	return fn, input, nil
 }
 
 // moduleKind tells a bare module's kind from its exports: a command if it exports _start and
