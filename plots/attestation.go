@@ -2,7 +2,6 @@ package plots
 
 import (
 	"errors"
-	"fmt"
 	"image/color"
 	"strings"
 
@@ -88,14 +87,7 @@ func innerReport(s *results.Summary, w string) (float64, bool) {
 // written; if writing a file fails, the error comes with the paths written before it.
 func Attestation(s *results.Summary, dir string) ([]string, error) {
 	fig, err := newAttestationFigure(s)
-	if err != nil {
-		return nil, fmt.Errorf("attestation figure: %w", err)
-	}
-	paths, err := writeFigure(fig, dir, AttestationBase)
-	if err != nil {
-		return paths, fmt.Errorf("attestation figure: %w", err)
-	}
-	return paths, nil
+	return drawFigure("attestation figure", fig, err, dir, AttestationBase)
 }
 
 // newAttestationFigure prepares the attestation figure of s, drawn by the code of the

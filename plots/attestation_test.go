@@ -1,8 +1,6 @@
 package plots
 
 import (
-	"bytes"
-	"image/png"
 	"os"
 	"path/filepath"
 	"slices"
@@ -78,34 +76,9 @@ func TestAttestation(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Attestation: %v", err)
 			}
-			want := []string{
-				filepath.Join(dir, "attestation.png"),
-				filepath.Join(dir, "attestation.svg"),
-				filepath.Join(dir, "attestation.pdf"),
-			}
-			if !slices.Equal(paths, want) {
-				t.Fatalf("paths = %q, want %q", paths, want)
-			}
-			files := map[string][]byte{}
-			for _, p := range paths {
-				b, err := os.ReadFile(p)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if len(b) == 0 {
-					t.Fatalf("%s is empty", p)
-				}
-				files[filepath.Ext(p)] = b
-			}
-			img, err := png.Decode(bytes.NewReader(files[".png"]))
-			if err != nil {
-				t.Fatalf("decode PNG: %v", err)
-			}
-			if b := img.Bounds(); b.Dx() < 1800 || b.Dy() != 1050 || b.Dx() > 3600 {
+			files, b := checkFigureFiles(t, paths, dir, AttestationBase)
+			if b.Dx() < 1800 || b.Dy() != 1050 || b.Dx() > 3600 {
 				t.Errorf("PNG is %dx%d, want 1800..3600 x 1050", b.Dx(), b.Dy())
-			}
-			if !bytes.HasPrefix(files[".pdf"], []byte("%PDF-")) {
-				t.Errorf("PDF does not start with %%PDF-")
 			}
 
 			svg := string(files[".svg"])
@@ -190,17 +163,7 @@ func TestAttestationErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := filepath.Join(t.TempDir(), "out")
-			paths, err := Attestation(tt.summary, dir)
-			if err == nil {
-				t.Fatalf("Attestation = %q, nil; want an error", paths)
-			}
-			if len(paths) != 0 {
-				t.Errorf("paths = %q, want none", paths)
-			}
-			if _, err := os.Stat(dir); !os.IsNotExist(err) {
-				t.Errorf("Attestation created %s for a summary it cannot draw", dir)
-			}
+			checkDrawsNothing(t, func(dir string) ([]string, error) { return Attestation(tt.summary, dir) })
 		})
 	}
 }

@@ -73,6 +73,20 @@ type figure interface {
 
 // writeFigure writes f to dir/base.{png,svg,pdf}, creating dir if needed, and returns the
 // paths written; if writing a file fails, the error comes with the paths written before it.
+// drawFigure writes fig as dir/base.{png,svg,pdf}, or returns buildErr, the error that kept
+// the figure from being prepared; errors are prefixed with what. Nothing is written, not even
+// dir, when the figure could not be prepared.
+func drawFigure(what string, fig figure, buildErr error, dir, base string) ([]string, error) {
+	if buildErr != nil {
+		return nil, fmt.Errorf("%s: %w", what, buildErr)
+	}
+	paths, err := writeFigure(fig, dir, base)
+	if err != nil {
+		return paths, fmt.Errorf("%s: %w", what, err)
+	}
+	return paths, nil
+}
+
 func writeFigure(f figure, dir, base string) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err

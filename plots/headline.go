@@ -2,7 +2,6 @@ package plots
 
 import (
 	"errors"
-	"fmt"
 	"image/color"
 	"math"
 	"slices"
@@ -69,14 +68,7 @@ const (
 // a file fails, the error comes with the paths written before it.
 func Headline(s *results.Summary, dir string) ([]string, error) {
 	fig, err := newHeadlineFigure(s)
-	if err != nil {
-		return nil, fmt.Errorf("headline figure: %w", err)
-	}
-	paths, err := writeFigure(fig, dir, HeadlineBase)
-	if err != nil {
-		return paths, fmt.Errorf("headline figure: %w", err)
-	}
-	return paths, nil
+	return drawFigure("headline figure", fig, err, dir, HeadlineBase)
 }
 
 // headlineFigure is the data of the headline figure, independent of the output format.

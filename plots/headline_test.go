@@ -1,8 +1,6 @@
 package plots
 
 import (
-	"bytes"
-	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -104,37 +102,10 @@ func TestHeadline(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Headline: %v", err)
 			}
-			want := []string{
-				filepath.Join(dir, "cold_vs_rewind.png"),
-				filepath.Join(dir, "cold_vs_rewind.svg"),
-				filepath.Join(dir, "cold_vs_rewind.pdf"),
-			}
-			if !slices.Equal(paths, want) {
-				t.Fatalf("paths = %q, want %q", paths, want)
-			}
-			files := map[string][]byte{}
-			for _, p := range paths {
-				b, err := os.ReadFile(p)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if len(b) == 0 {
-					t.Fatalf("%s is empty", p)
-				}
-				files[filepath.Ext(p)] = b
-			}
-
-			img, err := png.Decode(bytes.NewReader(files[".png"]))
-			if err != nil {
-				t.Fatalf("decode PNG: %v", err)
-			}
+			files, b := checkFigureFiles(t, paths, dir, HeadlineBase)
 			// 6 in × 3.5 in at 300 dpi, or wider.
-			if b := img.Bounds(); b.Dx() < 1800 || b.Dy() != 1050 || b.Dx() > 3600 {
+			if b.Dx() < 1800 || b.Dy() != 1050 || b.Dx() > 3600 {
 				t.Errorf("PNG is %dx%d, want 1800..3600 x 1050", b.Dx(), b.Dy())
-			}
-
-			if !bytes.HasPrefix(files[".pdf"], []byte("%PDF-")) {
-				t.Errorf("PDF does not start with %%PDF-")
 			}
 
 			svg := string(files[".svg"])
@@ -182,17 +153,7 @@ func TestHeadlineErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := filepath.Join(t.TempDir(), "out")
-			paths, err := Headline(tt.summary, dir)
-			if err == nil {
-				t.Fatalf("Headline = %q, nil; want an error", paths)
-			}
-			if len(paths) != 0 {
-				t.Errorf("paths = %q, want none", paths)
-			}
-			if _, err := os.Stat(dir); !os.IsNotExist(err) {
-				t.Errorf("Headline created %s for a summary it cannot draw", dir)
-			}
+			checkDrawsNothing(t, func(dir string) ([]string, error) { return Headline(tt.summary, dir) })
 		})
 	}
 }

@@ -3,7 +3,6 @@ package plots
 import (
 	"cmp"
 	"errors"
-	"fmt"
 	"image/color"
 	"math"
 	"slices"
@@ -96,14 +95,7 @@ const (
 // before it.
 func RewindScaling(b *results.RewindBench, dir string) ([]string, error) {
 	fig, err := newScalingFigure(b)
-	if err != nil {
-		return nil, fmt.Errorf("rewind scaling figure: %w", err)
-	}
-	paths, err := writeFigure(fig, dir, RewindScalingBase)
-	if err != nil {
-		return paths, fmt.Errorf("rewind scaling figure: %w", err)
-	}
-	return paths, nil
+	return drawFigure("rewind scaling figure", fig, err, dir, RewindScalingBase)
 }
 
 // seriesStyle is the colour and marker of a line.

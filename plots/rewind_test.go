@@ -1,8 +1,6 @@
 package plots
 
 import (
-	"bytes"
-	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -179,34 +177,9 @@ func TestRewindScaling(t *testing.T) {
 			if err != nil {
 				t.Fatalf("RewindScaling: %v", err)
 			}
-			want := []string{
-				filepath.Join(dir, "rewind_scaling.png"),
-				filepath.Join(dir, "rewind_scaling.svg"),
-				filepath.Join(dir, "rewind_scaling.pdf"),
-			}
-			if !slices.Equal(paths, want) {
-				t.Fatalf("paths = %q, want %q", paths, want)
-			}
-			files := map[string][]byte{}
-			for _, p := range paths {
-				b, err := os.ReadFile(p)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if len(b) == 0 {
-					t.Fatalf("%s is empty", p)
-				}
-				files[filepath.Ext(p)] = b
-			}
-			img, err := png.Decode(bytes.NewReader(files[".png"]))
-			if err != nil {
-				t.Fatalf("decode PNG: %v", err)
-			}
-			if b := img.Bounds(); b.Dx() != tt.width || b.Dy() != tt.height {
+			files, b := checkFigureFiles(t, paths, dir, RewindScalingBase)
+			if b.Dx() != tt.width || b.Dy() != tt.height {
 				t.Errorf("PNG is %dx%d, want %dx%d", b.Dx(), b.Dy(), tt.width, tt.height)
-			}
-			if !bytes.HasPrefix(files[".pdf"], []byte("%PDF-")) {
-				t.Errorf("PDF does not start with %%PDF-")
 			}
 			texts := append([]string{">Rewind latency vs. pages dirtied<"}, tt.texts...)
 			checkSVG(t, string(files[".svg"]), tt.simulated, texts, tt.absent)
@@ -234,17 +207,7 @@ func TestRewindScalingErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := filepath.Join(t.TempDir(), "out")
-			paths, err := RewindScaling(tt.bench, dir)
-			if err == nil {
-				t.Fatalf("RewindScaling = %q, nil; want an error", paths)
-			}
-			if len(paths) != 0 {
-				t.Errorf("paths = %q, want none", paths)
-			}
-			if _, err := os.Stat(dir); !os.IsNotExist(err) {
-				t.Errorf("RewindScaling created %s for a bench it cannot draw", dir)
-			}
+			checkDrawsNothing(t, func(dir string) ([]string, error) { return RewindScaling(tt.bench, dir) })
 		})
 	}
 }
