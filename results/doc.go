@@ -3,33 +3,61 @@
 // that turn one into the other. It is plain data and statistics: it imports no enclave, harness
 // or plotting code, so any tool can read a run with it.
 //
-// # Schemas (version 1)
+// # Schemas (version 2)
 //
 // Both files carry schema_version (currently [SchemaVersion]). Later versions may add fields;
 // a field's meaning never changes within a version. Readers refuse a version newer than they
-// know. Durations are integers in nanoseconds (suffix _ns), sizes in bytes (suffix _bytes),
+// know; older versions are migrated when read (version 1 records: see [Record.Migrate]).
+// Durations are integers in nanoseconds (suffix _ns), sizes in bytes (suffix _bytes),
 // pages are 64 KiB Wasm pages unless said otherwise.
 //
 // # records.jsonl: one JSON object per line, one line per invocation, written as it completes
 //
-//	schema_version  1
+//	schema_version  2
+//	target          what served the invocation: embedded (reclave's enclave runtime in the
+//	                driver's process) | openwhisk (an OpenWhisk deployment)
 //	workload        workload name (the manifest's name)
-//	mode            cold | warm | reinstantiate | rewind
+//	mode            cold | warm | reinstantiate | rewind. For target openwhisk the mode is what
+//	                the platform reported: cold when the activation has an initTime annotation,
+//	                warm otherwise
 //	strategy        rewind strategy of mode rewind (full | diff | cow | tracked); empty otherwise
 //	snapshot_point  where mode rewind took its snapshot: function (after the function's init) or
 //	                runtime (before the module was instantiated); empty otherwise
 //	size            input size: test | small | large
 //	memory_bytes    size of the enclave's memory region: the configured memory_mib plus the
 //	                runtime image when it is measured (enclave.measure_runtime)
+//	compartments    true when L0's protection and the import allow-list were on (per-function
+//	                caps and deadlines are always on)
+//	attestation     none | outer | inner: what evidence the enclaves produced
+//	compile_cache   true when cold starts reused compiled code (as an ahead-of-time compiled
+//	                artifact would); false when every cold start compiled the module
+//	load            load model: closed (each worker starts its next invocation when its previous
+//	                one ends) | open (arrivals on a schedule, constant or poisson, whether or
+//	                not earlier ones have finished) | burst (groups of arrivals at once)
+//	concurrency     closed: number of workers; open and burst: maximum invocations in flight
+//	worker          0-based worker (closed) or in-flight slot (open, burst) that served it; each
+//	                worker has its own enclave
+//	repetition      0-based repetition of the (workload, mode, parameters) group
 //	seq             0-based index of the invocation within its (workload, mode, parameters),
 //	                counting warm-up invocations first
 //	warmup          true for warm-up invocations; summaries exclude them
-//	start_ns        start of the invocation on the run's monotonic clock (0 = run start)
+//	intended_start_ns  when the invocation was due on the run's clock: its arrival time in
+//	                the open and burst load models, equal to start_ns in the closed one
+//	start_ns        start of the invocation on the run's monotonic clock (0 = run start). In the
+//	                open model, start_ns − intended_start_ns is how late it was issued
 //	latency_ns      service time: from the start of the invocation until the enclave is ready for
 //	                the next one. It includes the reset that belongs to this invocation (the rewind
 //	                or re-instantiation after the response, or creating and destroying the enclave
 //	                in mode cold), so no mode looks cheaper by moving work out of view
 //	response_ns     from the start until the output was available to the caller (before the reset)
+//	exec_ns         in-enclave execution: the function's own run (the Wasm call), inside the
+//	                invoke phase
+//	provider_ns     target openwhisk: the activation's duration as the platform recorded it
+//	init_ns         target openwhisk: the activation's initTime annotation (cold starts)
+//	wait_ns         target openwhisk: the activation's waitTime annotation (queueing)
+//	dropped         true for an arrival of the open or burst model that was not issued because
+//	                the maximum in flight was reached; such records have no latency and count
+//	                as dropped, not as errors
 //	rewind_ns       time of the reset after the response: latency_ns − response_ns for the
 //	                modes that reset (0 for warm; for cold the destruction of the enclave)
 //	phases_ns       named phases of the invocation, each in ns. Cold: ecreate, eadd_eextend,
@@ -51,6 +79,10 @@
 //	input_bytes     size of the input
 //	output_bytes    size of the output
 //	output_sha256   hex SHA-256 of the output (equal outputs have equal hashes)
+//	valid           true when the output matched the workload's expected output for the input
+//	                size, false when it did not; absent when the workload has no expectation for
+//	                that size or the invocation ran on state a reset did not make clean (later
+//	                invocations of mode warm of a stateful workload)
 //	error           the error, if the invocation failed; absent otherwise
 //	error_kind      trap | deadline | exit | function | output_limit | internal; absent on success
 //

@@ -53,6 +53,7 @@ func DecodeRecords(r io.Reader) ([]Record, error) {
 		if rec.SchemaVersion < 1 || rec.SchemaVersion > SchemaVersion {
 			return out, fmt.Errorf("records line %d: schema_version %d not supported (this build reads 1..%d)", line, rec.SchemaVersion, SchemaVersion)
 		}
+		rec.Migrate()
 		out = append(out, rec)
 	}
 	if err := sc.Err(); err != nil {

@@ -3,26 +3,47 @@ package results
 // SchemaVersion is the version of the record and summary schemas written by this package.
 // It is bumped only on purpose, with the documentation in doc.go and a migration in the
 // readers (see [DecodeRecords] and [ReadSummary]).
-const SchemaVersion = 1
+//
+// Version 2 added the load model (target, load, concurrency, worker, repetition,
+// intended_start_ns, dropped), the per-invocation breakdown (exec_ns, provider_ns, init_ns,
+// wait_ns), output validation (valid) and the enclave parameters compartments, attestation
+// and compile_cache. Version 1 records are read with the values version 1 runs had (see
+// [Record.Migrate]).
+const SchemaVersion = 2
 
 // Record is one invocation, as one line of records.jsonl. Every duration is in nanoseconds,
 // every size in bytes, as the field names say. See doc.go for the meaning of each field.
 type Record struct {
 	SchemaVersion int    `json:"schema_version"`
+	Target        string `json:"target"`
 	Workload      string `json:"workload"`
 	Mode          string `json:"mode"`
 	Strategy      string `json:"strategy,omitempty"`
 	SnapshotPoint string `json:"snapshot_point,omitempty"`
 	Size          string `json:"size"`
 	MemoryBytes   int64  `json:"memory_bytes"`
-	Seq           int    `json:"seq"`
-	Warmup        bool   `json:"warmup"`
+	Compartments  bool   `json:"compartments"`
+	Attestation   string `json:"attestation"`
+	CompileCache  bool   `json:"compile_cache"`
 
-	StartNs    int64            `json:"start_ns"`
-	LatencyNs  int64            `json:"latency_ns"`
-	ResponseNs int64            `json:"response_ns"`
-	RewindNs   int64            `json:"rewind_ns"`
-	PhasesNs   map[string]int64 `json:"phases_ns"`
+	Load        string `json:"load"`
+	Concurrency int    `json:"concurrency"`
+	Worker      int    `json:"worker"`
+	Repetition  int    `json:"repetition"`
+	Seq         int    `json:"seq"`
+	Warmup      bool   `json:"warmup"`
+
+	IntendedStartNs int64            `json:"intended_start_ns"`
+	StartNs         int64            `json:"start_ns"`
+	LatencyNs       int64            `json:"latency_ns"`
+	ResponseNs      int64            `json:"response_ns"`
+	RewindNs        int64            `json:"rewind_ns"`
+	ExecNs          int64            `json:"exec_ns"`
+	ProviderNs      int64            `json:"provider_ns,omitempty"`
+	InitNs          int64            `json:"init_ns,omitempty"`
+	WaitNs          int64            `json:"wait_ns,omitempty"`
+	PhasesNs        map[string]int64 `json:"phases_ns"`
+	Dropped         bool             `json:"dropped,omitempty"`
 
 	Reset         string `json:"reset"`
 	EnclaveID     string `json:"enclave_id"`
@@ -34,25 +55,58 @@ type Record struct {
 	InputBytes   int    `json:"input_bytes"`
 	OutputBytes  int    `json:"output_bytes"`
 	OutputSHA256 string `json:"output_sha256,omitempty"`
+	Valid        *bool  `json:"valid,omitempty"`
 
 	Error     string `json:"error,omitempty"`
 	ErrorKind string `json:"error_kind,omitempty"`
 }
 
 // Key identifies the configuration a record belongs to; the summary has one [Result] per key.
+// Records of different repetitions, workers and sequence numbers share a key.
 type Key struct {
+	Target        string `json:"target"`
 	Workload      string `json:"workload"`
 	Mode          string `json:"mode"`
 	Strategy      string `json:"strategy,omitempty"`
 	SnapshotPoint string `json:"snapshot_point,omitempty"`
 	Size          string `json:"size"`
 	MemoryBytes   int64  `json:"memory_bytes"`
+	Compartments  bool   `json:"compartments"`
+	Attestation   string `json:"attestation"`
+	CompileCache  bool   `json:"compile_cache"`
+	Load          string `json:"load"`
+	Concurrency   int    `json:"concurrency"`
 }
 
 // Key returns the configuration the record belongs to.
 func (r *Record) Key() Key {
-	return Key{Workload: r.Workload, Mode: r.Mode, Strategy: r.Strategy, SnapshotPoint: r.SnapshotPoint, Size: r.Size, MemoryBytes: r.MemoryBytes}
+	return Key{
+		Target: r.Target, Workload: r.Workload, Mode: r.Mode, Strategy: r.Strategy,
+		SnapshotPoint: r.SnapshotPoint, Size: r.Size, MemoryBytes: r.MemoryBytes,
+		Compartments: r.Compartments, Attestation: r.Attestation, CompileCache: r.CompileCache,
+		Load: r.Load, Concurrency: r.Concurrency,
+	}
 }
 
 // EndNs is the record's end on the run's clock: StartNs + LatencyNs.
 func (r *Record) EndNs() int64 { return r.StartNs + r.LatencyNs }
+
+// Migrate brings a record decoded from an older schema version to the current one, filling in
+// what the older version's runs did: version 1 runs were sequential (load closed, concurrency
+// 1, one worker, one repetition) on the embedded target, started every invocation as soon as
+// the previous one ended (intended_start_ns = start_ns), had the import allow-list but no L0
+// protection (compartments false), compiled every cold start (compile_cache false) and did
+// not validate outputs (valid absent). Records of the current version are left unchanged.
+func (r *Record) Migrate() {
+	if r.SchemaVersion >= 2 {
+		return
+	}
+	r.Target = "embedded"
+	r.Load = "closed"
+	r.Concurrency = 1
+	r.IntendedStartNs = r.StartNs
+	if r.Attestation == "" {
+		r.Attestation = "unknown"
+	}
+	r.SchemaVersion = SchemaVersion
+}
