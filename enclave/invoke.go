@@ -22,6 +22,9 @@ type Invocation struct {
 	Output []byte
 	// Log is what the function wrote to stderr, truncated to 64 KiB.
 	Log []byte
+	// Exec is the function's own execution: the Wasm call, inside the "invoke" phase (which
+	// adds delivering the input and collecting the output).
+	Exec time.Duration
 	// Response is the time from the start of the invocation until its output was available.
 	Response time.Duration
 	// Total is the time from the start until the enclave was ready for the next invocation:
@@ -74,7 +77,9 @@ func (e *Enclave) invoke(ctx context.Context, input []byte, nonce *[32]byte) (*I
 	start := time.Now()
 
 	e.host.Begin(input)
+	execStart := time.Now()
 	res, callErr := e.inst.call(ctx, e.inst.entry, e.fn.Deadline)
+	inv.Exec = time.Since(execStart)
 	inv.Output = bytes.Clone(e.host.Output())
 	inv.Log = bytes.Clone(e.host.Log())
 	overflow := e.host.OutputOverflow()
