@@ -1,24 +1,27 @@
 #!/usr/bin/env bash
-# reclave's main job: build, run the default experiment in the embedded (simulated SGX)
-# backend, draw the figures and print the summary table.
+# reclave's main job: build, run the paper's experiments in the embedded (simulated SGX)
+# backend, sweep the rewind cost, draw the figures, write report.md and print the summary.
 #
-#   ./run.sh                 default config (configs/default.yaml)
+#   ./run.sh                 every experiment (configs/paper.yaml, under 20 minutes on 2 cores)
 #   ./run.sh --quick         small config for a first look or CI (under 2 minutes on 2 cores)
 #   ./run.sh --config FILE   any config
 #   ./run.sh --out DIR       write there instead of out/<timestamp> (out/latest links the newest)
+#   ./run.sh --no-sweep      skip the rewind sweep (reclave bench rewind, figure rewind_scaling)
 #
 # Needs only Go (see go.mod for the version); installs nothing.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-config=configs/default.yaml
+config=configs/paper.yaml
 out=
+sweep=(--out)
 while [ $# -gt 0 ]; do
   case "$1" in
-    --quick) config=configs/quick.yaml ;;
+    --quick) config=configs/quick.yaml; sweep=(--quick --out) ;;
+    --no-sweep) sweep=() ;;
     --config) config=${2:?--config needs a file}; shift ;;
     --out) out=${2:?--out needs a folder}; shift ;;
-    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -37,7 +40,12 @@ else
   bin/reclave run --config "$config" --out "$out"
 fi
 
-echo "==> figures"
+if ((${#sweep[@]})); then
+  echo "==> rewind sweep (reclave bench rewind ${sweep[*]} $out)"
+  bin/reclave bench rewind "${sweep[@]}" "$out" >/dev/null
+fi
+
+echo "==> figures and report.md"
 bin/reclave plot "$out"
 
 echo "==> summary"
@@ -50,5 +58,7 @@ Outputs in $dir:
   records.jsonl   one line per invocation (raw latencies and phases)
   summary.json    statistics per workload and mode, with the environment
   config.yaml     the config used
-  plots/          cold_vs_rewind.png / .svg / .pdf
+  rewind_bench.json  rewind latency per strategy, memory size and dirty pages (the sweep)
+  plots/          the figures, each as .png / .svg / .pdf
+  report.md       environment, tables and every figure with the paper's claim it reproduces
 MSG

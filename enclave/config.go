@@ -2,12 +2,17 @@ package enclave
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/tetratelabs/wazero"
 
 	"github.com/reclave/reclave/enclave/attest"
+	"github.com/reclave/reclave/enclave/internal/wasi"
+	"github.com/reclave/reclave/enclave/internal/wasmbin"
 )
 
 // CompilationCache holds compiled modules for reuse by several enclaves; see Config.Cache.
@@ -130,7 +135,25 @@ type Config struct {
 	// OneShot marks an enclave that serves a single invocation and is then destroyed (mode
 	// cold): Invoke does no reset after it, and the enclave refuses further invocations.
 	OneShot bool
+	// Compartments switches the walls between the layers: CompartmentsOn (the zero value
+	// means on) or CompartmentsOff, to measure what they cost. See [Compartments].
+	Compartments Compartments
 }
+
+// Compartments says whether an enclave enforces its inner walls. With them on, L0's snapshot
+// is read-only and its key and epoch are unreadable outside its gates (package doc, "Layers"),
+// and a module may import only what its allow-list grants. With them off, L0's memory is
+// ordinary memory and any host function reclave implements may be imported. The per-function
+// caps — linear memory, output size, deadline — and the Wasm sandbox hold either way.
+type Compartments string
+
+// Compartment settings.
+const (
+	// CompartmentsOn enforces the walls; the zero Compartments means the same.
+	CompartmentsOn Compartments = "on"
+	// CompartmentsOff drops L0's memory protection and the import allow-list.
+	CompartmentsOff Compartments = "off"
+)
 
 // Function is the WebAssembly function an enclave serves, with its limits.
 type Function struct {
@@ -147,8 +170,16 @@ type Function struct {
 	// Deadline bounds one invocation (and the function's init). Zero means DefaultDeadline.
 	Deadline time.Duration
 	// Imports are the host functions ("module.name") the function may import. Nil means
-	// DefaultImports. A module importing anything else is refused at load.
+	// DefaultImports. A module importing anything else is refused at load (with compartments
+	// on).
 	Imports []string
+	// Stubs are imports ("module.name") the runtime satisfies with harmless host functions of
+	// whatever type the module declares: the parameters are ignored and the results are zero.
+	// They are allowed in addition to Imports — for instance a benchmark's timing hooks
+	// ("bench.start") or a clock a toolchain imports outside WASI ("env.get_time"). A stub may
+	// not name a function reclave implements (any of wasi_snapshot_preview1) or the runtime's
+	// own module; a stub the module does not import is ignored.
+	Stubs []string
 }
 
 // DefaultImports are the host functions every function may import: the function ABI (the
@@ -207,6 +238,12 @@ func (c Config) withDefaults() (Config, error) {
 	if c.SnapshotPoint != PointFunction && c.SnapshotPoint != PointRuntime {
 		return c, fmt.Errorf("enclave snapshot point %q: want function or runtime", c.SnapshotPoint)
 	}
+	if c.Compartments == "" {
+		c.Compartments = CompartmentsOn
+	}
+	if c.Compartments != CompartmentsOn && c.Compartments != CompartmentsOff {
+		return c, fmt.Errorf("enclave compartments %q: want on or off", c.Compartments)
+	}
 	return c, nil
 }
 
@@ -235,5 +272,27 @@ func (f Function) withDefaults() (Function, error) {
 	case len(f.Wasm) == 0:
 		return f, fmt.Errorf("function %s: empty module", f.Name)
 	}
+	for _, s := range f.Stubs {
+		if err := checkStub(s); err != nil {
+			return f, fmt.Errorf("function %s: stub %q: %w", f.Name, s, err)
+		}
+	}
 	return f, nil
+}
+
+// checkStub refuses a stub that is not "module.name" or that would shadow a host function
+// reclave implements.
+func checkStub(s string) error {
+	mod, name, ok := strings.Cut(s, ".")
+	switch {
+	case !ok || mod == "" || name == "":
+		return errors.New(`want "module.name"`)
+	case mod == wasi.ModuleName && slices.Contains(wasi.Functions(), name):
+		return fmt.Errorf("%s is a host function reclave implements; grant it with imports instead of stubbing it", s)
+	case mod == wasi.ModuleName:
+		return fmt.Errorf("module %s is reclave's WASI host, which has no function %s; stubs need a module of their own", mod, name)
+	case mod == wasmbin.MarkModule:
+		return fmt.Errorf("module %s is the runtime's own", mod)
+	}
+	return nil
 }

@@ -107,6 +107,47 @@
 //	tracked  the module's stores are instrumented to report the pages they write; copy back
 //	         exactly those. No scan, no fault; the cost moves into the function's execution
 //
+// # Compartments
+//
+// Three layers share the enclave: L0, the monitor (snapshot, attestation key, epoch);
+// L1, the Wasm runtime and host functions (Go); L2, the function (Wasm). [Config.Compartments]
+// switches the walls between them on (the default) or off, to measure what they cost; the
+// per-function caps hold either way ([Enclave.Compartments] says which an enclave has).
+//
+// L2 → L1: the Wasm sandbox; the import allow-list ([Function.Imports], else
+// [DefaultImports]: no file system, no network), checked at load, naming a refused import;
+// [Function.Stubs], imports the runtime answers with host functions that do nothing and
+// return zeros (never one reclave implements); caps on linear memory, output and time; host
+// functions check every guest pointer and length against the memory's current size
+// (EFAULT) and keep none across calls. With compartments off there is no allow-list: any
+// WASI function reclave implements may be imported.
+//
+// L1 → L0 (internal/l0): this CPU has no memory protection keys, and changing a page's
+// protection costs ≈ 5–8 µs — many times more, with the TLB shootdown, once the page was
+// touched. So the rewind path crosses no gate and an invocation at most one:
+//
+//   - the snapshot is L0's and read-only: every strategy takes it into memory that becomes
+//     PROT_READ once taken (cow: a memfd sealed against writes). Rewinds only read it, with
+//     no gate; a write to it from anywhere faults.
+//   - the L0 key's private scalar and the last attested epoch live in a vault page that is
+//     PROT_NONE: a read from anywhere faults. The one gate, which signs an inner report,
+//     reaches it through /proc/self/mem where Linux allows it (the page never becomes
+//     readable: ≈ 12 µs under load), else by two mprotects. [Enclave.GateCrossings] counts
+//     the gates: one to seal the key when the enclave is created, one per attested
+//     invocation, none otherwise.
+//   - the epoch: L1 counts resets in ordinary memory (a gate per rewind would cost more than
+//     the rewind); L0 keeps the last epoch it signed and refuses, inside the signing gate, an
+//     epoch lower than it or — for an enclave that resets — equal to it. So attested epochs
+//     strictly increase whatever L1's memory holds. That a counted reset really restored the
+//     state rests on the read-only snapshot and on L1's code, which MRENCLAVE measures. When
+//     L0 refuses to sign, the enclave is unusable (ErrUnusable).
+//
+// These walls stop stray and overrunning memory accesses by L1 code, the bugs a
+// compromised function would exploit; they do not stop L1 code that calls mprotect (or
+// reads /proc/self/mem) on purpose: only hardware or another address space would. The mutable
+// globals and host descriptor state saved with the snapshot are small Go values, not in L0's
+// memory. With compartments off, the snapshot is writable, the vault an ordinary page.
+//
 // # Why is linear memory inside the enclave region?
 //
 // Because on SGX it would be: the region is what cold starts add and measure, and what the

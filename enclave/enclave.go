@@ -17,6 +17,7 @@ import (
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/reclave/reclave/enclave/attest"
+	"github.com/reclave/reclave/enclave/internal/l0"
 	"github.com/reclave/reclave/enclave/internal/sgx"
 	"github.com/reclave/reclave/enclave/internal/wasi"
 	"github.com/reclave/reclave/enclave/internal/wasmbin"
@@ -55,7 +56,7 @@ type Enclave struct {
 	mrsigner  [32]byte
 	sig       *sgx.SigStruct
 	signed    bool             // this creation signed the enclave (a new measurement)
-	l0        *attest.L0Key    // nil without a quoter
+	l0        *l0.Monitor      // the L0 key and epoch; nil without a quoter
 	evidence  *attest.Evidence // the outer evidence; nil without a quoter
 	clean     [32]byte         // the clean-state hash inner reports carry
 	moduleSum [32]byte
@@ -118,7 +119,7 @@ func Create(ctx context.Context, cfg Config, fn Function) (_ *Enclave, err error
 	}
 	e := &Enclave{cfg: cfg, fn: fn, id: hex.EncodeToString(idb[:]), moduleSum: sha256.Sum256(fn.Wasm)}
 	if cfg.Reset == ResetRewind {
-		e.rew = rewinders[cfg.Strategy]()
+		e.rew = rewinders[cfg.Strategy](e.Compartments())
 	}
 	defer func() {
 		if err != nil {
@@ -188,6 +189,11 @@ func Create(ctx context.Context, cfg Config, fn Function) (_ *Enclave, err error
 // hash, and for a function-point snapshot its memory and globals. An enclave that does not
 // reset (warm) has no clean state: all zero.
 func (e *Enclave) cleanStateHash() [32]byte {
+	return e.stateHash(e.heap.buf[:e.snapSize], e.snapGlobals)
+}
+
+// stateHash is cleanStateHash over the given memory and globals (used at the function point).
+func (e *Enclave) stateHash(mem []byte, globals []uint64) [32]byte {
 	if e.cfg.Reset == ResetNone {
 		return [32]byte{}
 	}
@@ -195,8 +201,8 @@ func (e *Enclave) cleanStateHash() [32]byte {
 	fmt.Fprintf(h, "reclave clean state v1\x00%s\x00%s\x00", e.cfg.Reset, e.cfg.SnapshotPoint)
 	h.Write(e.moduleSum[:])
 	if e.cfg.Reset == ResetRewind && e.cfg.SnapshotPoint == PointFunction {
-		h.Write(e.heap.buf[:e.snapSize])
-		for _, g := range e.snapGlobals {
+		h.Write(mem)
+		for _, g := range globals {
 			h.Write(binary.LittleEndian.AppendUint64(nil, g))
 		}
 	}
@@ -216,14 +222,15 @@ func (e *Enclave) sign(m *sgx.Measurement) (err error) {
 	return err
 }
 
-// quote makes the enclave's L0 attestation key and has the platform quote a report binding
-// it to the enclave's measurement, signer and id.
+// quote makes the enclave's L0 monitor — its attestation key, sealed in L0's vault — and has
+// the platform quote a report binding the key to the enclave's measurement, signer and id.
 func (e *Enclave) quote() error {
-	key, err := attest.NewL0Key()
+	mon, err := l0.NewMonitor(e.Compartments(), e.cfg.Reset != ResetNone)
 	if err != nil {
 		return err
 	}
-	ev, err := key.OuterEvidence(e.cfg.Quoter, attest.OuterFields{
+	e.l0 = mon // closed with the enclave
+	ev, err := mon.Key().OuterEvidence(e.cfg.Quoter, attest.OuterFields{
 		MRENCLAVE: e.mrenclave,
 		MRSIGNER:  e.mrsigner,
 		ISVProdID: e.cfg.Signer.ISVProdID,
@@ -234,7 +241,7 @@ func (e *Enclave) quote() error {
 	if err != nil {
 		return err
 	}
-	e.l0, e.evidence = key, ev
+	e.evidence = ev
 	return nil
 }
 
@@ -339,6 +346,9 @@ func (e *Enclave) compile(ctx context.Context) error {
 	if e.compiled, err = e.rt.CompileModule(ctx, tr.Module); err != nil {
 		return err
 	}
+	if err := e.instantiateStubs(ctx); err != nil {
+		return err
+	}
 	entry := e.entryName()
 	def, ok := e.compiled.ExportedFunctions()[entry]
 	if !ok {
@@ -351,23 +361,80 @@ func (e *Enclave) compile(ctx context.Context) error {
 }
 
 // checkImports refuses a module that imports a host function its allow-list does not grant,
-// naming the import: the first wall between the function and the runtime.
+// naming the import: the first wall between the function and the runtime. With compartments
+// off there is no allow-list: it only names an import nothing provides (neither reclave's
+// WASI host nor a stub), which would fail at instantiation anyway.
 func (e *Enclave) checkImports() error {
 	imps, err := wasmbin.Imports(e.fn.Wasm)
 	if err != nil {
 		return err
 	}
-	allowed := e.fn.Imports
-	if allowed == nil {
-		allowed = DefaultImports
-	}
 	for _, imp := range imps {
-		if imp.Kind != 0 || !slices.Contains(allowed, imp.String()) {
-			return fmt.Errorf("module imports %s, which the function is not allowed (allowed: %d host functions: the function ABI, clocks, random and what the manifest's imports add)", imp, len(allowed))
+		name := imp.String()
+		if imp.Kind == 0 && slices.Contains(e.fn.Stubs, name) {
+			continue
+		}
+		if !e.Compartments() {
+			if imp.Kind != 0 || imp.Module != wasi.ModuleName || !slices.Contains(wasi.Functions(), imp.Name) {
+				return fmt.Errorf("module imports %s, which nothing provides (reclave's WASI host has no such function; Function.Stubs can provide it)", imp)
+			}
+			continue
+		}
+		allowed := e.fn.Imports
+		if allowed == nil {
+			allowed = DefaultImports
+		}
+		if imp.Kind != 0 || !slices.Contains(allowed, name) {
+			return fmt.Errorf("module imports %s, which the function is not allowed (allowed: %d host functions: the function ABI, clocks, random and what the manifest's imports add; %d stubs)", imp, len(allowed), len(e.fn.Stubs))
 		}
 	}
 	return nil
 }
+
+// instantiateStubs provides the function's stubs that the module imports: host functions of
+// the imported type that ignore their parameters and return zeros. One host module per
+// import module.
+func (e *Enclave) instantiateStubs(ctx context.Context) error {
+	if len(e.fn.Stubs) == 0 {
+		return nil
+	}
+	type stub struct {
+		name            string
+		params, results []api.ValueType
+	}
+	byModule := map[string][]stub{}
+	var order []string
+	for _, def := range e.compiled.ImportedFunctions() {
+		mod, name, _ := def.Import()
+		if !slices.Contains(e.fn.Stubs, mod+"."+name) {
+			continue
+		}
+		s := stub{name, def.ParamTypes(), def.ResultTypes()}
+		i := slices.IndexFunc(byModule[mod], func(o stub) bool { return o.name == name })
+		switch {
+		case i < 0:
+			if byModule[mod] == nil {
+				order = append(order, mod)
+			}
+			byModule[mod] = append(byModule[mod], s)
+		case !slices.Equal(byModule[mod][i].params, s.params) || !slices.Equal(byModule[mod][i].results, s.results):
+			return fmt.Errorf("stub %s.%s: the module imports it twice with different types", mod, name)
+		}
+	}
+	for _, mod := range order {
+		b := e.rt.NewHostModuleBuilder(mod)
+		for _, s := range byModule[mod] {
+			b.NewFunctionBuilder().WithGoFunction(api.GoFunc(zeroResults), s.params, s.results).Export(s.name)
+		}
+		if _, err := b.Instantiate(ctx); err != nil {
+			return fmt.Errorf("stubs of module %s: %w", mod, err)
+		}
+	}
+	return nil
+}
+
+// zeroResults is every stub's body: the results (the first values of the stack) are zero.
+func zeroResults(_ context.Context, stack []uint64) { clear(stack) }
 
 func (e *Enclave) entryName() string {
 	if e.fn.Kind == KindCommand {
@@ -561,6 +628,20 @@ func (e *Enclave) CreationPhases() []Phase { return e.phases }
 // recycles).
 func (e *Enclave) Epoch() uint64 { return e.epoch }
 
+// Compartments reports whether the enclave enforces its inner walls (see [Compartments]):
+// L0's protection and the import allow-list.
+func (e *Enclave) Compartments() bool { return e.cfg.Compartments != CompartmentsOff }
+
+// GateCrossings returns how many of L0's gates the enclave has crossed: one when it made its
+// attestation key, then one per attested invocation (to sign the inner report); a plain
+// invocation and a rewind cross none. Without a quoter it is zero.
+func (e *Enclave) GateCrossings() uint64 {
+	if e.l0 == nil {
+		return 0
+	}
+	return e.l0.Crossings()
+}
+
 // Simulated reports whether the enclave's SGX instructions are simulated. It is true for
 // this (embedded) backend.
 func (e *Enclave) Simulated() bool { return true }
@@ -590,6 +671,9 @@ func (e *Enclave) Close(ctx context.Context) error {
 	if e.rew != nil {
 		errs = append(errs, e.rew.Close())
 		e.rew = nil
+	}
+	if e.l0 != nil {
+		errs = append(errs, e.l0.Close()) // kept: it says the enclave had a key
 	}
 	if e.region != nil {
 		errs = append(errs, e.region.Free())

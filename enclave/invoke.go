@@ -87,7 +87,7 @@ func (e *Enclave) invoke(ctx context.Context, input []byte, nonce *[32]byte) (*I
 	inv.Phases = append(inv.Phases, Phase{"invoke", time.Since(start)})
 	if nonce != nil && callErr == nil {
 		at := time.Now()
-		report, err := e.l0.SignInner(attest.InnerFields{
+		report, err := e.l0.SignInner(attest.InnerFields{ // L0's one gate of the invocation
 			MRENCLAVE:      e.mrenclave,
 			ModuleHash:     e.moduleSum,
 			CleanStateHash: e.clean,
@@ -98,9 +98,12 @@ func (e *Enclave) invoke(ctx context.Context, input []byte, nonce *[32]byte) (*I
 			EnclaveID:      e.id,
 		})
 		if err != nil {
-			return nil, fmt.Errorf("invoke %s: inner report: %w", e.fn.Name, err)
+			// L0 refused or failed to sign: the instance is left as the call left it, and
+			// the enclave is not used again.
+			e.unusable = fmt.Errorf("inner report: %w", err)
+			return nil, fmt.Errorf("invoke %s: %w: %w", e.fn.Name, ErrUnusable, e.unusable)
 		}
-		inv.Bundle = attest.NewBundle(e.evidence, e.l0.PublicKeyDER(), report, inv.Output)
+		inv.Bundle = attest.NewBundle(e.evidence, e.l0.Key().PublicKeyDER(), report, inv.Output)
 		inv.timedPhase("attest", at)
 	}
 	inv.Response = time.Since(start)

@@ -4,10 +4,16 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+
+	"github.com/reclave/reclave/enclave/internal/l0"
 )
 
 // Rewinder is a rewind strategy: how linear memory is brought back to the snapshot. Adding a
 // strategy is one file with a type implementing Rewinder and one entry in [rewinders].
+//
+// The snapshot is L0's: a strategy keeps it in memory L1 cannot write, taken through package
+// l0 (l0.Freeze, or l0.FreezeFile for a memfd), which makes it read-only once taken when
+// compartments are on. Restore only reads it: the rewind path crosses no gate.
 //
 // Linear memory lives at the start of the enclave heap; the heap bytes past the current memory
 // size are always zero (the allocator relies on it when memory grows). A Rewinder sees the
@@ -39,12 +45,13 @@ type Restored struct {
 	Bytes int64
 }
 
-// rewinders are the strategies by name.
-var rewinders = map[Strategy]func() Rewinder{
-	StrategyFull:    func() Rewinder { return &fullRewinder{} },
-	StrategyDiff:    func() Rewinder { return &diffRewinder{} },
+// rewinders are the strategies by name; protect is whether compartments are on (the
+// snapshot read-only).
+var rewinders = map[Strategy]func(protect bool) Rewinder{
+	StrategyFull:    func(p bool) Rewinder { return &fullRewinder{snapshotBuffer{protect: p}} },
+	StrategyDiff:    func(p bool) Rewinder { return &diffRewinder{snapshotBuffer{protect: p}} },
 	StrategyCOW:     newCOWRewinder,
-	StrategyTracked: func() Rewinder { return &trackedRewinder{} },
+	StrategyTracked: func(p bool) Rewinder { return &trackedRewinder{snapshotBuffer{protect: p}} },
 }
 
 // Strategies returns the names of the available rewind strategies, sorted.
@@ -58,33 +65,28 @@ func Strategies() []Strategy {
 }
 
 // snapshotBuffer holds a copy of the clean linear memory in memory of its own, outside the
-// heap the guest's memory lives in.
+// heap the guest's memory lives in: L0's, read-only once taken when protect is set.
 type snapshotBuffer struct {
-	mem []byte
+	protect bool
+	frozen  *l0.Frozen
+	mem     []byte // frozen.Bytes()
 }
 
 func (b *snapshotBuffer) take(heap []byte, size int) error {
 	if err := b.free(); err != nil {
 		return err
 	}
-	if size == 0 {
-		return nil
-	}
-	m, err := mapAnon(size)
+	f, err := l0.Freeze(heap[:size], b.protect)
 	if err != nil {
 		return fmt.Errorf("snapshot: %w", err)
 	}
-	copy(m, heap[:size])
-	b.mem = m
+	b.frozen, b.mem = f, f.Bytes()
 	return nil
 }
 
 func (b *snapshotBuffer) free() error {
-	if b.mem == nil {
-		return nil
-	}
-	err := unmap(b.mem)
-	b.mem = nil
+	err := b.frozen.Free()
+	b.frozen, b.mem = nil, nil
 	return err
 }
 

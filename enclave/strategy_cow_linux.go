@@ -5,6 +5,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/reclave/reclave/enclave/internal/l0"
 )
 
 // cowRewinder keeps the snapshot in a memfd and maps it privately (copy-on-write) over the
@@ -12,12 +14,15 @@ import (
 // is one madvise(MADV_DONTNEED) over the memory, which drops the private copies so the pages
 // read the snapshot again, and zero-fills the pages past it (anonymous memory). The copy cost
 // moves from the rewind to the next invocation's first write to each page (a page fault).
+// With compartments on, the memfd is sealed against writes once the snapshot is in it (L0's
+// read-only snapshot): private mappings never write to it, and nothing else can.
 type cowRewinder struct {
-	fd   int
-	size int
+	fd      int
+	size    int
+	protect bool
 }
 
-func newCOWRewinder() Rewinder { return &cowRewinder{fd: -1} }
+func newCOWRewinder(protect bool) Rewinder { return &cowRewinder{fd: -1, protect: protect} }
 
 func (*cowRewinder) Tracking() bool { return false }
 
@@ -31,12 +36,8 @@ func (r *cowRewinder) Snapshot(heap []byte, size int) error {
 	if size%unix.Getpagesize() != 0 {
 		return fmt.Errorf("cow snapshot: size %d is not a multiple of the OS page size", size)
 	}
-	fd, err := unix.MemfdCreate("reclave-snapshot", unix.MFD_CLOEXEC)
+	fd, err := l0.FreezeFile("reclave-snapshot", heap[:size], r.protect)
 	if err != nil {
-		return fmt.Errorf("cow snapshot: memfd_create: %w", err)
-	}
-	if err := writeAll(fd, heap[:size]); err != nil {
-		unix.Close(fd)
 		return fmt.Errorf("cow snapshot: %w", err)
 	}
 	// Map the snapshot over the memory, at the same address: compiled code holds it.
@@ -48,17 +49,6 @@ func (r *cowRewinder) Snapshot(heap []byte, size int) error {
 		return fmt.Errorf("cow snapshot: mmap over the heap: %w", errno)
 	}
 	r.fd, r.size = fd, size
-	return nil
-}
-
-func writeAll(fd int, b []byte) error {
-	for off := 0; off < len(b); {
-		n, err := unix.Pwrite(fd, b[off:], int64(off))
-		if err != nil {
-			return fmt.Errorf("write memfd: %w", err)
-		}
-		off += n
-	}
 	return nil
 }
 

@@ -7,7 +7,7 @@ import (
 	"fmt"
 )
 
-func newCOWRewinder() Rewinder { return cowUnavailable{} }
+func newCOWRewinder(bool) Rewinder { return cowUnavailable{} }
 
 type cowUnavailable struct{}
 

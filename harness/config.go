@@ -4,7 +4,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"time"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/reclave/reclave/enclave"
 	"github.com/reclave/reclave/internal/strictyaml"
@@ -16,6 +20,9 @@ const ConfigSchemaVersion = 1
 
 // Modes are the invocation modes, in the order runs and reports use.
 var Modes = []string{"cold", "warm", "reinstantiate", "rewind"}
+
+// Targets are what a run can drive: embedded, reclave's enclave runtime in the driver's process.
+var Targets = []string{"embedded"}
 
 // Config is an experiment configuration (configs/*.yaml), parsed strictly: an unknown key or
 // a bad value is an error naming the key. The schema, version 1:
@@ -32,6 +39,24 @@ var Modes = []string{"cold", "warm", "reinstantiate", "rewind"}
 //	warmup: 5                  # optional: invocations before measuring, excluded; default 5
 //	mode_iterations:           # optional: per-mode override of iterations (cold is slow)
 //	  cold: 20
+//	repetitions: 1             # optional: run each group this many times (each with its own
+//	                           # enclaves and warm-up); default 1
+//	target: embedded           # optional: embedded (reclave's runtime in this process); default
+//	load:                      # optional: how invocations are issued; default closed, [1]
+//	  model: closed            # closed: each worker starts its next invocation when its last one
+//	                           #   ended; open: arrivals on a schedule, issued whether or not
+//	                           #   earlier ones finished; burst: groups of arrivals at once
+//	  concurrency: [1, 2]      # closed: workers; open, burst: the most invocations in flight
+//	                           # (an arrival finding all busy is dropped and counted). Each value
+//	                           # is its own group; each worker (slot) has its own enclave
+//	  duration: 10s            # closed only, optional: run each group's measured phase this long
+//	                           # instead of for `iterations` invocations
+//	  rate: 200                # open: arrivals per second (required)
+//	  arrivals: constant       # open: constant | poisson (exponential gaps); default constant
+//	  seed: 1                  # open poisson: seed of the arrival times; default 1
+//	  burst_size: 8            # burst: arrivals per burst (required)
+//	  burst_interval: 100ms    # burst: time from one burst to the next (required)
+//	                           # open and burst: `iterations` is the number of arrivals measured
 //	enclave:
 //	  memory_mib: 64           # optional: enclave memory in MiB besides the runtime image
 //	                           # (stack, module, heap); default 64
@@ -48,6 +73,18 @@ var Modes = []string{"cold", "warm", "reinstantiate", "rewind"}
 //	                           # a simulated platform, phase quote of every cold start) | inner
 //	                           # (outer, and every invocation an inner report, phase attest);
 //	                           # default outer
+//	  compartments: on         # optional: on (L0 protection and the import allow-list) | off |
+//	                           # both (every group twice, off then on: the overhead figure);
+//	                           # per-function caps and deadlines are always on; default on
+//	  compile_cache: false     # optional: cold starts reuse compiled code, as an ahead-of-time
+//	                           # compiled module would (true), or compile every time (false);
+//	                           # default false. The other modes always reuse it
+//	experiments:               # optional: several experiments in one run, one after another,
+//	  - name: headline         # into the same records and summary. Each item needs a name
+//	  - name: throughput       # (recorded as the records' experiment) and overrides any of the
+//	    modes: [warm, rewind]  # keys above but schema_version: mappings (enclave, load) key by
+//	    load: {concurrency: [1, 2, 4]}  # key, everything else replaced. Without experiments
+//	                           # the config is one experiment with no name
 type Config struct {
 	SchemaVersion  int            `yaml:"schema_version"`
 	Name           string         `yaml:"name"`
@@ -59,7 +96,17 @@ type Config struct {
 	Iterations     *int           `yaml:"iterations"`
 	Warmup         *int           `yaml:"warmup"`
 	ModeIterations map[string]int `yaml:"mode_iterations"`
+	Repetitions    int            `yaml:"repetitions"`
+	Target         string         `yaml:"target"`
+	Load           LoadSpec       `yaml:"load"`
 	Enclave        EnclaveConfig  `yaml:"enclave"`
+	Experiments    []yaml.Node    `yaml:"experiments"`
+
+	// Experiment names the experiment this config is, for a config made from an item of
+	// another's experiments list; empty otherwise.
+	Experiment string `yaml:"-"`
+	// runs are the configs of the experiments, base keys merged with each item's.
+	runs []*Config
 
 	// File is the path the config was read from; Raw its bytes (copied into the run's folder
 	// and hashed into the summary).
@@ -75,6 +122,39 @@ type EnclaveConfig struct {
 	SnapshotPoint  string `yaml:"snapshot_point"`
 	SignerKey      string `yaml:"signer_key"`
 	Attestation    string `yaml:"attestation"`
+	Compartments   string `yaml:"compartments"`
+	CompileCache   bool   `yaml:"compile_cache"`
+}
+
+// LoadSpec says how a run issues invocations: the load model and its parameters.
+type LoadSpec struct {
+	Model         string        `yaml:"model"`
+	Concurrency   []int         `yaml:"concurrency"`
+	Duration      time.Duration `yaml:"duration"`
+	Rate          float64       `yaml:"rate"`
+	Arrivals      string        `yaml:"arrivals"`
+	Seed          uint64        `yaml:"seed"`
+	BurstSize     int           `yaml:"burst_size"`
+	BurstInterval time.Duration `yaml:"burst_interval"`
+}
+
+// Load models.
+const (
+	LoadClosed = "closed"
+	LoadOpen   = "open"
+	LoadBurst  = "burst"
+)
+
+// CompartmentSettings returns the compartment settings the run's groups use, in order: [false]
+// for off, [true] for on, [false, true] for both.
+func (c *Config) CompartmentSettings() []bool {
+	switch c.Enclave.Compartments {
+	case "off":
+		return []bool{false}
+	case "both":
+		return []bool{false, true}
+	}
+	return []bool{true}
 }
 
 // LoadConfig reads and validates a config file.
@@ -170,6 +250,30 @@ func ParseConfig(b []byte, file string) (*Config, error) {
 	if !slices.Contains([]string{"none", "outer", "inner"}, c.Enclave.Attestation) {
 		return nil, bad("enclave.attestation", "%q: want none, outer or inner", c.Enclave.Attestation)
 	}
+	if c.Enclave.Compartments == "" {
+		c.Enclave.Compartments = "on"
+	}
+	if !slices.Contains([]string{"on", "off", "both"}, c.Enclave.Compartments) {
+		return nil, bad("enclave.compartments", "%q: want on, off or both", c.Enclave.Compartments)
+	}
+	if c.Repetitions == 0 {
+		c.Repetitions = 1
+	}
+	if c.Repetitions < 1 {
+		return nil, bad("repetitions", "%d: must be at least 1", c.Repetitions)
+	}
+	if c.Target == "" {
+		c.Target = "embedded"
+	}
+	if !slices.Contains(Targets, c.Target) {
+		return nil, bad("target", "%q: want one of %v", c.Target, Targets)
+	}
+	if err := c.Load.validate(bad); err != nil {
+		return nil, err
+	}
+	if err := c.parseExperiments(b, file); err != nil {
+		return nil, err
+	}
 	if c.Enclave.SignerKey != "" && !filepath.IsAbs(c.Enclave.SignerKey) {
 		c.Enclave.SignerKey = filepath.Join(filepath.Dir(file), c.Enclave.SignerKey)
 	}
@@ -177,6 +281,150 @@ func ParseConfig(b []byte, file string) (*Config, error) {
 		c.WorkloadsDir = filepath.Join(filepath.Dir(file), c.WorkloadsDir)
 	}
 	return c, nil
+}
+
+func (l *LoadSpec) validate(bad func(key, format string, args ...any) error) error {
+	if l.Model == "" {
+		l.Model = LoadClosed
+	}
+	if len(l.Concurrency) == 0 {
+		l.Concurrency = []int{1}
+	}
+	for i, n := range l.Concurrency {
+		if n < 1 || n > 1024 {
+			return bad(fmt.Sprintf("load.concurrency[%d]", i), "%d: want 1 to 1024", n)
+		}
+		if slices.Index(l.Concurrency, n) != i {
+			return bad(fmt.Sprintf("load.concurrency[%d]", i), "%d listed twice", n)
+		}
+	}
+	if l.Duration < 0 {
+		return bad("load.duration", "%v: must not be negative", l.Duration)
+	}
+	open, burst := l.Model == LoadOpen, l.Model == LoadBurst
+	switch {
+	case !slices.Contains([]string{LoadClosed, LoadOpen, LoadBurst}, l.Model):
+		return bad("load.model", "%q: want closed, open or burst", l.Model)
+	case l.Duration != 0 && l.Model != LoadClosed:
+		return bad("load.duration", "only the closed model runs for a duration (open and burst run `iterations` arrivals)")
+	case open && !(l.Rate > 0 && l.Rate <= 1e6):
+		return bad("load.rate", "%v: the open model needs a rate in arrivals per second, above 0 and at most 1e6", l.Rate)
+	case !open && l.Rate != 0:
+		return bad("load.rate", "only the open model has a rate")
+	case !open && (l.Arrivals != "" || l.Seed != 0):
+		return bad("load.arrivals", "arrivals and seed belong to the open model")
+	case burst && (l.BurstSize < 1 || l.BurstInterval <= 0):
+		return bad("load.burst_size", "the burst model needs burst_size ≥ 1 and burst_interval > 0 (got %d, %v)", l.BurstSize, l.BurstInterval)
+	case !burst && (l.BurstSize != 0 || l.BurstInterval != 0):
+		return bad("load.burst_size", "burst_size and burst_interval belong to the burst model")
+	}
+	if open {
+		if l.Arrivals == "" {
+			l.Arrivals = "constant"
+		}
+		if l.Arrivals != "constant" && l.Arrivals != "poisson" {
+			return bad("load.arrivals", "%q: want constant or poisson", l.Arrivals)
+		}
+		if l.Seed == 0 {
+			l.Seed = 1
+		}
+	}
+	return nil
+}
+
+// Runs returns the experiments the config runs, in order: the configs of its experiments
+// list, or the config itself when it has none.
+func (c *Config) Runs() []*Config {
+	if len(c.runs) == 0 {
+		return []*Config{c}
+	}
+	return c.runs
+}
+
+// parseExperiments makes a config of each item of the experiments list: the document's keys
+// with the item's merged over them (mappings key by key, anything else replaced), parsed and
+// validated like a config of its own.
+func (c *Config) parseExperiments(b []byte, file string) error {
+	if len(c.Experiments) == 0 {
+		return nil
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil || len(doc.Content) != 1 {
+		return fmt.Errorf("config %s: experiments: %v", file, err)
+	}
+	base := &yaml.Node{Kind: yaml.MappingNode}
+	root := doc.Content[0]
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if k := root.Content[i].Value; k != "experiments" && k != "name" && k != "description" {
+			base.Content = append(base.Content, root.Content[i], root.Content[i+1])
+		}
+	}
+	for i := range c.Experiments {
+		item := &c.Experiments[i]
+		where := fmt.Sprintf("experiments[%d]", i)
+		if item.Kind != yaml.MappingNode {
+			return fmt.Errorf("config %s: %s (line %d): want a mapping with a name", file, where, item.Line)
+		}
+		name := ""
+		for j := 0; j+1 < len(item.Content); j += 2 {
+			switch k := item.Content[j].Value; k {
+			case "name":
+				name = item.Content[j+1].Value
+			case "schema_version", "experiments":
+				return fmt.Errorf("config %s: %s.%s (line %d): an experiment cannot set %s", file, where, k, item.Content[j].Line, k)
+			}
+		}
+		if !experimentName.MatchString(name) {
+			return fmt.Errorf("config %s: %s.name (line %d): %q: want lower-case letters, digits and '-'", file, where, item.Line, name)
+		}
+		for _, prev := range c.runs {
+			if prev.Experiment == name {
+				return fmt.Errorf("config %s: %s.name: experiment %q listed twice", file, where, name)
+			}
+		}
+		merged, err := yaml.Marshal(mergeNodes(base, item))
+		if err != nil {
+			return fmt.Errorf("config %s: %s: %w", file, where, err)
+		}
+		sub, err := ParseConfig(merged, file)
+		if err != nil {
+			// The keys named are the merged document's; its lines are not the file's.
+			return fmt.Errorf("%s: in %s (%s, merged with the keys above): %w", file, where, name, err)
+		}
+		sub.Experiment, sub.Name, sub.Description = name, c.Name, c.Description
+		sub.Raw = c.Raw
+		c.runs = append(c.runs, sub)
+	}
+	return nil
+}
+
+var experimentName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+
+// mergeNodes returns base with over's keys merged in: a key whose values are both mappings is
+// merged recursively; any other value of over replaces base's.
+func mergeNodes(base, over *yaml.Node) *yaml.Node {
+	out := &yaml.Node{Kind: yaml.MappingNode, Content: slices.Clone(base.Content)}
+	for i := 0; i+1 < len(over.Content); i += 2 {
+		k, v := over.Content[i], over.Content[i+1]
+		j := slices.IndexFunc(out.Content, func(n *yaml.Node) bool { return n.Value == k.Value })
+		for j >= 0 && j%2 == 1 { // a value equal to the key's name: look further among keys
+			next := slices.IndexFunc(out.Content[j+1:], func(n *yaml.Node) bool { return n.Value == k.Value })
+			if next < 0 {
+				j = -1
+				break
+			}
+			j += 1 + next
+		}
+		switch {
+		case j < 0:
+			out.Content = append(out.Content, k, v)
+		case out.Content[j+1].Kind == yaml.MappingNode && v.Kind == yaml.MappingNode:
+			out.Content[j+1] = mergeNodes(out.Content[j+1], v)
+		default:
+			out.Content[j+1] = v
+		}
+	}
+	return out
 }
 
 // IterationsFor returns the number of measured invocations of a mode.

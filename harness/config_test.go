@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -68,15 +69,17 @@ func TestParseConfigErrorsNameTheKey(t *testing.T) {
 func TestShippedConfigsParse(t *testing.T) {
 	files, _ := filepath.Glob("../configs/*.yaml")
 	if len(files) < 2 {
-		t.Fatalf("found %d configs, want at least default and quick", len(files))
+		t.Fatalf("found %d configs, want at least paper and quick", len(files))
 	}
 	for _, f := range files {
 		c, err := LoadConfig(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.LoadWorkloads(); err != nil {
-			t.Fatalf("%s: %v", f, err)
+		for _, run := range c.Runs() {
+			if _, err := run.LoadWorkloads(); err != nil {
+				t.Fatalf("%s: experiment %q: %v", f, run.Experiment, err)
+			}
 		}
 	}
 }
@@ -95,5 +98,55 @@ func TestUnknownWorkload(t *testing.T) {
 	}
 	if _, err := c.LoadWorkloads(); err == nil || !strings.Contains(err.Error(), `workloads[1]: no workload "nope"`) {
 		t.Fatalf("error %v", err)
+	}
+}
+
+// TestExperiments: each item of experiments is the document's keys with the item's merged
+// over them; mistakes in an item name the item.
+func TestExperiments(t *testing.T) {
+	const doc = `schema_version: 1
+name: paper
+size: test
+iterations: 50
+modes: [cold, warm, rewind]
+enclave: {memory_mib: 8, attestation: outer}
+experiments:
+  - name: headline
+  - name: throughput
+    modes: [warm]
+    load: {concurrency: [1, 2]}
+    enclave: {attestation: none}
+`
+	c, err := ParseConfig([]byte(doc), "paper.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := c.Runs()
+	if len(runs) != 2 {
+		t.Fatalf("%d runs", len(runs))
+	}
+	h, tp := runs[0], runs[1]
+	if h.Experiment != "headline" || h.Name != "paper" || len(h.Modes) != 3 || *h.Iterations != 50 || h.Enclave.Attestation != "outer" {
+		t.Fatalf("headline: %+v", h)
+	}
+	if tp.Experiment != "throughput" || !slices.Equal(tp.Modes, []string{"warm"}) || !slices.Equal(tp.Load.Concurrency, []int{1, 2}) ||
+		tp.Enclave.Attestation != "none" || tp.Enclave.MemoryMiB != 8 || tp.Size != "test" {
+		t.Fatalf("throughput: modes %v load %+v enclave %+v size %s", tp.Modes, tp.Load, tp.Enclave, tp.Size)
+	}
+	if one, _ := ParseConfig([]byte("schema_version: 1\nname: x\n"), "x.yaml"); len(one.Runs()) != 1 || one.Runs()[0] != one {
+		t.Fatal("a config without experiments is its own single run")
+	}
+	for _, tc := range []struct{ item, want string }{
+		{"  - modes: [warm]", "name"},
+		{"  - name: a\n  - name: a", "listed twice"},
+		{"  - name: a\n    schema_version: 1", "cannot set schema_version"},
+		{"  - name: a\n    lod: {}", `unknown key "lod"`},
+		{"  - name: a\n    load: {model: open}", "load.rate"},
+		{"  - just a string", "mapping"},
+	} {
+		_, err := ParseConfig([]byte("schema_version: 1\nname: x\nexperiments:\n"+tc.item+"\n"), "x.yaml")
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want one containing %q", tc.item, err, tc.want)
+		}
 	}
 }

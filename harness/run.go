@@ -2,14 +2,13 @@ package harness
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/reclave/reclave/enclave"
@@ -31,22 +30,91 @@ const (
 // Backend is the enclave backend this build drives.
 const Backend = "embedded"
 
+// target is a workload ready to run: its module, its input and the function limits.
+type target struct {
+	w      *workloads.Workload
+	fn     enclave.Function
+	input  []byte
+	expect *workloads.Expect // the expected output for the run's input size; nil for none
+}
+
+func newTarget(w *workloads.Workload, cfg *Config) (*target, error) {
+	fn, err := FunctionOf(w)
+	if err != nil {
+		return nil, err
+	}
+	input, err := w.Input(cfg.Size)
+	if err != nil {
+		return nil, err
+	}
+	expect, err := w.Expectation(cfg.Size)
+	if err != nil {
+		return nil, err
+	}
+	return &target{w: w, input: input, fn: fn, expect: expect}, nil
+}
+
+// FunctionOf is the enclave function a workload describes: its module, kind, limits, import
+// allow-list (the enclave's default plus what the manifest adds) and the imports to stub.
+func FunctionOf(w *workloads.Workload) (enclave.Function, error) {
+	wasm, err := w.Wasm()
+	if err != nil {
+		return enclave.Function{}, err
+	}
+	fn := enclave.Function{
+		Name:           w.Name,
+		Wasm:           wasm,
+		Kind:           enclave.Kind(w.Kind),
+		MemoryPages:    w.Limits.MemoryPages,
+		MaxOutputBytes: w.Limits.MaxOutputBytes,
+		Deadline:       w.Limits.Deadline,
+	}
+	if len(w.Imports) > 0 {
+		fn.Imports = append(slices.Clone(enclave.DefaultImports), w.Imports...)
+	}
+	fn.Stubs = slices.Clone(w.StubImports)
+	return fn, nil
+}
+
+// Runner runs experiments. The zero Runner is silent; [Run] is Runner{Log: log}.Run.
+type Runner struct {
+	// Log receives a line per finished configuration and the run's warnings; nil for none.
+	Log io.Writer
+	// Progress, when set, receives a progress bar redrawn in place (use it only for a
+	// terminal: see [IsTerminal]).
+	Progress io.Writer
+}
+
 // Run runs the experiment cfg describes and writes its records (streamed, one line per
 // invocation), its summary and a copy of cfg into outDir. Progress lines go to log. When ctx
 // is cancelled or an enclave cannot be created, the records written so far stay valid and the
 // summary covers them, with a warning; the error is returned.
 func Run(ctx context.Context, cfg *Config, outDir string, log io.Writer) (*results.Summary, error) {
-	wls, err := cfg.LoadWorkloads()
-	if err != nil {
-		return nil, err
-	}
-	plan := make([]*target, 0, len(wls))
-	for _, w := range wls {
-		t, err := newTarget(w, cfg)
+	return Runner{Log: log}.Run(ctx, cfg, outDir)
+}
+
+// Run runs the experiment cfg describes into outDir: see the function [Run].
+//
+// The run is a stream of records: workers produce them, one goroutine encodes each to
+// records.jsonl as it arrives, and the summary of a configuration is computed when its last
+// record has arrived, so memory holds the records of one configuration at a time however
+// long the run.
+func (rn Runner) Run(ctx context.Context, cfg *Config, outDir string) (*results.Summary, error) {
+	var groups []group
+	for _, exp := range cfg.Runs() {
+		wls, err := exp.LoadWorkloads()
 		if err != nil {
 			return nil, err
 		}
-		plan = append(plan, t)
+		targets := make([]*target, 0, len(wls))
+		for _, w := range wls {
+			t, err := newTarget(w, exp)
+			if err != nil {
+				return nil, err
+			}
+			targets = append(targets, t)
+		}
+		groups = append(groups, plan(exp, targets)...)
 	}
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return nil, fmt.Errorf("output folder: %w", err)
@@ -66,17 +134,19 @@ func Run(ctx context.Context, cfg *Config, outDir string, log io.Writer) (*resul
 		Env:           CaptureEnv(ctx, cfg),
 		Config:        results.Config{Name: cfg.Name, File: cfg.File},
 	}
+	out := &console{log: rn.Log, bar: rn.Progress}
 	// Enclaves of the modes other than cold share compiled code: their creation is not
-	// measured, and Go modules take a second to compile. Every cold start compiles.
+	// measured, and Go modules take a second to compile. Cold starts compile unless the config
+	// says they reuse it (compile_cache).
 	cache := enclave.NewCompilationCache()
 	defer cache.Close(context.WithoutCancel(ctx))
-	r := &runner{cfg: cfg, start: started, log: log, cache: cache, signer: enclave.TestSigner()}
+	r := &runner{cfg: cfg, start: started, out: out, cache: cache, signer: enclave.TestSigner()}
 	if cfg.Enclave.SignerKey != "" {
 		if r.signer, err = enclave.LoadSigner(cfg.Enclave.SignerKey); err != nil {
 			return nil, fmt.Errorf("config %s: enclave.signer_key: %w", cfg.File, err)
 		}
 	}
-	if *cfg.Enclave.MeasureRuntime {
+	if slices.ContainsFunc(cfg.Runs(), func(c *Config) bool { return *c.Enclave.MeasureRuntime }) {
 		exe, err := os.Executable()
 		if err == nil {
 			r.image, err = os.ReadFile(exe)
@@ -85,7 +155,7 @@ func Run(ctx context.Context, cfg *Config, outDir string, log io.Writer) (*resul
 			return nil, fmt.Errorf("runtime image: %w", err)
 		}
 	}
-	if cfg.Enclave.Attestation != "none" {
+	if slices.ContainsFunc(cfg.Runs(), func(c *Config) bool { return c.Enclave.Attestation != "none" }) {
 		// A simulated platform for the run; its root goes into the run folder so that the
 		// evidence can be verified against it.
 		platform, err := attest.NewSimulatedPlatform()
@@ -101,31 +171,50 @@ func Run(ctx context.Context, cfg *Config, outDir string, log io.Writer) (*resul
 		}
 		r.quoter = platform
 	}
+	out.start(planned(groups))
 
-	// The run is a stream of records: the driver produces them, the encoder writes each one
-	// as it arrives, and the summary is computed from the same records at the end.
-	stream := make(chan results.Record, 64)
+	stream := make(chan []pending, 16)
 	runErr := make(chan error, 1)
 	go func() {
 		defer close(stream)
-		runErr <- r.run(ctx, plan, stream)
+		runErr <- r.run(ctx, groups, stream)
 	}()
 	enc := results.NewEncoder(f)
-	var recs []results.Record
 	var writeErr error
-	for rec := range stream {
-		if writeErr == nil {
-			writeErr = enc.Encode(&rec)
+	var batch []results.Record // the records of the configuration being run
+	flush := func() {
+		if len(batch) == 0 {
+			return
 		}
-		recs = append(recs, rec)
+		res := results.Summarize(batch)
+		sum.Results = append(sum.Results, res...)
+		for _, s := range res {
+			out.result(s)
+		}
+		batch = batch[:0]
 	}
+	for recs := range stream {
+		for i := range recs {
+			rec := new(results.Record)
+			*rec = recs[i].record()
+			if writeErr == nil {
+				writeErr = enc.Encode(rec)
+			}
+			if len(batch) > 0 && batch[0].Key() != rec.Key() {
+				flush()
+			}
+			batch = append(batch, *rec)
+		}
+		out.done(len(recs))
+	}
+	flush()
+	out.stop()
 	err = errors.Join(<-runErr, writeErr)
 	if cerr := f.Close(); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("records: %w", cerr))
 	}
 
-	sum.Results = results.Summarize(recs)
-	sum.Warnings = append(sum.Warnings, r.warnings...)
+	sum.Warnings = append(sum.Warnings, r.warnings()...)
 	sum.Env.FinishedAt = time.Now().UTC().Format(time.RFC3339)
 	if err != nil {
 		sum.Warnings = append(sum.Warnings, fmt.Sprintf("run incomplete: %v", err))
@@ -136,101 +225,111 @@ func Run(ctx context.Context, cfg *Config, outDir string, log io.Writer) (*resul
 	return sum, err
 }
 
-// target is a workload ready to run: its module, its input and the function limits.
-type target struct {
-	w     *workloads.Workload
-	fn    enclave.Function
-	input []byte
-}
-
-func newTarget(w *workloads.Workload, cfg *Config) (*target, error) {
-	fn, err := FunctionOf(w)
-	if err != nil {
-		return nil, err
-	}
-	input, err := w.Input(cfg.Size)
-	if err != nil {
-		return nil, err
-	}
-	return &target{w: w, input: input, fn: fn}, nil
-}
-
-// FunctionOf is the enclave function a workload describes: its module, kind, limits and import
-// allow-list (the enclave's default plus what the manifest adds).
-func FunctionOf(w *workloads.Workload) (enclave.Function, error) {
-	wasm, err := w.Wasm()
-	if err != nil {
-		return enclave.Function{}, err
-	}
-	fn := enclave.Function{
-		Name:           w.Name,
-		Wasm:           wasm,
-		Kind:           enclave.Kind(w.Kind),
-		MemoryPages:    w.Limits.MemoryPages,
-		MaxOutputBytes: w.Limits.MaxOutputBytes,
-		Deadline:       w.Limits.Deadline,
-	}
-	if len(w.Imports) > 0 {
-		fn.Imports = append(slices.Clone(enclave.DefaultImports), w.Imports...)
-	}
-	return fn, nil
-}
-
 type runner struct {
-	cfg      *Config
-	cache    *enclave.CompilationCache
-	signer   *enclave.Signer
-	image    []byte // the runtime image every enclave loads and measures
-	quoter   attest.Quoter
-	start    time.Time
-	log      io.Writer
-	warnings []string
+	cfg    *Config
+	cache  *enclave.CompilationCache
+	signer *enclave.Signer
+	image  []byte // the runtime image every enclave loads and measures
+	quoter attest.Quoter
+	start  time.Time
+	out    *console
+
+	mu    sync.Mutex
+	warns []string
 }
 
-// warn records a run-wide warning once and shows it in the progress log.
+// warn records a run-wide warning once and shows it in the log.
 func (r *runner) warn(w string) {
-	if slices.Contains(r.warnings, w) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if slices.Contains(r.warns, w) {
 		return
 	}
-	r.warnings = append(r.warnings, w)
-	if r.log != nil {
-		fmt.Fprintf(r.log, "warning: %s\n", w)
-	}
+	r.warns = append(r.warns, w)
+	r.out.logf("warning: %s\n", w)
 }
 
-func (r *runner) run(ctx context.Context, plan []*target, out chan<- results.Record) error {
-	for _, t := range plan {
-		for _, mode := range r.cfg.Modes {
-			if err := ctx.Err(); err != nil {
-				return fmt.Errorf("interrupted: %w", err)
+func (r *runner) warnings() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.warns)
+}
+
+// group is one configuration's repetition: the unit the load models run.
+type group struct {
+	cfg          *Config // the experiment's config
+	t            *target
+	mode         string
+	compartments bool
+	concurrency  int
+	repetition   int
+}
+
+// plan lists the groups in the order they run: per workload, per mode, per compartment
+// setting, per concurrency, the repetitions one after another (so that a configuration's
+// records arrive together).
+func plan(cfg *Config, targets []*target) []group {
+	var plan []group
+	for _, t := range targets {
+		for _, mode := range cfg.Modes {
+			for _, comp := range cfg.CompartmentSettings() {
+				for _, c := range cfg.Load.Concurrency {
+					for rep := range cfg.Repetitions {
+						plan = append(plan, group{cfg: cfg, t: t, mode: mode, compartments: comp, concurrency: c, repetition: rep})
+					}
+				}
 			}
-			var group []results.Record
-			emit := func(rec results.Record) {
-				group = append(group, rec)
-				out <- rec
-			}
-			err := r.group(ctx, t, mode, emit)
-			r.progress(t.w.Name, mode, group)
-			if err != nil {
-				return fmt.Errorf("%s/%s: %w", t.w.Name, mode, err)
-			}
+		}
+	}
+	return plan
+}
+
+// planned is the number of records a plan will produce, or 0 when it runs for a duration.
+func planned(plan []group) int {
+	n := 0
+	for _, g := range plan {
+		if g.cfg.Load.Duration > 0 {
+			return 0
+		}
+		n += g.cfg.IterationsFor(g.mode) + g.concurrency**g.cfg.Warmup
+	}
+	return n
+}
+
+func (r *runner) run(ctx context.Context, plan []group, out chan<- []pending) error {
+	for _, g := range plan {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("interrupted: %w", err)
+		}
+		label := g.t.w.Name + "/" + g.mode
+		if g.cfg.Experiment != "" {
+			label = g.cfg.Experiment + ": " + label
+		}
+		r.out.status(label)
+		if err := r.group(ctx, g, out); err != nil {
+			return fmt.Errorf("%s/%s: %w", g.t.w.Name, g.mode, err)
 		}
 	}
 	return nil
 }
 
-func (r *runner) enclaveConfig(mode string) enclave.Config {
+func (r *runner) enclaveConfig(cfg *Config, mode string, compartments bool) enclave.Config {
 	c := enclave.Config{
-		MemoryBytes:   int64(r.cfg.Enclave.MemoryMiB)<<20 + int64(len(r.image)+4095)&^4095,
-		RuntimeImage:  r.image,
-		Strategy:      enclave.Strategy(r.cfg.Enclave.Strategy),
-		SnapshotPoint: enclave.SnapshotPoint(r.cfg.Enclave.SnapshotPoint),
+		MemoryBytes:   int64(cfg.Enclave.MemoryMiB) << 20,
+		Strategy:      enclave.Strategy(cfg.Enclave.Strategy),
+		SnapshotPoint: enclave.SnapshotPoint(cfg.Enclave.SnapshotPoint),
 		Signer:        r.signer,
-		Quoter:        r.quoter,
 	}
-	c.Reset, c.OneShot, _ = ResetFor(mode) // modes were validated with the config
-	if !c.OneShot {
-		c.Cache = r.cache // creation is measured only in mode cold, where every start compiles
+	if *cfg.Enclave.MeasureRuntime {
+		c.RuntimeImage = r.image
+		c.MemoryBytes += int64(len(r.image)+4095) &^ 4095
+	}
+	if cfg.Enclave.Attestation != "none" {
+		c.Quoter = r.quoter
+	}
+	setCompartments(&c, compartments)
+	if mode != "cold" || cfg.Enclave.CompileCache {
+		c.Cache = r.cache
 	}
 	return c
 }
@@ -250,116 +349,4 @@ func ResetFor(mode string) (reset enclave.Reset, oneShot bool, err error) {
 		return enclave.ResetRewind, false, nil
 	}
 	return "", false, fmt.Errorf("mode %q: want one of %v", mode, Modes)
-}
-
-// group runs the warm-up and measured invocations of one (workload, mode).
-func (r *runner) group(ctx context.Context, t *target, mode string, emit func(results.Record)) error {
-	ecfg := r.enclaveConfig(mode)
-	warmup, n := *r.cfg.Warmup, r.cfg.IterationsFor(mode)
-	base := results.Record{
-		SchemaVersion: results.SchemaVersion,
-		Workload:      t.w.Name,
-		Mode:          mode,
-		Size:          r.cfg.Size,
-		MemoryBytes:   ecfg.MemoryBytes,
-		InputBytes:    len(t.input),
-	}
-	if mode == "rewind" {
-		base.Strategy = string(ecfg.Strategy)
-		base.SnapshotPoint = string(ecfg.SnapshotPoint)
-	}
-
-	var enc *enclave.Enclave
-	defer func() {
-		if enc != nil {
-			enc.Close(context.WithoutCancel(ctx))
-		}
-	}()
-	for i := 0; i < warmup+n; i++ {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("interrupted: %w", err)
-		}
-		rec := base
-		rec.Seq, rec.Warmup = i, i < warmup
-		start := time.Now()
-		rec.StartNs = start.Sub(r.start).Nanoseconds()
-		rec.PhasesNs = map[string]int64{}
-
-		var created time.Duration
-		if enc == nil {
-			var err error
-			enc, err = enclave.Create(ctx, ecfg, t.fn)
-			if err != nil {
-				return err
-			}
-			for _, w := range enc.Warnings() {
-				r.warn(w)
-			}
-			if mode == "cold" {
-				created = time.Since(start)
-				for _, p := range enc.CreationPhases() {
-					rec.PhasesNs[p.Name] = p.Duration.Nanoseconds()
-				}
-			}
-		}
-		rec.EnclaveID = enc.ID()
-		var inv *enclave.Invocation
-		var err error
-		if r.cfg.Enclave.Attestation == "inner" {
-			inv, err = enc.InvokeAttested(ctx, t.input, attest.NewNonce())
-		} else {
-			inv, err = enc.Invoke(ctx, t.input)
-		}
-		if mode == "cold" {
-			d := time.Now()
-			cerr := enc.Close(context.WithoutCancel(ctx))
-			rec.PhasesNs["destroy"] = time.Since(d).Nanoseconds()
-			enc = nil
-			if cerr != nil {
-				return fmt.Errorf("destroy enclave: %w", cerr)
-			}
-		} else if errors.Is(err, enclave.ErrUnusable) {
-			enc.Close(context.WithoutCancel(ctx))
-			enc = nil // the next invocation creates a new one
-		}
-		rec.LatencyNs = time.Since(start).Nanoseconds()
-		if inv != nil {
-			rec.ResponseNs = (created + inv.Response).Nanoseconds()
-			rec.RewindNs = rec.LatencyNs - rec.ResponseNs
-			for _, p := range inv.Phases {
-				rec.PhasesNs[p.Name] = p.Duration.Nanoseconds()
-			}
-			rec.Reset = string(inv.Reset)
-			rec.Epoch = inv.Epoch
-			rec.MemoryPages = inv.MemoryPages
-			rec.PagesRestored = inv.PagesRestored
-			rec.BytesRestored = inv.BytesRestored
-			rec.OutputBytes = len(inv.Output)
-			h := sha256.Sum256(inv.Output)
-			rec.OutputSHA256 = hex.EncodeToString(h[:])
-		}
-		if mode == "cold" {
-			rec.Reset = string(enclave.ResetCreate)
-		}
-		if err != nil {
-			rec.Error = err.Error()
-			rec.ErrorKind = string(enclave.KindOf(err))
-		}
-		emit(rec)
-	}
-	return nil
-}
-
-func (r *runner) progress(workload, mode string, group []results.Record) {
-	if r.log == nil {
-		return
-	}
-	res := results.Summarize(group)
-	if len(res) == 0 {
-		fmt.Fprintf(r.log, "%-16s %-14s no measured invocations\n", workload, mode)
-		return
-	}
-	s := res[0]
-	fmt.Fprintf(r.log, "%-16s %-14s n=%-4d errors=%-3d p50=%-10s p99=%-10s\n", workload, mode, s.N, s.Errors,
-		results.FormatNs(s.LatencyNs.P50), results.FormatNs(s.LatencyNs.P99))
 }

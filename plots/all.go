@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/reclave/reclave/results"
 )
@@ -14,123 +13,271 @@ import (
 // Subdir is the folder of a run folder into which [All] writes the figures.
 const Subdir = "plots"
 
-// summaryFile is the name of the summary in a run folder (harness.SummaryFile; this package
-// does not import the harness).
-const summaryFile = "summary.json"
+// Input files of a run folder (harness.SummaryFile and harness.RecordsFile; this package does
+// not import the harness).
+const (
+	summaryFile = "summary.json"
+	recordsFile = "records.jsonl"
+)
 
-// source is an input of [All] and the figures drawn from it.
-type source struct {
-	input string // file name in the run folder
-	// load reads the input at path and prepares its figures, in the order drawn. An error
-	// is an input that cannot be read; a figure with nothing to draw is a nil figure with a
-	// nothingToDraw error in its place.
-	load func(path string) ([]drawing, error)
-}
-
-// drawing is a figure of a source, ready to be written, or the reason it cannot be drawn.
-type drawing struct {
-	base string
-	fig  figure
-	err  error
-}
-
-// prepare returns the drawing of the figure base: fig, or err as a nothingToDraw.
-func prepare[F figure](base, path string, fig F, err error) drawing {
-	if err != nil {
-		return drawing{base: base, err: nothingToDraw{fmt.Errorf("%s figure from %s: %w", base, path, err)}}
+// inputHint returns the command that writes an input file, for the reason of a skipped
+// figure.
+func inputHint(name string) string {
+	if name == results.RewindBenchFile {
+		return "reclave bench rewind --out DIR"
 	}
-	return drawing{base: base, fig: fig}
+	return "reclave run"
 }
 
-// sources are the inputs of [All], in the order of the paths it returns.
-var sources = []source{
-	{summaryFile, func(path string) ([]drawing, error) {
-		s, err := results.ReadSummary(path)
-		if err != nil {
-			return nil, err
-		}
-		headline, herr := newHeadlineFigure(s)
-		attestation, aerr := newAttestationFigure(s)
-		return []drawing{
-			prepare(HeadlineBase, path, headline, herr),
-			prepare(AttestationBase, path, attestation, aerr),
-		}, nil
-	}},
-	{results.RewindBenchFile, func(path string) ([]drawing, error) {
-		b, err := results.ReadRewindBench(path)
-		if err != nil {
-			return nil, err
-		}
-		f, err := newScalingFigure(b)
-		return []drawing{prepare(RewindScalingBase, path, f, err)}, nil
-	}},
+// inputs are the input files of a run folder, each read once, on first use.
+type inputs struct {
+	dir     string
+	read    map[string]bool
+	errs    map[string]error // per file: fs.ErrNotExist when missing, or why it is unreadable
+	summary *results.Summary
+	records []results.Record
+	bench   *results.RewindBench
 }
 
-// nothingToDraw is the error of an input that was read but holds nothing to draw.
-type nothingToDraw struct{ error }
+// load reads the input file name, once, and returns why it cannot be used, if it cannot.
+func (in *inputs) load(name string) error {
+	if in.read[name] {
+		return in.errs[name]
+	}
+	in.read[name] = true
+	path := filepath.Join(in.dir, name)
+	var err error
+	if _, err = os.Stat(path); err == nil {
+		switch name {
+		case summaryFile:
+			in.summary, err = results.ReadSummary(path)
+		case recordsFile:
+			in.records, err = readRecords(path)
+		case results.RewindBenchFile:
+			in.bench, err = results.ReadRewindBench(path)
+		default:
+			err = fmt.Errorf("unknown input %s", name)
+		}
+	}
+	in.errs[name] = err
+	return err
+}
 
-func (e nothingToDraw) Unwrap() error { return e.error }
+// env returns the environment of the run: that of its summary, or else of its rewind
+// benchmark, or else none.
+func (in *inputs) env() results.Env {
+	if in.load(summaryFile) == nil {
+		return in.summary.Env
+	}
+	if in.load(results.RewindBenchFile) == nil {
+		return in.bench.Env
+	}
+	return results.Env{}
+}
+
+// readRecords reads records.jsonl.
+func readRecords(path string) ([]results.Record, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read records: %w", err)
+	}
+	defer f.Close()
+	recs, err := results.DecodeRecords(f)
+	if err != nil {
+		return nil, fmt.Errorf("read records %s: %w", path, err)
+	}
+	return recs, nil
+}
+
+// figureSpec is a figure [All] draws: from which input, how, and what [WriteReport] says of
+// it.
+type figureSpec struct {
+	base  string
+	title string // the figure's title, the heading of its section of the report
+	input string // the file it is drawn from
+	// prepare prepares the figure from the inputs, its input loaded without error.
+	prepare func(in *inputs) (figure, error)
+	// claim is the claim of the paper the figure reproduces; read says how to read it.
+	claim, read string
+}
+
+// figureSpecs are the figures of [All], in the order drawn and reported.
+func figureSpecs() []figureSpec {
+	return []figureSpec{
+		{
+			base: HeadlineBase, title: "Fresh enclave vs. snapshot rewind", input: summaryFile,
+			prepare: func(in *inputs) (figure, error) { return nilIfErr(newHeadlineFigure(in.summary)) },
+			claim: "Rewinding a reused enclave to its clean snapshot after every invocation isolates " +
+				"invocations from each other at a cost orders of magnitude below creating a fresh " +
+				"enclave for every invocation (a cold start).",
+			read: "One group of bars per workload, one bar per mode, on a logarithmic time axis: the " +
+				"claim is the number of decades between the cold and the rewind bar. Reinstantiate " +
+				"(enclave kept, Wasm instance re-created) is the middle ground; warm (no reset, state " +
+				"leaks) is an insecure lower bound, for reference only. A bar is the median latency " +
+				"of the invocation, reset or creation included; whiskers are the 95% confidence " +
+				"interval of the median.",
+		},
+		{
+			base: BreakdownBase, title: breakdownTitle, input: summaryFile,
+			prepare: func(in *inputs) (figure, error) { return nilIfErr(newBreakdownFigure(in.summary)) },
+			claim: "A cold start is dominated by creating the enclave (EADD/EEXTEND of every page, " +
+				"measured) and loading the runtime and the function, not by the function itself: " +
+				"the work that snapshot and rewind take off the path of every invocation.",
+			read: "One bar per workload, its cold-start phases in life-cycle order as shares of their " +
+				"sum (100%); the total in brackets is that sum of phase medians (the median cold latency " +
+				"is in the table above). Everything but invoke is what a reused enclave does not pay again.",
+		},
+		{
+			base: CDFBase, title: cdfTitle, input: recordsFile,
+			prepare: func(in *inputs) (figure, error) { return nilIfErr(newCDFFigure(in.records, in.env())) },
+			claim: "Reusing and rewinding enclaves shortens the whole latency distribution, tail " +
+				"included, not only the median.",
+			read: "One panel per workload, one curve per mode: the fraction of invocations (Y) that " +
+				"took at most a latency (X, logarithmic). A curve further left is faster; a steeper " +
+				"one varies less; where a curve meets 0.99 is its 99th percentile.",
+		},
+		{
+			base: RewindScalingBase, title: "Rewind latency vs. pages dirtied", input: results.RewindBenchFile,
+			prepare: func(in *inputs) (figure, error) { return nilIfErr(newScalingFigure(in.bench)) },
+			claim: "The cost of a rewind is bounded by the memory an invocation changed: restoring " +
+				"only the dirty pages keeps rewinds cheap in large enclaves, where copying or " +
+				"scanning the whole memory does not.",
+			read: "One panel per linear memory size, both axes logarithmic. Strategies that copy or " +
+				"scan all memory (full, diff) are flat lines climbing from panel to panel; those that " +
+				"restore dirty pages only (cow, tracked) climb within a panel. The dashed line is a " +
+				"plain copy of the same pages, the physical lower bound.",
+		},
+		{
+			base: ThroughputBase, title: throughputTitle, input: summaryFile,
+			prepare: func(in *inputs) (figure, error) { return nilIfErr(newThroughputFigure(in.summary)) },
+			claim: "Reusable enclaves serve many times more invocations per second than fresh " +
+				"enclaves, at every level of concurrency.",
+			read: "One panel per workload, one line per mode: successful invocations per second " +
+				"(logarithmic) against the number of closed-loop workers. Lines flatten once the " +
+				"workers outnumber the cores (see the caption); the vertical distance between cold " +
+				"and rewind is the gain of reuse.",
+		},
+		{
+			base: OverheadBase, title: overheadTitle, input: summaryFile,
+			prepare: func(in *inputs) (figure, error) { return nilIfErr(newOverheadFigure(in.summary)) },
+			claim: "Multi-layer intra-enclave compartmentalisation (the monitor L0 guarding the " +
+				"snapshot and keys from the runtime L1, the import allow-list confining the function " +
+				"L2) costs little on top of a rewound invocation.",
+			read: "Per workload, median latency divided by that of warm without compartments (the " +
+				"dashed line at 1). Warm to rewind is the price of the reset; a bar to its " +
+				"+ compartments neighbour is the price of the compartments.",
+		},
+		{
+			base: AttestationBase, title: "Cost of attestation", input: summaryFile,
+			prepare: func(in *inputs) (figure, error) { return nilIfErr(newAttestationFigure(in.summary)) },
+			claim: "Nested attestation makes attesting every invocation cheap: an inner report signed " +
+				"by the enclave's L0 key costs far less than the fresh quote (outer evidence) a cold " +
+				"start needs.",
+			read: "Per workload, on a logarithmic time axis: the cold start for context, the outer " +
+				"evidence (once per enclave), the inner report (once per invocation) and the rewind " +
+				"for context. The inner report is what attestation adds to a rewound invocation.",
+		},
+	}
+}
+
+// nilIfErr returns fig as a figure, or a nil figure with err: a nil *F in an interface would
+// not be nil.
+func nilIfErr[F figure](fig F, err error) (figure, error) {
+	if err != nil {
+		return nil, err
+	}
+	return fig, nil
+}
+
+// Outcome is what [All] did with every figure it knows, in the order drawn.
+type Outcome struct {
+	Figures []FigureOutcome
+}
+
+// FigureOutcome is what [All] did with one figure: the files it wrote, or why it skipped it.
+type FigureOutcome struct {
+	Base  string   // file name without extension, e.g. "cold_vs_rewind"
+	Title string   // the figure's title
+	Paths []string // the files written (PNG, SVG, PDF); none when skipped
+	// Skipped says why the figure was not drawn (its input is missing, unreadable or holds
+	// nothing to draw); empty when it was drawn.
+	Skipped string
+}
+
+// Paths returns the paths of every file written, in order.
+func (o *Outcome) Paths() []string {
+	var paths []string
+	for _, f := range o.Figures {
+		paths = append(paths, f.Paths...)
+	}
+	return paths
+}
+
+// Drawn returns the figures drawn, in order.
+func (o *Outcome) Drawn() []FigureOutcome {
+	var out []FigureOutcome
+	for _, f := range o.Figures {
+		if f.Skipped == "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
 
 // All draws every figure whose input is in the run folder dir into dir/plots (creating it
-// when there is a figure to write), and returns the paths written:
+// when there is a figure to write), and returns what it did with each, in this order:
 //
 //   - [Headline] (cold_vs_rewind) from summary.json, written by `reclave run`;
-//   - [Attestation] (attestation) from summary.json too, when the run measured attestation
-//     (phases quote and attest);
+//   - [Breakdown] (breakdown) from summary.json, when the run has mode cold;
+//   - [CDF] (cdf) from records.jsonl, written by `reclave run`;
 //   - [RewindScaling] (rewind_scaling) from rewind_bench.json, written by
-//     `reclave bench rewind`.
+//     `reclave bench rewind`;
+//   - [Throughput] (throughput) from summary.json, when the run swept concurrency;
+//   - [Overhead] (overhead) from summary.json, when the run measured compartments on and off;
+//   - [Attestation] (attestation) from summary.json, when the run measured attestation
+//     (phases quote and attest).
 //
-// A missing input is skipped. A present input that cannot be read (or whose figure cannot
-// be written) is an error, returned with the paths of the other figures, which are drawn
-// anyway. A figure whose input holds nothing to draw (no positive latency, no attestation
-// phase) is skipped too, unless no figure at all could be drawn: All fails only when it wrote
-// nothing or something present was unreadable.
-func All(dir string) ([]string, error) {
+// A figure whose input is missing, or holds nothing to draw, is skipped with the reason in
+// its [FigureOutcome]. An input that is present but unreadable, or a figure that cannot be
+// written, is an error, returned with the outcome of the other figures, which are drawn
+// anyway. All fails too when it drew nothing; the outcome then says why each figure was
+// skipped.
+func All(dir string) (*Outcome, error) { return drawAll(dir, formats) }
+
+// drawAll is [All], writing each figure in formats.
+func drawAll(dir string, formats []string) (*Outcome, error) {
 	outDir := filepath.Join(dir, Subdir)
-	var (
-		paths   []string
-		failed  []error // unreadable inputs, unwritable figures
-		skipped []error // inputs with nothing to draw
-		found   []string
-	)
-	for _, src := range sources {
-		in := filepath.Join(dir, src.input)
-		if _, err := os.Stat(in); errors.Is(err, fs.ErrNotExist) {
-			continue
+	in := &inputs{dir: dir, read: map[string]bool{}, errs: map[string]error{}}
+	out := &Outcome{}
+	var failed []error
+	reported := map[string]bool{} // unreadable inputs already in failed
+	for _, spec := range figureSpecs() {
+		fo := FigureOutcome{Base: spec.base, Title: spec.title}
+		if err := in.load(spec.input); errors.Is(err, fs.ErrNotExist) {
+			fo.Skipped = fmt.Sprintf("no %s in the run folder (written by %s)", spec.input, inputHint(spec.input))
 		} else if err != nil {
-			failed = append(failed, err)
-			continue
-		}
-		found = append(found, src.input)
-		drawings, err := src.load(in)
-		if err != nil {
-			failed = append(failed, err)
-			continue
-		}
-		for _, d := range drawings {
-			if d.err != nil {
-				skipped = append(skipped, d.err)
-				continue
+			fo.Skipped = fmt.Sprintf("%s unreadable: %v", spec.input, err)
+			if !reported[spec.input] {
+				reported[spec.input] = true
+				failed = append(failed, err)
 			}
-			written, err := writeFigure(d.fig, outDir, d.base)
-			paths = append(paths, written...)
+		} else if fig, err := spec.prepare(in); err != nil {
+			fo.Skipped = fmt.Sprintf("nothing to draw in %s: %v", spec.input, err)
+		} else {
+			paths, err := writeFigure(fig, outDir, spec.base, formats)
+			fo.Paths = paths
 			if err != nil {
-				failed = append(failed, fmt.Errorf("%s figure: %w", d.base, err))
+				fo.Skipped = fmt.Sprintf("cannot write: %v", err)
+				failed = append(failed, fmt.Errorf("%s figure: %w", spec.base, err))
 			}
 		}
+		out.Figures = append(out.Figures, fo)
 	}
 	if len(failed) > 0 {
-		return paths, fmt.Errorf("plots of %s: %w", dir, errors.Join(failed...))
+		return out, fmt.Errorf("plots of %s: %w", dir, errors.Join(failed...))
 	}
-	if len(paths) == 0 {
-		if len(found) == 0 {
-			var names []string
-			for _, src := range sources {
-				names = append(names, src.input)
-			}
-			return nil, fmt.Errorf("plots of %s: no figure input (%s)", dir, strings.Join(names, ", "))
-		}
-		return nil, fmt.Errorf("plots of %s: nothing to draw: %w", dir, errors.Join(skipped...))
+	if len(out.Drawn()) == 0 {
+		return out, fmt.Errorf("plots of %s: no figure to draw (see the reasons given for each)", dir)
 	}
-	return paths, nil
+	return out, nil
 }

@@ -28,7 +28,7 @@ var attestationSeries = []struct {
 	value func(s *results.Summary, workload string) (float64, bool)
 }{
 	{"cold start (total)", modeColors["cold"], func(s *results.Summary, w string) (float64, bool) {
-		if r := s.Find(w, "cold"); r != nil && positive(r.LatencyNs.P50) {
+		if r := reference(s, w, "cold", nil); r != nil && positive(r.LatencyNs.P50) {
 			return r.LatencyNs.P50, true
 		}
 		return 0, false
@@ -36,7 +36,7 @@ var attestationSeries = []struct {
 	{"outer evidence (per cold start)", rgb(0xE6, 0x9F, 0x00), outerEvidence}, // orange
 	{"inner report (per invocation)", rgb(0xCC, 0x79, 0xA7), innerReport},     // reddish purple
 	{"rewind", modeColors["rewind"], func(s *results.Summary, w string) (float64, bool) {
-		return phaseOf(s.Find(w, "rewind"), "rewind")
+		return phaseOf(reference(s, w, "rewind", nil), "rewind")
 	}},
 }
 
@@ -55,21 +55,21 @@ func phaseOf(r *results.Result, phase string) (float64, bool) {
 // outerEvidence returns the median cost of the outer evidence of workload w, the phase quote
 // of its cold result, paid once per enclave.
 func outerEvidence(s *results.Summary, w string) (float64, bool) {
-	return phaseOf(s.Find(w, "cold"), "quote")
+	return phaseOf(reference(s, w, "cold", nil), "quote")
 }
 
 // innerReport returns the median cost of the inner report of workload w, the phase attest,
 // paid on every invocation: that of its rewind result, or else that of the first other
 // non-cold mode (canonical order) that has one.
 func innerReport(s *results.Summary, w string) (float64, bool) {
-	if v, ok := phaseOf(s.Find(w, "rewind"), "attest"); ok {
+	if v, ok := phaseOf(reference(s, w, "rewind", nil), "attest"); ok {
 		return v, true
 	}
 	for _, m := range orderModes(s.Modes()) {
 		if m == "cold" || m == "rewind" {
 			continue
 		}
-		if v, ok := phaseOf(s.Find(w, m), "attest"); ok {
+		if v, ok := phaseOf(reference(s, w, m, nil), "attest"); ok {
 			return v, true
 		}
 	}

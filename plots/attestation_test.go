@@ -71,17 +71,15 @@ func TestAttestation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := filepath.Join(t.TempDir(), "figs")
-			paths, err := Attestation(tt.summary, dir)
+			fig, err := newAttestationFigure(tt.summary) // the files: TestFigureFiles
 			if err != nil {
 				t.Fatalf("Attestation: %v", err)
 			}
-			files, b := checkFigureFiles(t, paths, dir, AttestationBase)
-			if b.Dx() < 1800 || b.Dy() != 1050 || b.Dx() > 3600 {
-				t.Errorf("PNG is %dx%d, want 1800..3600 x 1050", b.Dx(), b.Dy())
+			if w, h := pngSize(fig); w < 1800 || h != 1050 || w > 3600 {
+				t.Errorf("PNG is %dx%d, want 1800..3600 x 1050", w, h)
 			}
 
-			svg := string(files[".svg"])
+			svg := svgOf(t, fig)
 			if got := strings.Contains(svg, "simulated SGX"); got != tt.simulated {
 				t.Errorf("SVG contains %q: %v, want %v", "simulated SGX", got, tt.simulated)
 			}
@@ -169,9 +167,10 @@ func TestAttestationErrors(t *testing.T) {
 }
 
 func TestAllAttestation(t *testing.T) {
-	headline := []string{"cold_vs_rewind.png", "cold_vs_rewind.svg", "cold_vs_rewind.pdf"}
-	attestation := []string{"attestation.png", "attestation.svg", "attestation.pdf"}
-	scaling := []string{"rewind_scaling.png", "rewind_scaling.svg", "rewind_scaling.pdf"}
+	headline := []string{"cold_vs_rewind.svg"}
+	attestation := []string{"attestation.svg"}
+	scaling := []string{"rewind_scaling.svg"}
+	breakdown := []string{"breakdown.svg"} // attested has cold phases
 	onlyAttest := &results.Summary{SchemaVersion: results.SchemaVersion}
 	onlyAttest.Results = []results.Result{{Key: results.Key{Workload: "hello", Mode: "rewind"},
 		PhasesP50Ns: map[string]int64{"attest": 30e3}}} // no positive latency: no headline
@@ -181,9 +180,9 @@ func TestAllAttestation(t *testing.T) {
 		bench   *results.RewindBench
 		want    []string
 	}{
-		{"with attestation", attested(true), nil, append(slices.Clone(headline), attestation...)},
+		{"with attestation", attested(true), nil, slices.Concat(headline, breakdown, attestation)},
 		{"without attestation", fourModes(true), nil, headline},
-		{"with attestation and bench", attested(false), realisticBench(false), slices.Concat(headline, attestation, scaling)},
+		{"with attestation and bench", attested(false), realisticBench(false), slices.Concat(headline, breakdown, scaling, attestation)},
 		{"attestation without latency", onlyAttest, nil, attestation},
 	}
 	for _, tt := range tests {
@@ -197,10 +196,11 @@ func TestAllAttestation(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			paths, err := All(dir)
+			outcome, err := drawAll(dir, []string{"svg"}) // the formats: TestAllFiles
 			if err != nil {
 				t.Fatalf("All: %v", err)
 			}
+			paths := outcome.Paths()
 			var want []string
 			for _, name := range tt.want {
 				want = append(want, filepath.Join(dir, "plots", name))
@@ -208,8 +208,8 @@ func TestAllAttestation(t *testing.T) {
 			if !slices.Equal(paths, want) {
 				t.Fatalf("paths = %q, want %q", paths, want)
 			}
-			if !slices.Contains(tt.want, "attestation.png") {
-				if _, err := os.Stat(filepath.Join(dir, "plots", "attestation.png")); !os.IsNotExist(err) {
+			if !slices.Contains(tt.want, "attestation.svg") {
+				if _, err := os.Stat(filepath.Join(dir, "plots", "attestation.svg")); !os.IsNotExist(err) {
 					t.Errorf("All drew the attestation figure without attestation data")
 				}
 			}

@@ -1,9 +1,22 @@
 // Package plots draws the figures of a reclave run from its results: the summary
-// ([results.Summary], the content of summary.json) and the rewind benchmark
-// ([results.RewindBench], the content of rewind_bench.json). It only reads results: it never
-// runs a workload and imports neither the harness nor the enclave packages, so figures can be
-// redrawn from any archived run. [All] draws every figure whose input is in a run folder, into
-// its plots folder.
+// ([results.Summary], the content of summary.json), the records ([results.Record], the lines
+// of records.jsonl) and the rewind benchmark ([results.RewindBench], the content of
+// rewind_bench.json). It only reads results: it never runs a workload and imports neither the
+// harness nor the enclave packages, so figures can be redrawn from any archived run. [All]
+// draws every figure whose input is in a run folder, into its plots folder, and says which it
+// skipped and why; [WriteReport] then writes the folder's report.md. `reclave plot DIR` does
+// both.
+//
+// # Which result a figure draws
+//
+// A run may measure one workload and mode under several parameters: load models,
+// concurrency levels, compartments on and off, and so on. A figure that compares modes draws
+// one result per workload and mode, the same in every figure, its reference result: a closed
+// loop rather than an open or burst load, then the lowest concurrency, then the first of those
+// in the summary. Runs made before the load models were recorded (load "", concurrency 0)
+// count as closed loops at concurrency 1. The throughput figure draws the concurrency levels
+// of the reference's parameters; the overhead figure the reference with compartments on and
+// off.
 //
 // # Figures
 //
@@ -50,13 +63,62 @@
 // restore only the dirty pages (cow, tracked) climb within a panel and, at best, follow the
 // memcpy line. The part of an axis beyond the pages a memory has is shaded.
 //
+// [Breakdown] draws breakdown, where a cold start goes: one horizontal bar per workload, the
+// median of each phase of its cold result (ecreate, eadd_eextend, einit, runtime_init,
+// compile, instantiate, fn_init, snapshot, quote, attest, invoke, destroy, then any other,
+// alphabetically) side by side, normalised to 100% of their sum, the sum in brackets after
+// the workload's name. Normalised bars rather than stacked milliseconds: the workloads' cold
+// starts differ by up to an order of magnitude, and a logarithmic axis cannot stack, so
+// shares keep every workload's composition readable while the bracket keeps the absolute
+// size. Medians do not add up exactly to the median latency, so the sum is that of the
+// medians. Phase sign, the signer's build step (once per measurement, absorbed by warm-up),
+// is not a launch cost and is left out; the caption says so when the summary has it. The
+// figure reproduces the observation behind the paper: a cold start is mostly enclave
+// creation and loading, which a reused enclave does not repeat.
+//
+// [CDF] draws cdf, the empirical cumulative distribution of the latency of every mode, one
+// panel per workload, the X axis logarithmic (labelled in units of time), the Y axis the
+// fraction of invocations from 0 to 1. It draws the measured records that succeeded and were
+// not dropped; in the open and burst load models latency counts from the intended start, so
+// queueing is not hidden (coordinated omission). Distributions of more than 400 invocations
+// are drawn through 401 of their quantiles. It shows that rewinding improves the tail, not
+// only the median.
+//
+// [Throughput] draws throughput, successful invocations per second (a logarithmic axis)
+// against the number of workers of a closed loop (logarithmic, labelled at the levels
+// measured), one line per mode, one panel per workload. It needs closed loop results at two
+// concurrency levels at least; the caption gives the number of cores, where the lines are
+// expected to flatten.
+//
+// [Overhead] draws overhead, what compartments cost: per workload, the median latency of
+// warm and rewind, each with compartments off and on, divided by that of warm with
+// compartments off (the baseline, 1, a dashed line). The axis is linear from 0 while the
+// largest ratio is at most 8, logarithmic beyond, so that a few percent of overhead stays
+// visible. Latency is the service time (latency_ns), reset included: what an invocation
+// costs the platform. It needs results with compartments on and off, and warm without
+// compartments.
+//
+// # Skipped figures and the report
+//
+// A figure whose input file is missing, or whose input holds nothing for it (no cold result
+// for breakdown, a single concurrency level for throughput, no compartments on for overhead,
+// no attestation phase, ...), is not drawn: [All] returns, for every figure, the files written
+// or the reason it was skipped, and `reclave plot` prints the reasons on stderr. report.md
+// (see [WriteReport]) holds the environment, the summary table, every figure drawn embedded
+// with the claim of the paper it reproduces and how to read it, and the figures skipped with
+// their reasons.
+//
 // # Formats
 //
 // Every figure is written as PNG (300 dpi, for READMEs and quick looks), SVG (for the web;
 // text stays text) and PDF (for LaTeX papers). The headline and attestation figures are
 // 6 × 3.5 inches, wider (up to 12 inches) when there are many bars; the rewind scaling figure
 // is 7 inches wide (the text width of a two-column paper) with four panels in a row, 6 with
-// fewer, and 3.4 inches high, 2.15 inches more for every further row of panels. Text is set
+// fewer, and 3.4 inches high, 2.15 inches more for every further row of panels. The
+// breakdown and overhead figures are a column of a two-column paper wide (3.4 inches; the
+// overhead figure wider, up to 7 inches, with many bars), as are the cdf and throughput
+// figures of one workload; with more workloads those have up to three panels in a row, up to
+// 7 inches wide. Their text, 8 to 11.5 points, stays readable printed at that size. Text is set
 // in Liberation Sans, which is bundled with gonum.org/v1/plot: the PNG and the PDF carry it,
 // the SVG names it (a viewer without it substitutes a similar sans-serif).
 //

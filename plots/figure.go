@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -71,8 +72,6 @@ type figure interface {
 	draw(c draw.Canvas)
 }
 
-// writeFigure writes f to dir/base.{png,svg,pdf}, creating dir if needed, and returns the
-// paths written; if writing a file fails, the error comes with the paths written before it.
 // drawFigure writes fig as dir/base.{png,svg,pdf}, or returns buildErr, the error that kept
 // the figure from being prepared; errors are prefixed with what. Nothing is written, not even
 // dir, when the figure could not be prepared.
@@ -80,14 +79,17 @@ func drawFigure(what string, fig figure, buildErr error, dir, base string) ([]st
 	if buildErr != nil {
 		return nil, fmt.Errorf("%s: %w", what, buildErr)
 	}
-	paths, err := writeFigure(fig, dir, base)
+	paths, err := writeFigure(fig, dir, base, formats)
 	if err != nil {
 		return paths, fmt.Errorf("%s: %w", what, err)
 	}
 	return paths, nil
 }
 
-func writeFigure(f figure, dir, base string) ([]string, error) {
+// writeFigure writes f to dir/base.EXT for every format of formats (EXT being the format),
+// creating dir if needed, and returns the paths written; if writing a file fails, the error
+// comes with the paths written before it.
+func writeFigure(f figure, dir, base string, formats []string) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -167,18 +169,29 @@ type legendEntry struct {
 	width vg.Length
 }
 
-// legendSwatchHeight is the height of the thumbnails of a legend row.
-const legendSwatchHeight = vg.Length(8)
+// Geometry of a legend row: the height of the thumbnails, the space between a thumbnail and
+// its name, and between an entry and the next.
+const (
+	legendSwatchHeight = vg.Length(8)
+	legendGap          = vg.Length(3)
+	legendSpacing      = vg.Length(14)
+)
+
+// legendTextStyle is the style of the names of a legend.
+func legendTextStyle() text.Style {
+	sty := textStyle(8.5, color.Black)
+	sty.XAlign = draw.XLeft
+	sty.YAlign = draw.YCenter
+	return sty
+}
 
 // drawLegendRow draws entries as one row centred on center whose top is at y, and returns its
 // height.
 func drawLegendRow(c draw.Canvas, center, y vg.Length, entries []legendEntry) vg.Length {
-	sty := textStyle(8.5, color.Black)
-	sty.XAlign = draw.XLeft
-	sty.YAlign = draw.YCenter
+	sty := legendTextStyle()
 	swatch := legendSwatchHeight
-	gap := vg.Points(3)
-	spacing := vg.Points(14)
+	gap := legendGap
+	spacing := legendSpacing
 
 	var total vg.Length
 	for i, e := range entries {
@@ -276,4 +289,135 @@ func envCaption(env results.Env) []string {
 		caption = append(caption, "backend: "+env.Backend)
 	}
 	return caption
+}
+
+// Widths of the figures sized for a paper: a column and the text width of a two-column
+// paper. The figures of one panel are a column wide, those of several panels up to the text
+// width; their text (8 to 11.5 points) stays readable when printed at that size.
+const (
+	columnWidth = 3.4 * vg.Inch
+	textWidth   = 7 * vg.Inch
+)
+
+// Geometry of a bar chart sized for a column (headlineFigure.narrow).
+const (
+	narrowHeight   = 2.8 * vg.Inch
+	narrowPerBar   = 0.17 * vg.Inch
+	narrowPerGroup = 0.12 * vg.Inch
+)
+
+// refLineStyle is the style of a reference line: dashed black.
+var refLineStyle = draw.LineStyle{Color: color.Black, Width: vg.Points(0.8), Dashes: []vg.Length{vg.Points(4), vg.Points(2.5)}}
+
+// hline draws a horizontal line across the plot at Y = y.
+type hline struct {
+	y     float64
+	style draw.LineStyle
+}
+
+// Plot implements plot.Plotter.
+func (h *hline) Plot(c draw.Canvas, p *plot.Plot) {
+	_, trY := p.Transforms(&c)
+	if h.y < p.Y.Min || h.y > p.Y.Max {
+		return
+	}
+	y := trY(h.y)
+	c.StrokeLine2(h.style, c.Min.X, y, c.Max.X, y)
+}
+
+// legendRows splits entries into rows no wider than width, in order; every row has at least
+// one entry.
+func legendRows(entries []legendEntry, width vg.Length) [][]legendEntry {
+	sty := legendTextStyle()
+	var rows [][]legendEntry
+	var row []legendEntry
+	var used vg.Length
+	for _, e := range entries {
+		w := e.width + legendGap + sty.Width(e.name)
+		if len(row) > 0 && used+legendSpacing+w > width {
+			rows = append(rows, row)
+			row, used = nil, 0
+		}
+		if len(row) > 0 {
+			used += legendSpacing
+		}
+		row = append(row, e)
+		used += w
+	}
+	if len(row) > 0 {
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// legendRowHeight is the height of a row of a legend, the gap between two rows included.
+func legendRowHeight() vg.Length {
+	return max(legendSwatchHeight, legendTextStyle().Height("Xg")) + legendRowGap
+}
+
+// legendRowGap is the space between two rows of a legend.
+const legendRowGap = vg.Length(3)
+
+// drawLegendRows draws rows (see legendRows), each centred on center, the top of the first
+// at y, and returns their height.
+func drawLegendRows(c draw.Canvas, center, y vg.Length, rows [][]legendEntry) vg.Length {
+	top := y
+	for i, row := range rows {
+		if i > 0 {
+			y -= legendRowGap
+		}
+		y -= drawLegendRow(c, center, y, row)
+	}
+	return top - y
+}
+
+// formatRatio formats a ratio with two decimals, so that an overhead of a few percent
+// shows: "1.00×", "1.04×", "12.50×".
+func formatRatio(x float64) string { return strconv.FormatFloat(x, 'f', 2, 64) + "×" }
+
+// ratioTicks marks a linear axis of ratios at multiples of a round step (0.1, 0.2, 0.25, 0.5,
+// 1, 2, 5, 10, ...: the first that gives at most ratioMaxTicks labels), so that 1× is always
+// labelled: "0×", "0.5×", "1×", "1.5×", ...
+type ratioTicks struct{}
+
+// ratioMaxTicks is the largest number of labelled ticks of ratioTicks.
+const ratioMaxTicks = 6
+
+// Ticks implements plot.Ticker.
+func (ratioTicks) Ticks(lo, hi float64) []plot.Tick {
+	if hi <= lo || math.IsNaN(lo) || math.IsInf(lo, 0) || math.IsNaN(hi) || math.IsInf(hi, 0) {
+		return nil
+	}
+	var step float64
+	for e := math.Floor(math.Log10(hi-lo)) - 1; step == 0; e++ {
+		for _, m := range []float64{1, 2, 2.5, 5} {
+			if s := m * math.Pow(10, e); (hi-lo)/s <= ratioMaxTicks {
+				step = s
+				break
+			}
+		}
+	}
+	var ticks []plot.Tick
+	for k := math.Ceil(lo/step - 1e-9); k*step <= hi*(1+1e-9); k++ {
+		v := k * step
+		if v == 0 {
+			v = 0 // not -0
+		}
+		ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'g', 4, 64) + "×"})
+	}
+	return ticks
+}
+
+// captionText returns the caption of a figure: the environment (see envCaption) and then
+// notes on one line, separated by dots, or, for a narrow figure, the environment on the
+// first line and every note on a line of its own.
+func captionText(env results.Env, narrow bool, notes ...string) string {
+	if !narrow {
+		return strings.Join(append(envCaption(env), notes...), "  ·  ")
+	}
+	var lines []string
+	if e := envCaption(env); len(e) > 0 {
+		lines = append(lines, strings.Join(e, "  ·  "))
+	}
+	return strings.Join(append(lines, notes...), "\n")
 }

@@ -63,7 +63,8 @@ const (
 //
 // Results whose median is not a positive finite number are skipped, as are workloads and
 // modes left without any bar. When a summary holds several results for one workload and mode
-// (different parameters), the first one is drawn, as [results.Summary.Find] returns it. A nil
+// (different parameters), the reference one is drawn: the closed loop at the lowest
+// concurrency, the first of those in the summary (see the package documentation). A nil
 // summary, or one with nothing to draw, is an error, and then nothing is written; if writing
 // a file fails, the error comes with the paths written before it.
 func Headline(s *results.Summary, dir string) ([]string, error) {
@@ -84,6 +85,15 @@ type headlineFigure struct {
 	height    vg.Length
 	// slantNames slants the workload names, which are too wide to stand side by side.
 	slantNames bool
+	// linear sets a linear Y axis from 0 instead of a logarithmic one; yTicks, when set,
+	// marks the Y axis instead of durationTicks. The figures of ratios use them.
+	linear bool
+	yTicks plot.Ticker
+	// ref, when positive, is drawn as a dashed horizontal line: the value the bars are
+	// relative to.
+	ref float64
+	// narrow sizes the figure for a column of a two-column paper rather than for a page.
+	narrow bool
 }
 
 func newHeadlineFigure(s *results.Summary) (*headlineFigure, error) {
@@ -167,18 +177,29 @@ func (f *headlineFigure) layout() {
 	f.height = figHeight
 	nSlots := len(f.series)
 	nBars := len(f.workloads) * nSlots
-	f.width = figFixedWidth + vg.Length(nBars)*figPerBar + vg.Length(len(f.workloads))*figPerGroup
-	f.width = min(max(f.width, figMinWidth), figMaxWidth)
+	if f.narrow {
+		f.height = narrowHeight
+		f.width = figFixedWidth + vg.Length(nBars)*narrowPerBar + vg.Length(len(f.workloads))*narrowPerGroup
+		f.width = min(max(f.width, columnWidth), textWidth)
+	} else {
+		f.width = figFixedWidth + vg.Length(nBars)*figPerBar + vg.Length(len(f.workloads))*figPerGroup
+		f.width = min(max(f.width, figMinWidth), figMaxWidth)
+	}
 
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, lb := range f.series {
 		_, _, ymin, ymax := lb.DataRange()
 		lo, hi = min(lo, ymin), max(hi, ymax)
 	}
-	// Decades around the data: at least 0.3 of a decade below the smallest value so that
-	// the shortest bar is visible, and a little room above the tallest.
-	f.ymin = math.Pow(10, math.Floor(math.Log10(lo)-0.3))
-	f.ymax = math.Pow(10, math.Ceil(math.Log10(hi)+0.1))
+	if f.linear {
+		// From zero, with room above the tallest bar (and the reference line) for its label.
+		f.ymin, f.ymax = 0, max(hi, f.ref)*1.12
+	} else {
+		// Decades around the data: at least 0.3 of a decade below the smallest value so
+		// that the shortest bar is visible, and a little room above the tallest.
+		f.ymin = math.Pow(10, math.Floor(math.Log10(lo)-0.3))
+		f.ymax = math.Pow(10, math.Ceil(math.Log10(hi)+0.1))
+	}
 
 	// Value labels above the bars, if they fit in a bar's slot at this width.
 	labels := textStyle(6.5, textGrey)
@@ -188,7 +209,7 @@ func (f *headlineFigure) layout() {
 	fit := true
 	for _, lb := range f.series {
 		for _, b := range lb.bars {
-			if labels.Width(results.FormatNs(b.median)) > slotWidth*0.98 {
+			if labels.Width(lb.label(b.median)) > slotWidth*0.98 {
 				fit = false
 			}
 		}
@@ -213,7 +234,7 @@ func orderModes(modes []string) []string { return canonicalOrder(CanonicalModes,
 
 // barOf returns the bar of workload w in mode m, and whether there is one to draw.
 func barOf(s *results.Summary, w, m string) (bar, bool) {
-	r := s.Find(w, m)
+	r := reference(s, w, m, nil)
 	if r == nil {
 		return bar{}, false
 	}
@@ -264,6 +285,12 @@ func (f *headlineFigure) plot() *plot.Plot {
 	p.Y.Min, p.Y.Max = f.ymin, f.ymax
 	p.Y.Scale = plot.LogScale{}
 	p.Y.Tick.Marker = durationTicks{}
+	if f.linear {
+		p.Y.Scale = plot.LinearScale{}
+	}
+	if f.yTicks != nil {
+		p.Y.Tick.Marker = f.yTicks
+	}
 	p.Y.Tick.Label = tick
 	p.Y.Tick.Label.XAlign = draw.XRight
 	p.Y.Tick.Label.YAlign = draw.YCenter
@@ -278,6 +305,9 @@ func (f *headlineFigure) plot() *plot.Plot {
 	p.Add(grid)
 	for _, lb := range f.series {
 		p.Add(lb)
+	}
+	if f.ref > 0 {
+		p.Add(&hline{y: f.ref, style: refLineStyle})
 	}
 	// Adding the bars widened the ranges to their data; restore the figure's.
 	p.X.Min, p.X.Max = -0.5, float64(len(f.workloads))-0.5
@@ -317,13 +347,14 @@ func (f *headlineFigure) draw(c draw.Canvas) {
 	p.Draw(pc)
 }
 
-// drawLegend draws the legend as one centred row whose top is at y, and returns its height.
+// drawLegend draws the legend as centred rows (one when it fits) whose top is at y, and
+// returns their height.
 func (f *headlineFigure) drawLegend(c draw.Canvas, center, y vg.Length) vg.Length {
 	entries := make([]legendEntry, len(f.series))
 	for i, lb := range f.series {
 		entries[i] = legendEntry{name: lb.name, thumb: lb, width: vg.Points(8)}
 	}
-	return drawLegendRow(c, center, y, entries)
+	return drawLegendRows(c, center, y, legendRows(entries, c.Max.X-c.Min.X))
 }
 
 // bar is one bar of a logBars: a median with, when ci is set, its 95% confidence interval.
@@ -358,6 +389,16 @@ type logBars struct {
 	bars         []bar
 	labels       text.Style
 	showLabels   bool
+	// format formats the value labels; nil formats durations ([results.FormatNs]).
+	format func(float64) string
+}
+
+// label returns the value label of v.
+func (lb *logBars) label(v float64) string {
+	if lb.format != nil {
+		return lb.format(v)
+	}
+	return results.FormatNs(v)
 }
 
 var (
@@ -406,7 +447,7 @@ func (lb *logBars) Plot(c draw.Canvas, p *plot.Plot) {
 			}
 		}
 
-		if s := results.FormatNs(b.median); lb.showLabels && lb.labels.Width(s) <= slot {
+		if s := lb.label(b.median); lb.showLabels && lb.labels.Width(s) <= slot {
 			c.FillText(lb.labels, vg.Point{X: x, Y: trY(clampY(b.top())) + labelGap}, s)
 		}
 	}
@@ -438,7 +479,7 @@ func (lb *logBars) GlyphBoxes(p *plot.Plot) []plot.GlyphBox {
 	}
 	var boxes []plot.GlyphBox
 	for _, b := range lb.bars {
-		s := results.FormatNs(b.median)
+		s := lb.label(b.median)
 		w, h := lb.labels.Width(s), lb.labels.Height(s)
 		boxes = append(boxes, plot.GlyphBox{
 			X: p.X.Norm(float64(b.group)),

@@ -97,18 +97,16 @@ func TestHeadline(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := filepath.Join(t.TempDir(), "figs", "nested") // created by Headline
-			paths, err := Headline(tt.summary, dir)
+			fig, err := newHeadlineFigure(tt.summary) // the files: TestFigureFiles
 			if err != nil {
 				t.Fatalf("Headline: %v", err)
 			}
-			files, b := checkFigureFiles(t, paths, dir, HeadlineBase)
 			// 6 in × 3.5 in at 300 dpi, or wider.
-			if b.Dx() < 1800 || b.Dy() != 1050 || b.Dx() > 3600 {
-				t.Errorf("PNG is %dx%d, want 1800..3600 x 1050", b.Dx(), b.Dy())
+			if w, h := pngSize(fig); w < 1800 || h != 1050 || w > 3600 {
+				t.Errorf("PNG is %dx%d, want 1800..3600 x 1050", w, h)
 			}
 
-			svg := string(files[".svg"])
+			svg := svgOf(t, fig)
 			if !strings.HasPrefix(svg, "<?xml") || !strings.Contains(svg, "<svg") {
 				t.Errorf("SVG does not look like SVG: %.60q", svg)
 			}

@@ -172,17 +172,15 @@ func TestRewindScaling(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := filepath.Join(t.TempDir(), "figs", "nested") // created by RewindScaling
-			paths, err := RewindScaling(tt.bench, dir)
+			fig, err := newScalingFigure(tt.bench) // the files: TestFigureFiles
 			if err != nil {
 				t.Fatalf("RewindScaling: %v", err)
 			}
-			files, b := checkFigureFiles(t, paths, dir, RewindScalingBase)
-			if b.Dx() != tt.width || b.Dy() != tt.height {
-				t.Errorf("PNG is %dx%d, want %dx%d", b.Dx(), b.Dy(), tt.width, tt.height)
+			if w, h := pngSize(fig); w != tt.width || h != tt.height {
+				t.Errorf("PNG is %dx%d, want %dx%d", w, h, tt.width, tt.height)
 			}
 			texts := append([]string{">Rewind latency vs. pages dirtied<"}, tt.texts...)
-			checkSVG(t, string(files[".svg"]), tt.simulated, texts, tt.absent)
+			checkSVG(t, svgOf(t, fig), tt.simulated, texts, tt.absent)
 		})
 	}
 }
@@ -223,8 +221,8 @@ func TestRewindScalingUnwritableDir(t *testing.T) {
 }
 
 func TestAll(t *testing.T) {
-	headline := []string{"cold_vs_rewind.png", "cold_vs_rewind.svg", "cold_vs_rewind.pdf"}
-	scaling := []string{"rewind_scaling.png", "rewind_scaling.svg", "rewind_scaling.pdf"}
+	headline := []string{"cold_vs_rewind.svg"}
+	scaling := []string{"rewind_scaling.svg"}
 	const garbage = "{not json"
 	tests := []struct {
 		name    string
@@ -266,10 +264,11 @@ func TestAll(t *testing.T) {
 			write("summary.json", tt.summary)
 			write(results.RewindBenchFile, tt.bench)
 
-			paths, err := All(dir)
+			outcome, err := drawAll(dir, []string{"svg"}) // the formats: TestAllFiles
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("All: error %v, want error: %v", err, tt.wantErr)
 			}
+			paths := outcome.Paths()
 			var want []string
 			for _, name := range tt.want {
 				want = append(want, filepath.Join(dir, "plots", name))

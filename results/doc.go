@@ -16,6 +16,8 @@
 //	schema_version  2
 //	target          what served the invocation: embedded (reclave's enclave runtime in the
 //	                driver's process) | openwhisk (an OpenWhisk deployment)
+//	experiment      the experiment of the config the record belongs to (a config's experiments:
+//	                list); absent for a config without experiments
 //	workload        workload name (the manifest's name)
 //	mode            cold | warm | reinstantiate | rewind. For target openwhisk the mode is what
 //	                the platform reported: cold when the activation has an initTime annotation,
@@ -88,7 +90,8 @@
 //
 // # summary.json
 //
-//	schema_version  1
+//	schema_version  2 (version 1 summaries lack exec_ns, dropped, late, valid, invalid,
+//	                repetitions and repetition_throughput_per_s, and have fewer key fields)
 //	env             where the run was made:
 //	  cpu, cores, kernel, os, arch, go_version
 //	  dependencies    module path → version of the dependencies built in
@@ -98,24 +101,55 @@
 //	  config_sha256   SHA-256 of the config file's bytes
 //	  started_at, finished_at   RFC 3339 times
 //	config          name and file of the experiment config (a copy is in the output folder)
-//	results         one object per configuration (workload, mode, strategy, snapshot_point, size,
-//	                memory_bytes):
-//	  n               measured invocations (warm-up excluded), failed ones included
+//	results         one object per configuration ([Key]: target, experiment, workload, mode,
+//	                strategy, snapshot_point, size, memory_bytes, compartments, attestation,
+//	                compile_cache, load, concurrency — the key's fields are the object's own),
+//	                in order of first appearance; workers, repetitions and sequence numbers are
+//	                pooled. Warm-up records are left out of everything below:
+//	  n               measured invocations issued, failed ones included, dropped arrivals not
 //	  errors          failed invocations; error_kinds counts them by error_kind
+//	  dropped         arrivals of the open and burst models not issued (maximum in flight reached)
+//	  late            invocations that started more than 1 ms ([LateNs]) after their intended
+//	                  start: the driver fell behind the schedule. 1 ms is far above timer and
+//	                  scheduler jitter, so a late invocation means the driver could not keep up
+//	  valid, invalid  invocations whose output matched, or did not match, the workload's expected
+//	                  output (records with valid absent are in neither)
+//	  repetitions     number of repetitions seen
 //	  latency_ns      distribution of latency_ns over the successful invocations: p50, p90, p99,
-//	                  p999 (nearest rank of the raw samples), mean, stddev (population), min, max,
-//	                  p50_ci95_lo and p50_ci95_hi (95% confidence interval of the median from order
-//	                  statistics; null when n is too small, with a warning)
-//	  response_ns, rewind_ns   the same for response_ns and rewind_ns
+//	                  p999 (nearest rank of the raw samples: the value of rank ⌈n·p/100⌉), mean,
+//	                  stddev (population: divided by n), min, max, p50_ci95_lo and p50_ci95_hi
+//	                  (95% confidence interval of the median from order statistics, benchmath's;
+//	                  null when n < 6, with a warning)
+//	  response_ns, rewind_ns, exec_ns   the same for response_ns, rewind_ns and exec_ns
 //	  startup_ns      the same for latency_ns − phases_ns.invoke: everything an invocation
 //	                  costs but the function's own execution (creation, reset, overheads)
-//	  throughput_per_s  successful invocations ÷ wall time of the measured phase
-//	  wall_ns         wall time of the measured phase: last end − first start
+//	  throughput_per_s  successful invocations ÷ wall_ns
+//	  repetition_throughput_per_s  the same per repetition, in repetition order: successful
+//	                  invocations of the repetition ÷ its wall time (0 for a repetition of one
+//	                  invocation, which has none)
+//	  wall_ns         wall time of the measured phase: the sum over the repetitions of last end −
+//	                  first start (dropped arrivals excluded, failed invocations included), so the
+//	                  pauses between repetitions do not count
 //	  phases_p50_ns   median of each phase
 //	  resets          count of each reset kind
 //	  pages_restored_p50, bytes_restored_p50   medians over successful invocations
 //	  distinct_outputs  number of distinct outputs: 1 for a function whose state is reset and
 //	                  whose input is fixed; more when state leaks across invocations (mode warm)
-//	  warnings        statistical and run warnings, as data
+//	  warnings        statistical and run warnings, as data, each one sentence: "latency_ns: need
+//	                  >= 6 samples for confidence interval at level 0.95"; "latency_ns: high
+//	                  variance: …" when the median's interval reaches more than 10%
+//	                  ([HighVariance]) from the median on either side; failures, outputs that
+//	                  did not match, dropped arrivals, late starts
 //	warnings        run-wide warnings
+//
+// # CSV (reclave export DIR --csv)
+//
+// A header row, then one row per record of records.jsonl in its order (warm-up records
+// included, with warmup true). The columns are the fields of records.jsonl above, in the same
+// order and with the same names, except phases_ns, which is replaced by one column per phase
+// name seen in the run, phase_<name>_ns (phase_compile_ns, phase_invoke_ns, ...), sorted by
+// name. Integers are written in decimal, booleans as true or false; valid is true, false or
+// empty (unknown); a string or number absent from the JSON line (strategy outside mode rewind,
+// error on success, provider_ns outside OpenWhisk) and a phase the invocation did not have are
+// empty cells. See [CSVWriter].
 package results

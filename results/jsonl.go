@@ -8,35 +8,74 @@ import (
 	"io"
 )
 
-// Encoder writes records as JSON lines, one per invocation, flushing each line so that a
-// crash or an interrupt leaves every record written so far complete and readable.
+// Encoder writes records as JSON lines, one per invocation. [Encoder.Encode] writes each line
+// at once, so that a crash or an interrupt leaves every record written so far complete and
+// readable; [Encoder.Append] and [Encoder.Flush] batch lines into fewer writes (a write(2) per
+// record costs more than encoding it) while every write still ends at the end of a line. Lines
+// are [AppendRecord]'s bytes: those of json.Marshal.
 type Encoder struct {
-	w   *bufio.Writer
-	enc *json.Encoder
+	w       io.Writer
+	buf     []byte
+	pending int // records in buf
 }
 
 // NewEncoder returns an Encoder writing to w.
 func NewEncoder(w io.Writer) *Encoder {
-	bw := bufio.NewWriter(w)
-	return &Encoder{w: bw, enc: json.NewEncoder(bw)}
+	return &Encoder{w: w, buf: make([]byte, 0, 4096)}
 }
 
-// Encode writes r as one line and flushes it.
+// Encode writes r as one line, with any lines appended before it, in one write.
 func (e *Encoder) Encode(r *Record) error {
-	if err := e.enc.Encode(r); err != nil {
-		return fmt.Errorf("encode record %d of %s/%s: %w", r.Seq, r.Workload, r.Mode, err)
+	e.Append(r)
+	return e.Flush()
+}
+
+// Append encodes r as one line into the encoder's buffer without writing it; [Encoder.Flush]
+// writes it. A writer that receives records from a queue can Append while more are queued and
+// Flush when the queue is empty: records reach the file as soon as the driver pauses, in
+// large writes when it does not.
+func (e *Encoder) Append(r *Record) {
+	e.buf = append(AppendRecord(e.buf, r), '\n')
+	e.pending++
+}
+
+// Flush writes the appended lines in one write. After an error the lines are dropped and the
+// error says how many.
+func (e *Encoder) Flush() error {
+	if len(e.buf) == 0 {
+		return nil
 	}
-	if err := e.w.Flush(); err != nil {
-		return fmt.Errorf("write record: %w", err)
+	_, err := e.w.Write(e.buf)
+	n := e.pending
+	e.buf, e.pending = e.buf[:0], 0
+	if cap(e.buf) > 1<<20 {
+		e.buf = make([]byte, 0, 4096) // do not keep a burst's buffer
+	}
+	if err != nil {
+		return fmt.Errorf("write %d records: %w", n, err)
 	}
 	return nil
 }
 
-// DecodeRecords reads JSON lines of records. Blank lines are skipped. A malformed line is an
-// error naming its line number; a final line without its newline (a run that was killed while
-// writing) is reported the same way, so the caller can decide to keep what came before.
+// DecodeRecords reads JSON lines of records into memory; see [ScanRecords] for the rules and
+// the errors. On an error it returns the records before the bad line with it, so the caller
+// can decide to keep them.
 func DecodeRecords(r io.Reader) ([]Record, error) {
 	var out []Record
+	err := ScanRecords(r, func(rec *Record) error {
+		out = append(out, *rec)
+		return nil
+	})
+	return out, err
+}
+
+// ScanRecords reads JSON lines of records and calls fn with each one in turn (the record is
+// fn's to keep), so a run of any length can be read in constant memory. Blank lines are
+// skipped; records of an older schema version are migrated ([Record.Migrate]). A malformed
+// line, a record of an unknown schema version or a final line cut short (a run that was
+// killed while writing) is an error naming its line number; so is an error from fn,
+// which stops the scan.
+func ScanRecords(r io.Reader, fn func(*Record) error) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
 	line := 0
@@ -48,19 +87,21 @@ func DecodeRecords(r io.Reader) ([]Record, error) {
 		}
 		var rec Record
 		if err := json.Unmarshal(b, &rec); err != nil {
-			return out, fmt.Errorf("records line %d: %w", line, err)
+			return fmt.Errorf("records line %d: %w", line, err)
 		}
 		if rec.SchemaVersion < 1 || rec.SchemaVersion > SchemaVersion {
-			return out, fmt.Errorf("records line %d: schema_version %d not supported (this build reads 1..%d)", line, rec.SchemaVersion, SchemaVersion)
+			return fmt.Errorf("records line %d: schema_version %d not supported (this build reads 1..%d)", line, rec.SchemaVersion, SchemaVersion)
 		}
 		rec.Migrate()
-		out = append(out, rec)
+		if err := fn(&rec); err != nil {
+			return fmt.Errorf("records line %d: %w", line, err)
+		}
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
-			return out, fmt.Errorf("records line %d: line longer than 16 MiB", line+1)
+			return fmt.Errorf("records line %d: line longer than 16 MiB", line+1)
 		}
-		return out, fmt.Errorf("read records: %w", err)
+		return fmt.Errorf("read records: %w", err)
 	}
-	return out, nil
+	return nil
 }

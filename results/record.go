@@ -16,6 +16,7 @@ const SchemaVersion = 2
 type Record struct {
 	SchemaVersion int    `json:"schema_version"`
 	Target        string `json:"target"`
+	Experiment    string `json:"experiment,omitempty"`
 	Workload      string `json:"workload"`
 	Mode          string `json:"mode"`
 	Strategy      string `json:"strategy,omitempty"`
@@ -65,6 +66,7 @@ type Record struct {
 // Records of different repetitions, workers and sequence numbers share a key.
 type Key struct {
 	Target        string `json:"target"`
+	Experiment    string `json:"experiment,omitempty"`
 	Workload      string `json:"workload"`
 	Mode          string `json:"mode"`
 	Strategy      string `json:"strategy,omitempty"`
@@ -81,7 +83,7 @@ type Key struct {
 // Key returns the configuration the record belongs to.
 func (r *Record) Key() Key {
 	return Key{
-		Target: r.Target, Workload: r.Workload, Mode: r.Mode, Strategy: r.Strategy,
+		Target: r.Target, Experiment: r.Experiment, Workload: r.Workload, Mode: r.Mode, Strategy: r.Strategy,
 		SnapshotPoint: r.SnapshotPoint, Size: r.Size, MemoryBytes: r.MemoryBytes,
 		Compartments: r.Compartments, Attestation: r.Attestation, CompileCache: r.CompileCache,
 		Load: r.Load, Concurrency: r.Concurrency,

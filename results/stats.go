@@ -13,97 +13,208 @@ import (
 // Confidence is the confidence level of the median's interval in every [Dist].
 const Confidence = 0.95
 
+// HighVariance is the relative half-width of the median's confidence interval above which a
+// sample is reported as too noisy: a warning is added when the interval reaches more than 10%
+// from the median on either side. 10% is twice the default threshold of `reclave compare`
+// (5%): a configuration this noisy cannot show a 5% change reliably, and on the 2-core virtual
+// machines reclave is developed on, quiet runs of a few hundred invocations stay well inside it.
+const HighVariance = 0.10
+
+// LateNs is how far after its intended start an invocation may begin before it counts as
+// late (Result.Late): 1 ms. Timer and scheduler wake-ups on a busy 2-core virtual machine are
+// tens to hundreds of microseconds; an invocation 1 ms behind schedule means the driver could
+// not keep up with the arrival rate (every slot busy or the driver itself starved), which
+// hides latency unless it is reported (coordinated omission).
+const LateNs = 1_000_000
+
 // Summarize groups the measured records (warm-up excluded) by [Key], in order of first
 // appearance, and summarises each group. It depends on nothing but the records, so a summary
-// can always be recomputed from records.jsonl.
+// can always be recomputed from records.jsonl. See [Summarizer] to summarise a stream.
 func Summarize(records []Record) []Result {
-	var order []Key
-	groups := map[Key][]*Record{}
+	s := NewSummarizer()
 	for i := range records {
-		r := &records[i]
-		if r.Warmup {
-			continue
-		}
-		k := r.Key()
-		if _, ok := groups[k]; !ok {
-			order = append(order, k)
-		}
-		groups[k] = append(groups[k], r)
+		s.Add(&records[i])
 	}
-	out := make([]Result, 0, len(order))
-	for _, k := range order {
-		out = append(out, summarizeGroup(k, groups[k]))
+	return s.Results()
+}
+
+// Summarizer summarises records as they arrive, keeping per configuration only the samples the
+// statistics need (a few numbers per record, not the records), so a long run can stream its
+// records to disk and still be summarised exactly: memory grows with the number of samples,
+// nothing else. The zero value is not usable; call [NewSummarizer].
+type Summarizer struct {
+	order  []Key
+	groups map[Key]*group
+}
+
+// group is what a [Summarizer] keeps of one configuration.
+type group struct {
+	n, errors, dropped, late, valid, invalid int
+	errorKinds, resets                       map[string]int
+	lat, resp, rew, exec, startup            []float64
+	pages, restored                          []float64
+	phases                                   map[string][]float64
+	outputs                                  map[string]struct{}
+	reps                                     map[int]*span
+}
+
+// span is the extent of one repetition on the run's clock and its successful invocations.
+type span struct {
+	start, end int64
+	ok         int
+}
+
+// NewSummarizer returns an empty Summarizer.
+func NewSummarizer() *Summarizer { return &Summarizer{groups: map[Key]*group{}} }
+
+// Add accounts for one record. Warm-up records are ignored; dropped arrivals are counted, not
+// measured; failed invocations are counted and kept out of the distributions.
+func (s *Summarizer) Add(r *Record) {
+	if r.Warmup {
+		return
+	}
+	k := r.Key()
+	g := s.groups[k]
+	if g == nil {
+		g = &group{resets: map[string]int{}, phases: map[string][]float64{}, outputs: map[string]struct{}{}, reps: map[int]*span{}}
+		s.groups[k] = g
+		s.order = append(s.order, k)
+	}
+	if r.Dropped {
+		g.dropped++
+		return
+	}
+	g.n++
+	g.resets[r.Reset]++
+	if r.StartNs-r.IntendedStartNs > LateNs {
+		g.late++
+	}
+	if r.Valid != nil {
+		if *r.Valid {
+			g.valid++
+		} else {
+			g.invalid++
+		}
+	}
+	sp := g.reps[r.Repetition]
+	if sp == nil {
+		sp = &span{start: r.StartNs, end: r.EndNs()}
+		g.reps[r.Repetition] = sp
+	}
+	sp.start, sp.end = min(sp.start, r.StartNs), max(sp.end, r.EndNs())
+	if r.Error != "" {
+		g.errors++
+		if g.errorKinds == nil {
+			g.errorKinds = map[string]int{}
+		}
+		g.errorKinds[r.ErrorKind]++
+		return
+	}
+	sp.ok++
+	g.lat = append(g.lat, float64(r.LatencyNs))
+	g.resp = append(g.resp, float64(r.ResponseNs))
+	g.rew = append(g.rew, float64(r.RewindNs))
+	g.exec = append(g.exec, float64(r.ExecNs))
+	g.startup = append(g.startup, float64(r.LatencyNs-r.PhasesNs["invoke"]))
+	g.pages = append(g.pages, float64(r.PagesRestored))
+	g.restored = append(g.restored, float64(r.BytesRestored))
+	for name, d := range r.PhasesNs {
+		g.phases[name] = append(g.phases[name], float64(d))
+	}
+	g.outputs[r.OutputSHA256] = struct{}{}
+}
+
+// Results returns one [Result] per configuration seen, in order of first appearance. It sorts
+// the samples it holds in place; adding records afterwards and calling it again is allowed.
+func (s *Summarizer) Results() []Result {
+	out := make([]Result, 0, len(s.order))
+	for _, k := range s.order {
+		out = append(out, s.groups[k].result(k))
 	}
 	return out
 }
 
-func summarizeGroup(k Key, rs []*Record) Result {
-	res := Result{Key: k, N: len(rs), Resets: map[string]int{}, PhasesP50Ns: map[string]int64{}}
-	var lat, resp, rew, startup, pages, restored []float64
-	phases := map[string][]float64{}
-	outputs := map[string]bool{}
-	minStart, maxEnd := int64(math.MaxInt64), int64(math.MinInt64)
-	for _, r := range rs {
-		minStart = min(minStart, r.StartNs)
-		maxEnd = max(maxEnd, r.EndNs())
-		res.Resets[r.Reset]++
-		if r.Error != "" {
-			res.Errors++
-			if res.ErrorKinds == nil {
-				res.ErrorKinds = map[string]int{}
-			}
-			res.ErrorKinds[r.ErrorKind]++
-			continue
-		}
-		lat = append(lat, float64(r.LatencyNs))
-		resp = append(resp, float64(r.ResponseNs))
-		rew = append(rew, float64(r.RewindNs))
-		startup = append(startup, float64(r.LatencyNs-r.PhasesNs["invoke"]))
-		pages = append(pages, float64(r.PagesRestored))
-		restored = append(restored, float64(r.BytesRestored))
-		for name, d := range r.PhasesNs {
-			phases[name] = append(phases[name], float64(d))
-		}
-		outputs[r.OutputSHA256] = true
+func (g *group) result(k Key) Result {
+	res := Result{Key: k, N: g.n, Errors: g.errors, ErrorKinds: g.errorKinds, Dropped: g.dropped,
+		Late: g.late, Valid: g.valid, Invalid: g.invalid, Resets: g.resets,
+		PhasesP50Ns: map[string]int64{}, DistinctOutput: len(g.outputs)}
+
+	reps := make([]int, 0, len(g.reps))
+	for rep := range g.reps {
+		reps = append(reps, rep)
 	}
-	res.DistinctOutput = len(outputs)
-	if len(rs) > 0 && maxEnd > minStart {
-		res.WallNs = maxEnd - minStart
-		res.ThroughputPerS = float64(len(rs)-res.Errors) / (float64(res.WallNs) / 1e9)
+	sort.Ints(reps)
+	res.Repetitions = len(reps)
+	ok := 0
+	for _, rep := range reps {
+		sp := g.reps[rep]
+		wall := sp.end - sp.start
+		tput := 0.0
+		if wall > 0 {
+			tput = float64(sp.ok) / (float64(wall) / 1e9)
+			res.WallNs += wall
+			ok += sp.ok
+		}
+		res.RepetitionThroughputPerS = append(res.RepetitionThroughputPerS, tput)
 	}
+	if res.WallNs > 0 {
+		res.ThroughputPerS = float64(ok) / (float64(res.WallNs) / 1e9)
+	}
+
 	var warn []string
-	res.LatencyNs, warn = Describe(lat)
-	res.Warnings = append(res.Warnings, warn...)
-	res.ResponseNs, _ = Describe(resp)
-	res.RewindNs, _ = Describe(rew)
-	res.StartupNs, _ = Describe(startup)
-	res.PagesRestoredP50 = median(pages)
-	res.BytesRestoredP50 = median(restored)
-	names := make([]string, 0, len(phases))
-	for name := range phases {
-		names = append(names, name)
+	res.LatencyNs, warn = describeSorted(sortFloats(g.lat))
+	for _, w := range warn {
+		res.Warnings = append(res.Warnings, "latency_ns: "+w)
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		res.PhasesP50Ns[name] = int64(median(phases[name]))
+	res.ResponseNs, _ = describeSorted(sortFloats(g.resp))
+	res.RewindNs, _ = describeSorted(sortFloats(g.rew))
+	res.ExecNs, _ = describeSorted(sortFloats(g.exec))
+	res.StartupNs, _ = describeSorted(sortFloats(g.startup))
+	res.PagesRestoredP50 = median(g.pages)
+	res.BytesRestoredP50 = median(g.restored)
+	for name, xs := range g.phases {
+		res.PhasesP50Ns[name] = int64(median(xs))
 	}
-	if res.Errors > 0 {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("%d of %d invocations failed and are not in the latency distribution", res.Errors, res.N))
+	if g.errors > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d of %d invocations failed and are not in the distributions", g.errors, g.n))
+	}
+	if g.invalid > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d of %d outputs did not match the workload's expected output", g.invalid, g.n))
+	}
+	if g.dropped > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d arrivals dropped: %d invocations were already in flight", g.dropped, k.Concurrency))
+	}
+	if g.late > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d of %d invocations started more than %s after their intended start: the driver fell behind the arrival schedule", g.late, g.n, FormatNs(LateNs)))
 	}
 	return res
+}
+
+// sortFloats sorts xs in place and returns it.
+func sortFloats(xs []float64) []float64 {
+	slices.Sort(xs)
+	return xs
 }
 
 // Describe summarises a sample: nearest-rank quantiles, mean, population standard deviation,
 // and the median's confidence interval at [Confidence] from benchmath (order statistics, no
 // assumption about the distribution). Warnings say when the sample is too small for the
-// interval; the interval's bounds are then nil.
+// interval (whose bounds are then nil) and when the interval is wider than [HighVariance]
+// around the median. xs is not modified.
+//
+// Quantiles are nearest rank: the p-th percentile of n sorted values is the value of rank
+// ⌈n·p/100⌉ (the first one for p = 0), always an observed value. montanaflynn/stats'
+// PercentileNearestRank computes exactly that; its Percentile interpolates and is not used.
 func Describe(xs []float64) (Dist, []string) {
+	return describeSorted(sortFloats(slices.Clone(xs)))
+}
+
+// describeSorted is [Describe] of a sample sorted in ascending order.
+func describeSorted(sorted []float64) (Dist, []string) {
 	var d Dist
-	if len(xs) == 0 {
+	if len(sorted) == 0 {
 		return d, []string{"no successful invocations"}
 	}
-	sorted := slices.Clone(xs)
-	slices.Sort(sorted)
 	q := func(p float64) float64 {
 		v, _ := stats.PercentileNearestRank(sorted, p) // errs only on an empty sample
 		return v
@@ -113,19 +224,51 @@ func Describe(xs []float64) (Dist, []string) {
 	d.Stddev, _ = stats.StandardDeviationPopulation(sorted)
 	d.Min, d.Max = sorted[0], sorted[len(sorted)-1]
 
-	sample := benchmath.NewSample(sorted, &benchmath.DefaultThresholds)
-	sum := benchmath.AssumeNothing.Summary(sample, Confidence)
-	// benchmath's center is the sample median (mean of the two middle values for even n);
-	// keep the nearest-rank P50 so every quantile is an observed value, and the interval.
 	var warns []string
-	for _, w := range sum.Warnings {
-		warns = append(warns, w.Error())
+	lo, hi, ok, warn := medianCI(sorted)
+	if warn != "" {
+		warns = append(warns, warn)
 	}
-	if !math.IsInf(sum.Lo, 0) && !math.IsInf(sum.Hi, 0) && !math.IsNaN(sum.Lo) && !math.IsNaN(sum.Hi) {
-		lo, hi := sum.Lo, sum.Hi
+	if ok {
 		d.P50CI95Lo, d.P50CI95Hi = &lo, &hi
+		if w := CIHalfWidth(d.P50, lo, hi); w > HighVariance {
+			warns = append(warns, fmt.Sprintf("high variance: the median's %.0f%% confidence interval [%s, %s] reaches %.0f%% from the median %s (more than ±%.0f%%)",
+				Confidence*100, FormatNs(lo), FormatNs(hi), w*100, FormatNs(d.P50), HighVariance*100))
+		}
 	}
 	return d, warns
+}
+
+// medianCI is the median's confidence interval at [Confidence] of a sorted sample, from
+// benchmath (the order statistics whose binomial coverage reaches the confidence level). ok is
+// false, with benchmath's warning, when the sample is too small for a finite interval.
+//
+// benchmath's center is the sample median (mean of the two middle values for even n); the
+// summaries keep the nearest-rank P50 so every quantile is an observed value. Both lie inside
+// the interval, whose bounds are observed values too.
+func medianCI(sorted []float64) (lo, hi float64, ok bool, warn string) {
+	sample := benchmath.NewSample(sorted, &benchmath.DefaultThresholds) // sorts in place: already sorted
+	sum := benchmath.AssumeNothing.Summary(sample, Confidence)
+	for _, w := range sum.Warnings {
+		warn = w.Error()
+	}
+	if math.IsInf(sum.Lo, 0) || math.IsInf(sum.Hi, 0) || math.IsNaN(sum.Lo) || math.IsNaN(sum.Hi) {
+		return 0, 0, false, warn
+	}
+	return sum.Lo, sum.Hi, true, warn
+}
+
+// CIHalfWidth is the relative half-width of an interval [lo, hi] around center: how far, as a
+// fraction of center, the farther bound lies from it (0.03 for 100 in [97, 103]). It is +Inf
+// when center is 0 and the interval is not a point.
+func CIHalfWidth(center, lo, hi float64) float64 {
+	if center == 0 {
+		if lo == 0 && hi == 0 {
+			return 0
+		}
+		return math.Inf(1)
+	}
+	return math.Max(math.Abs(hi/center-1), math.Abs(1-lo/center))
 }
 
 // median is the nearest-rank median, like every P50 in a summary: an observed value.

@@ -42,21 +42,28 @@ type Config struct {
 // Result is the summary of one configuration's measured (non-warm-up) invocations.
 type Result struct {
 	Key
-	N                int              `json:"n"`
-	Errors           int              `json:"errors"`
-	ErrorKinds       map[string]int   `json:"error_kinds,omitempty"`
-	LatencyNs        Dist             `json:"latency_ns"`
-	ResponseNs       Dist             `json:"response_ns"`
-	RewindNs         Dist             `json:"rewind_ns"`
-	StartupNs        Dist             `json:"startup_ns"`
-	ThroughputPerS   float64          `json:"throughput_per_s"`
-	WallNs           int64            `json:"wall_ns"`
-	PhasesP50Ns      map[string]int64 `json:"phases_p50_ns"`
-	Resets           map[string]int   `json:"resets"`
-	PagesRestoredP50 float64          `json:"pages_restored_p50"`
-	BytesRestoredP50 float64          `json:"bytes_restored_p50"`
-	DistinctOutput   int              `json:"distinct_outputs"`
-	Warnings         []string         `json:"warnings,omitempty"`
+	N                        int              `json:"n"`
+	Errors                   int              `json:"errors"`
+	ErrorKinds               map[string]int   `json:"error_kinds,omitempty"`
+	Dropped                  int              `json:"dropped"`
+	Late                     int              `json:"late"`
+	Valid                    int              `json:"valid"`
+	Invalid                  int              `json:"invalid"`
+	Repetitions              int              `json:"repetitions"`
+	LatencyNs                Dist             `json:"latency_ns"`
+	ResponseNs               Dist             `json:"response_ns"`
+	RewindNs                 Dist             `json:"rewind_ns"`
+	ExecNs                   Dist             `json:"exec_ns"`
+	StartupNs                Dist             `json:"startup_ns"`
+	ThroughputPerS           float64          `json:"throughput_per_s"`
+	RepetitionThroughputPerS []float64        `json:"repetition_throughput_per_s,omitempty"`
+	WallNs                   int64            `json:"wall_ns"`
+	PhasesP50Ns              map[string]int64 `json:"phases_p50_ns"`
+	Resets                   map[string]int   `json:"resets"`
+	PagesRestoredP50         float64          `json:"pages_restored_p50"`
+	BytesRestoredP50         float64          `json:"bytes_restored_p50"`
+	DistinctOutput           int              `json:"distinct_outputs"`
+	Warnings                 []string         `json:"warnings,omitempty"`
 }
 
 // Dist summarises a sample of durations in nanoseconds. Quantiles are of the raw samples

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"regexp"
 	"slices"
@@ -22,6 +23,9 @@ import (
 // ManifestFile is the name of a workload's manifest in its folder.
 const ManifestFile = "workload.yaml"
 
+// DefaultBuild is the build script a workload folder uses when its manifest names none.
+const DefaultBuild = "build.sh"
+
 // Sizes are the input sizes a manifest may define, smallest first.
 var Sizes = []string{"test", "small", "large"}
 
@@ -30,14 +34,23 @@ var builtin embed.FS
 
 // Manifest is a parsed workload.yaml. See README.md for the schema.
 type Manifest struct {
-	Name        string           `yaml:"name"`
-	Description string           `yaml:"description"`
-	Language    string           `yaml:"language"`
-	Kind        string           `yaml:"kind"`
-	Module      string           `yaml:"module"`
-	Limits      Limits           `yaml:"limits"`
-	Imports     []string         `yaml:"imports"`
+	Name        string   `yaml:"name"`
+	Description string   `yaml:"description"`
+	Language    string   `yaml:"language"`
+	Kind        string   `yaml:"kind"`
+	Module      string   `yaml:"module"`
+	Limits      Limits   `yaml:"limits"`
+	Imports     []string `yaml:"imports"`
+	// StubImports are host functions ("module.name") the runtime satisfies with harmless
+	// stubs, so that modules built for other harnesses (which import timing hooks, say) load.
+	StubImports []string         `yaml:"stub_imports"`
 	Inputs      map[string]Input `yaml:"inputs"`
+	// Stateful says the output depends on earlier invocations' state: only outputs produced
+	// on clean state are validated (callers decide which those are).
+	Stateful bool `yaml:"stateful"`
+	// Build is the script, relative to the folder and run from it, that rebuilds the module:
+	// the manifest's build key, else "build.sh" if the folder has one, else "".
+	Build string `yaml:"build"`
 }
 
 // Limits are the per-function caps the runtime enforces. Zero values take the runtime's
@@ -48,13 +61,15 @@ type Limits struct {
 	Deadline       time.Duration `yaml:"deadline"`
 }
 
-// Input describes one input size: exactly one of JSON, File or Generate.
+// Input describes one input size: exactly one of JSON, File or Generate, and optionally the
+// output expected for it.
 type Input struct {
-	JSON     string `yaml:"json"`
-	File     string `yaml:"file"`
-	Generate string `yaml:"generate"`
-	Count    int    `yaml:"count"`
-	Seed     uint64 `yaml:"seed"`
+	JSON     string  `yaml:"json"`
+	File     string  `yaml:"file"`
+	Generate string  `yaml:"generate"`
+	Count    int     `yaml:"count"`
+	Seed     uint64  `yaml:"seed"`
+	Expect   *Expect `yaml:"expect"`
 }
 
 // Workload is a workload found in a folder.
@@ -144,11 +159,33 @@ func Parse(manifest []byte, where string, dir fs.FS) (*Workload, error) {
 			return nil, bad(fmt.Sprintf("imports[%d]", i), "%q: want module.name", imp)
 		}
 	}
+	for i, imp := range m.StubImports {
+		key := fmt.Sprintf("stub_imports[%d]", i)
+		if mod, name, ok := strings.Cut(imp, "."); !ok || mod == "" || name == "" {
+			return nil, bad(key, "%q: want module.name", imp)
+		}
+		if slices.Index(m.StubImports, imp) != i {
+			return nil, bad(key, "%q listed twice", imp)
+		}
+		if slices.Contains(m.Imports, imp) {
+			return nil, bad(key, "%q is also in imports: an import is either granted or stubbed", imp)
+		}
+	}
+	if m.Build != "" {
+		if !fs.ValidPath(m.Build) || m.Build == "." {
+			return nil, bad("build", "%q: want a path inside the workload folder, with '/'", m.Build)
+		}
+		if st, err := fs.Stat(dir, m.Build); err != nil || st.IsDir() {
+			return nil, bad("build", "%q: no such file in the workload folder", m.Build)
+		}
+	} else if st, err := fs.Stat(dir, DefaultBuild); err == nil && !st.IsDir() {
+		m.Build = DefaultBuild
+	}
 	if _, ok := m.Inputs["small"]; !ok {
 		return nil, bad("inputs", "no input for size small")
 	}
-	for size, in := range m.Inputs {
-		key := "inputs." + size
+	for _, size := range slices.Sorted(maps.Keys(m.Inputs)) {
+		in, key := m.Inputs[size], "inputs."+size
 		if !slices.Contains(Sizes, size) {
 			return nil, bad(key, "unknown size: want one of %v", Sizes)
 		}
@@ -172,9 +209,17 @@ func Parse(manifest []byte, where string, dir fs.FS) (*Workload, error) {
 				return nil, bad(key+".count", "%d: must not be negative", in.Count)
 			}
 		}
+		if in.Expect != nil {
+			if err := in.Expect.validate(dir); err != nil {
+				return nil, bad(key+".expect", "%v", err)
+			}
+		}
 	}
 	return w, nil
 }
+
+// Dir is the workload's folder: its manifest, module, input and expectation files.
+func (w *Workload) Dir() fs.FS { return w.fsys }
 
 // Wasm reads the workload's module.
 func (w *Workload) Wasm() ([]byte, error) {

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/tetratelabs/wazero"
 
@@ -160,9 +159,6 @@ func cmdInvoke(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 
 	cfg := enclave.Config{MemoryBytes: int64(o.memoryMiB) << 20}
-	if cfg.Reset, cfg.OneShot, err = harness.ResetFor(o.mode); err != nil {
-		return fmt.Errorf("%w: --mode: %v", errUsage, err)
-	}
 	if o.attest {
 		p, err := attest.LoadSimulatedPlatform(o.platform)
 		if err != nil {
@@ -170,76 +166,38 @@ func cmdInvoke(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		cfg.Quoter = p
 	}
-
-	var enc *enclave.Enclave
-	defer func() {
-		if enc != nil {
-			enc.Close(context.WithoutCancel(ctx))
-		}
-	}()
+	sess, err := harness.NewSession(o.mode, cfg, fn)
+	if err != nil {
+		return fmt.Errorf("%w: --mode: %v", errUsage, err)
+	}
+	sess.OnWarning = func(w string) { fmt.Fprintf(stderr, "warning: %s\n", w) }
+	defer sess.Close(context.WithoutCancel(ctx))
+	if err := sess.Prepare(ctx); err != nil { // the enclave of a mode other than cold, not timed
+		return err
+	}
 	failed := 0
 	for i := range o.n {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("interrupted: %w", err)
 		}
-		rec := invocationRecord{Seq: i + 1, Function: fn.Name, Mode: o.mode, PhasesNs: map[string]int64{}}
-		start := time.Now()
-		var created time.Duration
-		if enc == nil {
-			if enc, err = enclave.Create(ctx, cfg, fn); err != nil {
-				return err
-			}
-			for _, w := range enc.Warnings() {
-				fmt.Fprintf(stderr, "warning: %s\n", w)
-			}
-			if o.mode == "cold" {
-				created = time.Since(start)
-				for _, p := range enc.CreationPhases() {
-					rec.PhasesNs[p.Name] = p.Duration.Nanoseconds()
-					rec.phaseOrder = append(rec.phaseOrder, p.Name)
-				}
-			}
-		}
-		var inv *enclave.Invocation
-		var invErr error
+		var n *[32]byte
 		if o.attest {
-			inv, invErr = enc.InvokeAttested(ctx, input, nonce)
-		} else {
-			inv, invErr = enc.Invoke(ctx, input)
+			n = &nonce
 		}
-		var att *attestationRecord
-		if inv != nil && inv.Bundle != nil {
-			if att, err = writeAttestation(enc, inv.Bundle, input, o); err != nil {
+		c, err := sess.Invoke(ctx, input, n)
+		if err != nil {
+			return err
+		}
+		rec := invocationRecord{Seq: i + 1, Function: fn.Name, Mode: o.mode}
+		rec.fill(c, o.mode)
+		if c.Invocation != nil && c.Invocation.Bundle != nil {
+			if rec.Attestation, err = writeAttestation(c.Enclave, c.Invocation.Bundle, input, o); err != nil {
 				return err
 			}
 		}
-		if o.mode == "cold" {
-			d := time.Now()
-			cerr := enc.Close(context.WithoutCancel(ctx))
-			rec.PhasesNs["destroy"] = time.Since(d).Nanoseconds()
-			enc = nil
-			if cerr != nil {
-				return fmt.Errorf("destroy enclave: %w", cerr)
-			}
-		} else if errors.Is(invErr, enclave.ErrUnusable) {
-			enc.Close(context.WithoutCancel(ctx))
-			enc = nil // the next invocation creates a new one
-		}
-		if inv != nil {
-			rec.fill(inv, created)
-		}
-		if o.mode == "cold" { // the enclave's whole life; otherwise the invocation and its reset
-			rec.TotalNs = time.Since(start).Nanoseconds()
-		}
-		if o.mode == "cold" {
-			rec.Reset = string(enclave.ResetCreate)
-			rec.phaseOrder = append(rec.phaseOrder, "destroy")
-		}
-		if invErr != nil {
+		if c.Err != nil {
 			failed++
-			rec.Error, rec.ErrorKind = invErr.Error(), string(enclave.KindOf(invErr))
 		}
-		rec.Attestation = att
 		if err := rec.print(stdout, o.json); err != nil {
 			return err
 		}
@@ -328,6 +286,7 @@ type invocationRecord struct {
 	Output        string             `json:"output"`
 	Log           string             `json:"log,omitempty"`
 	ResponseNs    int64              `json:"response_ns"`
+	ExecNs        int64              `json:"exec_ns"`
 	TotalNs       int64              `json:"total_ns"`
 	PhasesNs      map[string]int64   `json:"phases_ns"`
 	Reset         string             `json:"reset"`
@@ -342,15 +301,38 @@ type invocationRecord struct {
 	phaseOrder []string
 }
 
-func (r *invocationRecord) fill(inv *enclave.Invocation, created time.Duration) {
-	r.Output, r.Log = string(inv.Output), string(inv.Log)
-	r.ResponseNs, r.TotalNs = (created + inv.Response).Nanoseconds(), inv.Total.Nanoseconds()
-	for _, p := range inv.Phases {
-		r.PhasesNs[p.Name] = p.Duration.Nanoseconds()
+// fill takes the call's output, log and timings (the driver's record of it, so that invoke
+// and a run report the same figures).
+func (r *invocationRecord) fill(c *harness.Call, mode string) {
+	var rec results.Record
+	c.Fill(&rec, mode)
+	r.ResponseNs, r.PhasesNs = rec.ResponseNs, rec.PhasesNs
+	r.Reset, r.Epoch, r.MemoryPages = rec.Reset, rec.Epoch, rec.MemoryPages
+	r.PagesRestored, r.BytesRestored = rec.PagesRestored, rec.BytesRestored
+	r.Error, r.ErrorKind = rec.Error, rec.ErrorKind
+	// Total: the invocation and its reset, or in mode cold the enclave's whole life.
+	r.TotalNs = rec.LatencyNs
+	if inv := c.Invocation; inv != nil {
+		r.Output, r.Log = string(inv.Output), string(inv.Log)
+		r.ExecNs = inv.Exec.Nanoseconds()
+		if mode != "cold" {
+			r.TotalNs = inv.Total.Nanoseconds()
+		}
+	}
+	for _, p := range c.Creation {
 		r.phaseOrder = append(r.phaseOrder, p.Name)
 	}
-	r.Reset, r.Epoch, r.MemoryPages = string(inv.Reset), inv.Epoch, inv.MemoryPages
-	r.PagesRestored, r.BytesRestored = inv.PagesRestored, inv.BytesRestored
+	if c.Creation != nil && mode != "cold" {
+		r.phaseOrder = []string{"recreate"}
+	}
+	if inv := c.Invocation; inv != nil {
+		for _, p := range inv.Phases {
+			r.phaseOrder = append(r.phaseOrder, p.Name)
+		}
+	}
+	if mode == "cold" {
+		r.phaseOrder = append(r.phaseOrder, "destroy")
+	}
 }
 
 func (r *invocationRecord) print(w io.Writer, asJSON bool) error {
@@ -366,8 +348,8 @@ func (r *invocationRecord) print(w io.Writer, asJSON bool) error {
 	if r.Error != "" {
 		fmt.Fprintf(w, "  error:    %s (%s)\n", r.Error, r.ErrorKind)
 	}
-	fmt.Fprintf(w, "  response: %s  total: %s  reset: %s  epoch: %d  pages restored: %d\n",
-		ns(r.ResponseNs), ns(r.TotalNs), r.Reset, r.Epoch, r.PagesRestored)
+	fmt.Fprintf(w, "  response: %s  exec: %s  total: %s  reset: %s  epoch: %d  pages restored: %d\n",
+		ns(r.ResponseNs), ns(r.ExecNs), ns(r.TotalNs), r.Reset, r.Epoch, r.PagesRestored)
 	var phases []string
 	for _, name := range r.phaseOrder {
 		phases = append(phases, name+" "+ns(r.PhasesNs[name]))

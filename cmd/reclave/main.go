@@ -1,7 +1,7 @@
 // Command reclave runs reusable-enclave experiments, summarises them and draws their figures.
 //
 //	reclave run --config FILE [--out DIR]   run an experiment (default output: out/<timestamp>)
-//	reclave plot DIR                        draw the figures of a run into DIR/plots
+//	reclave plot DIR                        draw the figures of a run into DIR/plots, write DIR/report.md
 //	reclave report DIR                      print a run's summary table
 //	reclave bench rewind [--json] [--out DIR] [--quick]
 //	                                        rewind latency per strategy, memory size and dirty pages
@@ -11,6 +11,8 @@
 //	                                        write the simulated platform's root certificate
 //	reclave attest verify BUNDLE --root FILE --policy FILE [--nonce HEX] [--input JSON|@FILE]
 //	                                        verify an attestation bundle
+//	reclave serve [--addr :8080] [--mode M] [flags]
+//	                                        serve a function as an OpenWhisk action runtime
 //
 // See README.md for what the outputs mean.
 package main
@@ -41,10 +43,16 @@ func main() {
 }
 
 const usage = `usage:
-  reclave run --config FILE [--out DIR]   run an experiment; default output out/<timestamp>, linked as out/latest
+  reclave run --config FILE [--out DIR] [--quiet]
+                                          run an experiment; default output out/<timestamp>,
+                                          linked as out/latest. A progress bar on stderr when
+                                          it is a terminal (none with --quiet); Ctrl-C stops
+                                          the run, keeping the records and a summary of them
   reclave plot DIR                        draw the figures of a run folder into DIR/plots (PNG, SVG,
-                                          PDF): cold_vs_rewind from summary.json, rewind_scaling
-                                          from rewind_bench.json
+                                          PDF) and write DIR/report.md: cold_vs_rewind, breakdown,
+                                          throughput, overhead, attestation from summary.json, cdf
+                                          from records.jsonl, rewind_scaling from rewind_bench.json;
+                                          a figure without data is skipped, saying why
   reclave report DIR                      print the summary table of a run
   reclave bench rewind [--json] [--out DIR] [--quick]
                                           rewind latency per strategy against memory size and
@@ -70,6 +78,11 @@ const usage = `usage:
                                           verify a bundle: exit 0 accepted, 1 refused, 2 unusable
                                           flags or files. Without --nonce freshness is not
                                           checked; without --input the input must be empty
+  reclave serve [--addr :8080] [--mode rewind|reinstantiate|warm|cold] [--memory-mib MiB]
+                [--strategy S] [--platform DIR] [--signer-key FILE]
+                                          serve a function as an OpenWhisk action runtime (POST
+                                          /init, POST /run; see docs/openwhisk.md) until SIGINT
+                                          or SIGTERM
 `
 
 // errUsage marks errors that are the caller's: exit code 2.
@@ -89,12 +102,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdPlot(args[1:], stdout, stderr)
 	case "report":
 		err = cmdReport(args[1:], stdout, stderr)
+	case "compare":
+		err = cmdCompare(args[1:], stdout, stderr)
+	case "export":
+		err = cmdExport(args[1:], stdout, stderr)
 	case "bench":
 		err = cmdBench(ctx, args[1:], stdout, stderr)
 	case "invoke":
 		err = cmdInvoke(ctx, args[1:], stdout, stderr)
 	case "attest":
 		err = cmdAttest(args[1:], stdout, stderr)
+	case "serve":
+		err = cmdServe(ctx, args[1:], stdout, stderr)
+	case "workloads":
+		err = cmdWorkloads(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -138,7 +159,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs := newFlags("run", stderr)
 	config := fs.String("config", "", "experiment config `FILE` (see configs/)")
 	out := fs.String("out", "", "output `DIR` (default out/<timestamp>, linked as out/latest)")
-	if err := parse(fs, args); err != nil {
+	quiet := fs.Bool("quiet", false, "no progress bar and no per-configuration lines on stderr")
+	if err := parse(fs, splitArgs(fs, args)); err != nil {
 		return err
 	}
 	if *config == "" || fs.NArg() > 0 {
@@ -154,8 +176,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return err
 		}
 	}
+	runner := harness.Runner{Log: stderr}
+	if *quiet {
+		runner.Log = nil
+	} else if f, ok := stderr.(*os.File); ok && harness.IsTerminal(f) {
+		runner.Progress = stderr // Ctrl-C stops the run; what was written stays valid
+	}
 	fmt.Fprintf(stderr, "reclave: running %s (%s) into %s\n", cfg.Name, *config, dir)
-	sum, err := harness.Run(ctx, cfg, dir, stderr)
+	sum, err := runner.Run(ctx, cfg, dir)
 	if sum != nil {
 		fmt.Fprintf(stdout, "records: %s\nsummary: %s\n", filepath.Join(dir, harness.RecordsFile), filepath.Join(dir, harness.SummaryFile))
 	}
@@ -170,14 +198,27 @@ func cmdPlot(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() != 1 {
 		return fmt.Errorf("%w: plot needs one run folder", errUsage)
 	}
-	files, err := plots.All(fs.Arg(0))
-	if err != nil {
+	dir := fs.Arg(0)
+	outcome, err := plots.All(dir)
+	if outcome == nil {
 		return err
 	}
-	for _, f := range files {
-		fmt.Fprintln(stdout, f)
+	for _, f := range outcome.Figures {
+		for _, p := range f.Paths {
+			fmt.Fprintln(stdout, p)
+		}
+		if f.Skipped != "" {
+			fmt.Fprintf(stderr, "reclave: skipped %s: %s\n", f.Base, f.Skipped)
+		}
 	}
-	return nil
+	if len(outcome.Drawn()) > 0 {
+		report, rerr := plots.WriteReport(dir, outcome)
+		if rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		fmt.Fprintln(stdout, report)
+	}
+	return err
 }
 
 func cmdReport(args []string, stdout, stderr io.Writer) error {

@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/big"
 	"slices"
 )
 
@@ -105,10 +106,18 @@ type InnerReport struct {
 // L0Key is an enclave's attestation key (layer 0 of the nested chain): an ECDSA P-256 key
 // generated inside the enclave when it is created, whose public half the outer evidence binds
 // and whose private half signs the inner reports. It never leaves the enclave.
+//
+// A monitor that keeps the private half in protected memory seals the key ([L0Key.Seal]):
+// the key then holds only its public half, and the monitor signs with
+// [L0Key.SignInnerWith], passing the private scalar back inside its gate.
 type L0Key struct {
-	priv   *ecdsa.PrivateKey
+	priv   *ecdsa.PrivateKey // nil once sealed
+	pub    *ecdsa.PublicKey
 	pubDER []byte
 }
+
+// ScalarSize is the size of an L0 key's private scalar (P-256), as Seal hands it out.
+const ScalarSize = 32
 
 // NewL0Key generates an L0 key.
 func NewL0Key() (*L0Key, error) {
@@ -120,7 +129,7 @@ func NewL0Key() (*L0Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("l0 key: %w", err)
 	}
-	return &L0Key{priv: priv, pubDER: der}, nil
+	return &L0Key{priv: priv, pub: &priv.PublicKey, pubDER: der}, nil
 }
 
 // PublicKeyDER returns the L0 public key, PKIX DER: the bytes REPORTDATA hashes and bundles
@@ -128,7 +137,32 @@ func NewL0Key() (*L0Key, error) {
 func (k *L0Key) PublicKeyDER() []byte { return slices.Clone(k.pubDER) }
 
 // Public returns the L0 public key.
-func (k *L0Key) Public() *ecdsa.PublicKey { return &k.priv.PublicKey }
+func (k *L0Key) Public() *ecdsa.PublicKey { return k.pub }
+
+// Seal hands the private scalar (ScalarSize bytes, big-endian) to keep, which must copy it
+// (the slice is zeroed when keep returns), and then drops the key's own copy: SignInner fails
+// from then on and signing goes through SignInnerWith. Go's crypto API keeps the scalar in
+// heap values the garbage collector frees but does not erase; Seal zeroes the big.Int it
+// controls, the rest becomes unreachable garbage.
+func (k *L0Key) Seal(keep func(scalar []byte) error) error {
+	if k.priv == nil {
+		return errors.New("l0 key: already sealed")
+	}
+	scalar, err := k.priv.Bytes()
+	if err != nil {
+		return fmt.Errorf("l0 key: seal: %w", err)
+	}
+	defer clear(scalar)
+	if err := keep(scalar); err != nil {
+		return fmt.Errorf("l0 key: seal: %w", err)
+	}
+	clear(k.priv.D.Bits()) // erase the one copy this package owns
+	k.priv = nil
+	return nil
+}
+
+// Sealed reports whether the key's private half was handed to a keeper with Seal.
+func (k *L0Key) Sealed() bool { return k.priv == nil }
 
 // OuterFields is what the enclave puts in its outer report: its identity as EINIT established
 // it, and its id (bound in REPORTDATA with the L0 key).
@@ -161,14 +195,36 @@ func (k *L0Key) OuterEvidence(q Quoter, f OuterFields) (*Evidence, error) {
 	})
 }
 
-// SignInner encodes and signs an inner report.
+// SignInner encodes and signs an inner report. A sealed key refuses: see SignInnerWith.
 func (k *L0Key) SignInner(f InnerFields) (InnerReport, error) {
+	if k.priv == nil {
+		return InnerReport{}, errors.New("inner report: the l0 key is sealed; its keeper signs with SignInnerWith")
+	}
+	return signInner(k.priv, f)
+}
+
+// SignInnerWith encodes and signs an inner report with the private scalar Seal handed out,
+// for a keeper that holds it in protected memory and passes it only inside its gate. The
+// scalar is not kept. A scalar that is not the key's own makes a signature verifiers refuse.
+func (k *L0Key) SignInnerWith(scalar []byte, f InnerFields) (InnerReport, error) {
+	if len(scalar) != ScalarSize {
+		return InnerReport{}, fmt.Errorf("inner report: private scalar of %d bytes, want %d", len(scalar), ScalarSize)
+	}
+	// Built from its fields rather than with ecdsa.ParseRawPrivateKey, which recomputes the
+	// public point (a scalar multiplication, ~25 µs here) on every signature.
+	d := new(big.Int).SetBytes(scalar)
+	defer clear(d.Bits())
+	priv := &ecdsa.PrivateKey{PublicKey: *k.pub, D: d}
+	return signInner(priv, f)
+}
+
+func signInner(priv *ecdsa.PrivateKey, f InnerFields) (InnerReport, error) {
 	raw, err := f.Marshal()
 	if err != nil {
 		return InnerReport{}, fmt.Errorf("inner report: %w", err)
 	}
 	digest := sha256.Sum256(raw)
-	sig, err := ecdsa.SignASN1(rand.Reader, k.priv, digest[:])
+	sig, err := ecdsa.SignASN1(rand.Reader, priv, digest[:])
 	if err != nil {
 		return InnerReport{}, fmt.Errorf("inner report: %w", err)
 	}

@@ -1,0 +1,27 @@
+# reclave as an OpenWhisk blackbox action image: `reclave serve` speaks the action proxy
+# protocol (POST /init, POST /run) on port 8080, as OpenWhisk's invoker expects of an action
+# container. See docs/openwhisk.md.
+#
+#   docker build -t reclave/serve .
+#   wsk action create counter --docker reclave/serve counter.zip   # a zip holding counter.wasm
+#
+# The mode and the enclave size are the command's arguments (CMD). OpenWhisk runs an image's
+# default command, so another mode is another image:
+#   printf 'FROM reclave/serve\nCMD ["--mode", "cold"]\n' | docker build -t reclave/serve:cold -
+# SGX is simulated in this image (the embedded backend); nothing here needs /dev/sgx.
+
+ARG GO_VERSION=1.26
+
+FROM golang:${GO_VERSION} AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+# A static binary (no cgo), so that the final image needs no C library.
+RUN CGO_ENABLED=0 go build -trimpath -buildvcs=false -o /out/reclave ./cmd/reclave
+
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/reclave /usr/local/bin/reclave
+EXPOSE 8080
+ENTRYPOINT ["/usr/local/bin/reclave", "serve", "--addr", ":8080"]
+CMD ["--mode", "rewind"]

@@ -1,0 +1,426 @@
+package actionproxy
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/reclave/reclave/enclave"
+)
+
+// Sentinel is the line written to stdout and to stderr after every activation (every /run),
+// which tells OpenWhisk's invoker that the activation's logs are complete.
+const Sentinel = "XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX"
+
+// AttestKey is the key of a /run value that asks for an attested invocation:
+// "__reclave_attest": {"nonce": "<64 hex digits>"}. It is removed from the function's input.
+const AttestKey = "__reclave_attest"
+
+// AttestationKey is the key of the response object that carries the attestation of an attested
+// invocation; see [Attestation].
+const AttestationKey = "__reclave_attestation"
+
+// ListeningPrefix starts the line [ListenAndServe] writes to its log once it accepts
+// connections; the address follows it.
+const ListeningPrefix = "reclave serve: listening on "
+
+// Request body limits.
+const (
+	maxInitBytes = 512 << 20 // a base64 module (OpenWhisk's own code limit is 48 MiB)
+	maxRunBytes  = 64 << 20
+)
+
+// shutdownGrace bounds how long Serve waits for in-flight requests after its context ends.
+const shutdownGrace = 30 * time.Second
+
+// Attestation is the value of [AttestationKey] in the response of an attested /run.
+type Attestation struct {
+	// Bundle is the attestation bundle (package enclave/attest, schema version 1): outer
+	// evidence, L0 key, inner report and output. Verify it with attest.Verify.
+	Bundle json.RawMessage `json:"bundle"`
+	// Input is the exact input the function received (the request's value without AttestKey,
+	// re-encoded compactly with sorted keys), which the inner report binds: pass it as
+	// attest.VerifyOptions.Input.
+	Input []byte `json:"input"`
+	// Simulated is true: the platform that quoted the enclave is simulated.
+	Simulated bool `json:"simulated"`
+}
+
+// Options configure a Server.
+type Options struct {
+	// Enclave configures every enclave the server creates. Its Reset and OneShot come from the
+	// mode (harness.ResetFor): with OneShot (mode cold) each /run gets a fresh enclave, the
+	// first one the enclave /init created. A Quoter is needed for attested runs.
+	Enclave enclave.Config
+	// Stdout and Stderr receive the activation logs: the function's stderr, enclave warnings,
+	// and the Sentinel lines. Nil discards them.
+	Stdout, Stderr io.Writer
+}
+
+// Server is an OpenWhisk action proxy serving one WebAssembly function from a reclave enclave.
+// It is safe for concurrent use; invocations are served one at a time, as OpenWhisk sends them.
+type Server struct {
+	opts Options
+
+	runMu sync.Mutex        // held through a /run: its activation, its log and its sentinels
+	mu    sync.Mutex        // guards fn and enc
+	fn    *enclave.Function // nil until a successful /init
+	enc   *enclave.Enclave  // nil between the invocations of mode cold, and after Close
+}
+
+// New returns a server that has not been initialised: its first /init loads the function.
+func New(opts Options) *Server {
+	if opts.Stdout == nil {
+		opts.Stdout = io.Discard
+	}
+	if opts.Stderr == nil {
+		opts.Stderr = io.Discard
+	}
+	return &Server{opts: opts}
+}
+
+// ServeHTTP serves POST /init and POST /run.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/init", "/run":
+	default:
+		sendError(w, http.StatusNotFound, fmt.Sprintf("no route %s: this action proxy serves POST /init and POST /run", r.URL.Path))
+		return
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		sendError(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s %s: want POST", r.Method, r.URL.Path))
+		return
+	}
+	if r.URL.Path == "/init" {
+		s.init(w, r)
+		return
+	}
+	s.run(w, r)
+}
+
+// init handles /init: decode the module, create (and attest) the enclave.
+func (s *Server) init(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fn != nil {
+		sendError(w, http.StatusForbidden, "Cannot initialize the action more than once.")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxInitBytes))
+	if err != nil {
+		sendError(w, http.StatusBadRequest, fmt.Sprintf("reading the request: %v", err))
+		return
+	}
+	var req struct {
+		Value *initValue `json:"value"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		sendError(w, http.StatusBadRequest, fmt.Sprintf("Error unmarshaling request: %v", err))
+		return
+	}
+	if req.Value == nil || req.Value.Code == "" {
+		sendError(w, http.StatusForbidden, "Missing main/no code to execute.")
+		return
+	}
+	fn, err := req.Value.function()
+	if err != nil {
+		sendError(w, http.StatusBadRequest, "invalid action: "+err.Error())
+		return
+	}
+	enc, err := s.create(r.Context(), fn)
+	if err != nil {
+		sendError(w, http.StatusBadGateway, "cannot start action: "+err.Error())
+		return
+	}
+	s.fn, s.enc = &fn, enc
+	w.Header().Set("Content-Type", "application/json")
+	io.WriteString(w, `{"ok":true}`+"\n")
+}
+
+// create creates an enclave for fn and logs its warnings.
+func (s *Server) create(ctx context.Context, fn enclave.Function) (*enclave.Enclave, error) {
+	enc, err := enclave.Create(ctx, s.opts.Enclave, fn)
+	if err != nil {
+		return nil, err
+	}
+	for _, warn := range enc.Warnings() {
+		fmt.Fprintf(s.opts.Stderr, "reclave: warning: %s\n", warn)
+	}
+	return enc, nil
+}
+
+// runRequest is the body of /run: the function's parameters and the activation context.
+type runRequest struct {
+	Value        json.RawMessage `json:"value"`
+	Namespace    string          `json:"namespace"`
+	ActionName   string          `json:"action_name"`
+	ActivationID string          `json:"activation_id"`
+	Deadline     json.Number     `json:"deadline"`
+}
+
+// run handles /run: invoke the function, reset the enclave per the mode, answer.
+func (s *Server) run(w http.ResponseWriter, r *http.Request) {
+	// One activation at a time, its log and sentinels together: logs never interleave.
+	s.runMu.Lock()
+	status, resp := s.activate(w, r)
+	// The invoker reads the logs up to the sentinels once it has the response: write them
+	// first, on both streams, whatever the outcome.
+	fmt.Fprintln(s.opts.Stdout, Sentinel)
+	fmt.Fprintln(s.opts.Stderr, Sentinel)
+	s.runMu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(resp)
+}
+
+// activate serves one /run and returns the status and body of the response.
+func (s *Server) activate(w http.ResponseWriter, r *http.Request) (int, []byte) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRunBytes))
+	if err != nil {
+		return errorBody(http.StatusBadRequest, fmt.Sprintf("reading the request: %v", err))
+	}
+	var req runRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		return errorBody(http.StatusBadRequest, fmt.Sprintf("Error unmarshaling request: %v", err))
+	}
+	input, nonce, err := parseValue(req.Value)
+	if err != nil {
+		return errorBody(http.StatusBadRequest, err.Error())
+	}
+	ctx := r.Context()
+	if req.Deadline != "" {
+		ms, err := req.Deadline.Int64()
+		if err != nil {
+			return errorBody(http.StatusBadRequest, fmt.Sprintf("deadline %s: want milliseconds since the epoch", req.Deadline))
+		}
+		if ms > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithDeadline(ctx, time.UnixMilli(ms))
+			defer cancel()
+		}
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fn == nil {
+		return errorBody(http.StatusInternalServerError, "no action defined yet")
+	}
+	if nonce != nil && s.opts.Enclave.Quoter == nil {
+		return errorBody(http.StatusBadRequest, AttestKey+": this server has no attestation platform")
+	}
+	if s.enc == nil { // mode cold after the first run, or after an unusable enclave
+		if s.enc, err = s.create(ctx, *s.fn); err != nil {
+			return errorBody(http.StatusBadGateway, "cannot start action: "+err.Error())
+		}
+	}
+	var inv *enclave.Invocation
+	if nonce != nil {
+		inv, err = s.enc.InvokeAttested(ctx, input, *nonce)
+	} else {
+		inv, err = s.enc.Invoke(ctx, input)
+	}
+	if inv != nil && len(inv.Log) > 0 {
+		s.opts.Stderr.Write(inv.Log)
+		if !bytes.HasSuffix(inv.Log, []byte("\n")) {
+			io.WriteString(s.opts.Stderr, "\n")
+		}
+	}
+	if s.opts.Enclave.OneShot || errors.Is(err, enclave.ErrUnusable) || inv == nil {
+		if cerr := s.enc.Close(context.WithoutCancel(ctx)); cerr != nil {
+			fmt.Fprintf(s.opts.Stderr, "reclave: destroy enclave: %v\n", cerr)
+		}
+		s.enc = nil // the next run creates a fresh one
+	}
+	return respond(inv, input, err)
+}
+
+// parseValue returns the function's input — the request's value (an empty object when it is
+// absent) — and the nonce of an attested run, taking AttestKey out of the input.
+func parseValue(v json.RawMessage) ([]byte, *[32]byte, error) {
+	v = bytes.TrimSpace(v)
+	if len(v) == 0 || bytes.Equal(v, []byte("null")) {
+		return []byte("{}"), nil, nil
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(v, &fields); err != nil {
+		return nil, nil, fmt.Errorf("value: want a JSON object (the action's parameters): %v", err)
+	}
+	at, ok := fields[AttestKey]
+	if !ok {
+		return v, nil, nil
+	}
+	var req struct {
+		Nonce string `json:"nonce"`
+	}
+	if err := json.Unmarshal(at, &req); err != nil {
+		return nil, nil, fmt.Errorf("%s: want {\"nonce\": \"<64 hex digits>\"}: %v", AttestKey, err)
+	}
+	b, err := hex.DecodeString(req.Nonce)
+	if err != nil || len(b) != 32 {
+		return nil, nil, fmt.Errorf("%s: nonce %q: want 64 hex digits", AttestKey, req.Nonce)
+	}
+	var nonce [32]byte
+	copy(nonce[:], b)
+	delete(fields, AttestKey)
+	input, err := json.Marshal(fields)
+	if err != nil {
+		return nil, nil, fmt.Errorf("value: %w", err)
+	}
+	return input, &nonce, nil
+}
+
+// respond turns an invocation into the /run response.
+func respond(inv *enclave.Invocation, input []byte, err error) (int, []byte) {
+	if err != nil {
+		var ie *enclave.InvokeError
+		if inv != nil && errors.As(err, &ie) && ie.Kind == enclave.KindFunction && !errors.Is(err, enclave.ErrUnusable) && hasErrorKey(inv.Output) {
+			// The function's own {"error": …} result: passed through, as OpenWhisk runtimes do
+			// (the platform records it as an application error).
+			return http.StatusOK, inv.Output
+		}
+		return errorBody(errorStatus(err), errorMessage(err))
+	}
+	out := bytes.TrimSpace(inv.Output)
+	if !isObjectOrArray(out) {
+		return errorBody(http.StatusBadGateway, "The action did not return a dictionary or array.")
+	}
+	if inv.Bundle == nil {
+		return http.StatusOK, inv.Output
+	}
+	bundle, merr := inv.Bundle.Marshal()
+	if merr != nil {
+		return errorBody(http.StatusInternalServerError, fmt.Sprintf("attestation bundle: %v", merr))
+	}
+	att, merr := json.Marshal(Attestation{Bundle: bundle, Input: input, Simulated: true})
+	if merr != nil {
+		return errorBody(http.StatusInternalServerError, fmt.Sprintf("attestation: %v", merr))
+	}
+	return http.StatusOK, withAttestation(out, att)
+}
+
+// withAttestation adds AttestationKey to the function's output: as the first key of an object
+// (the function's bytes follow unchanged), or beside an array as {"result": [...]}.
+func withAttestation(out, att []byte) []byte {
+	var b bytes.Buffer
+	if out[0] == '[' {
+		fmt.Fprintf(&b, `{"result":%s,%q:%s}`, out, AttestationKey, att)
+		return b.Bytes()
+	}
+	fmt.Fprintf(&b, `{%q:%s`, AttestationKey, att)
+	if rest := bytes.TrimSpace(out[1:]); len(rest) > 0 && rest[0] != '}' {
+		b.WriteByte(',')
+	}
+	b.Write(out[1:])
+	return b.Bytes()
+}
+
+// errorStatus is the status of a failed invocation: 500 when the runtime failed, 502 when the
+// function did (trap, deadline, exit, output limit, a failure status without an error result).
+func errorStatus(err error) int {
+	if errors.Is(err, enclave.ErrUnusable) || enclave.KindOf(err) == enclave.KindInternal {
+		return http.StatusInternalServerError
+	}
+	return http.StatusBadGateway
+}
+
+// errorMessage is the error of a failed invocation, starting with its kind: "trap: …",
+// "deadline: …" (the enclave's error kinds, as in result records).
+func errorMessage(err error) string {
+	kind := enclave.KindOf(err)
+	var ie *enclave.InvokeError
+	if errors.As(err, &ie) && !errors.Is(err, enclave.ErrUnusable) {
+		return ie.Error() // "<kind>: <cause>"
+	}
+	return fmt.Sprintf("%s: %v", kind, err)
+}
+
+// hasErrorKey reports whether out is a JSON object with an "error" key.
+func hasErrorKey(out []byte) bool {
+	var v map[string]json.RawMessage
+	if json.Unmarshal(out, &v) != nil {
+		return false
+	}
+	_, ok := v["error"]
+	return ok
+}
+
+// isObjectOrArray reports whether out is one JSON object or array.
+func isObjectOrArray(out []byte) bool {
+	if len(out) == 0 || (out[0] != '{' && out[0] != '[') {
+		return false
+	}
+	return json.Valid(out)
+}
+
+// errorBody returns status and {"error": msg}.
+func errorBody(status int, msg string) (int, []byte) {
+	b, _ := json.Marshal(map[string]string{"error": msg}) // a string map always marshals
+	return status, append(b, '\n')
+}
+
+// sendError writes status and {"error": msg}.
+func sendError(w http.ResponseWriter, status int, msg string) {
+	status, body := errorBody(status, msg)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// Close destroys the server's enclave (Serve calls it when it stops). The function stays
+// loaded: a later /run would create a fresh enclave.
+func (s *Server) Close(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.enc == nil {
+		return nil
+	}
+	err := s.enc.Close(ctx)
+	s.enc = nil
+	if err != nil {
+		return fmt.Errorf("destroy enclave: %w", err)
+	}
+	return nil
+}
+
+// Serve serves HTTP on l until ctx is done, then shuts down gracefully: it stops accepting
+// connections, lets the requests in flight finish (for at most 30 s) and destroys the enclave.
+// It returns nil after a shutdown that ctx asked for.
+func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	hs := &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(l) }()
+	var err error
+	select {
+	case err = <-errc:
+		err = fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+		if serr := hs.Shutdown(sctx); serr != nil {
+			hs.Close()
+			err = fmt.Errorf("shutdown: %w", serr)
+		}
+		cancel()
+		<-errc // http.ErrServerClosed
+	}
+	return errors.Join(err, s.Close(context.WithoutCancel(ctx)))
+}
+
+// ListenAndServe listens on addr (host:port; port 0 picks one), writes ListeningPrefix and
+// the address to log, and serves a new Server with opts until ctx is done (see Server.Serve).
+func ListenAndServe(ctx context.Context, addr string, opts Options, log io.Writer) error {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	fmt.Fprintf(log, "%s%s\n", ListeningPrefix, l.Addr())
+	return New(opts).Serve(ctx, l)
+}

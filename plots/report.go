@@ -1,0 +1,215 @@
+package plots
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/reclave/reclave/results"
+)
+
+// ReportFile is the name of the report [WriteReport] writes in a run folder.
+const ReportFile = "report.md"
+
+// paperTitle names the paper whose claims the figures reproduce.
+const paperTitle = `"Reusable Enclaves for Confidential Serverless Computing" (USENIX Security 2023)`
+
+// WriteReport writes dir/report.md, the report of the run folder dir after [All] drew its
+// figures with outcome o, and returns its path. The report is Markdown: the environment of
+// the run (from summary.json, or else rewind_bench.json), the summary table
+// ([results.WriteTable]) with the run's warnings, the rewind benchmark's table when there is
+// one ([results.WriteRewindTable]), then every figure drawn, embedded as PNG, with the claim
+// of the paper it reproduces and how to read it, and last the figures skipped with the
+// reason. Links are relative to dir, so the folder can be moved or archived whole.
+func WriteReport(dir string, o *Outcome) (string, error) {
+	if o == nil {
+		return "", errors.New("report: no outcome of the figures")
+	}
+	in := &inputs{dir: dir, read: map[string]bool{}, errs: map[string]error{}}
+	var b bytes.Buffer
+	if err := writeReport(&b, dir, in, o); err != nil {
+		return "", fmt.Errorf("report of %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, ReportFile)
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		return "", fmt.Errorf("write report: %w", err)
+	}
+	return path, nil
+}
+
+// writeReport writes the report to b.
+func writeReport(b *bytes.Buffer, dir string, in *inputs, o *Outcome) error {
+	sumErr := in.load(summaryFile)
+	benchErr := in.load(results.RewindBenchFile)
+
+	name := filepath.Base(dir)
+	if sumErr == nil && in.summary.Config.Name != "" {
+		name = in.summary.Config.Name
+	}
+	fmt.Fprintf(b, "# reclave run: %s\n\n", name)
+	fmt.Fprintf(b, "Written by `reclave plot` from the files of this folder. The figures reproduce claims of %s; each is in `%s/` as PNG, SVG and PDF.\n\n", paperTitle, Subdir)
+
+	env, haveEnv := in.env(), sumErr == nil || benchErr == nil
+	if haveEnv && env.Simulated {
+		b.WriteString("> **Simulated SGX (no hardware).** The enclaves of this run were simulated: they do not pay " +
+			"what SGX hardware costs (adding and measuring pages at creation, enclave transitions, encrypted " +
+			"memory). Compare ratios and shapes with the paper, not absolute times.\n\n")
+	}
+
+	b.WriteString("## Environment\n\n")
+	switch {
+	case haveEnv:
+		writeEnv(b, env, in.summary)
+	case errors.Is(sumErr, fs.ErrNotExist):
+		fmt.Fprintf(b, "No %s or %s in this folder.\n\n", summaryFile, results.RewindBenchFile)
+	default:
+		fmt.Fprintf(b, "%s is unreadable: %s\n\n", summaryFile, mdText(sumErr.Error()))
+	}
+
+	if sumErr == nil {
+		b.WriteString("## Results\n\n")
+		b.WriteString("Per workload and mode: measured invocations, failures, median and 99th percentile latency, " +
+			"speed-up over mode cold, and the same for the start-up cost (latency minus the function's own " +
+			"execution).\n\n```text\n")
+		if err := results.WriteTable(b, in.summary); err != nil {
+			return err
+		}
+		b.WriteString("```\n\n")
+		if len(in.summary.Warnings) > 0 {
+			b.WriteString("Warnings:\n\n")
+			for _, w := range in.summary.Warnings {
+				fmt.Fprintf(b, "- %s\n", mdText(w))
+			}
+			b.WriteString("\n")
+		}
+	}
+	if benchErr == nil {
+		b.WriteString("## Rewind benchmark\n\n```text\n")
+		if err := results.WriteRewindTable(b, in.bench); err != nil {
+			return err
+		}
+		b.WriteString("```\n\n")
+	}
+
+	specs := map[string]figureSpec{}
+	for _, s := range figureSpecs() {
+		specs[s.base] = s
+	}
+	b.WriteString("## Figures\n\n")
+	drawn := o.Drawn()
+	if len(drawn) == 0 {
+		b.WriteString("No figure was drawn.\n\n")
+	}
+	for _, f := range drawn {
+		spec := specs[f.Base]
+		fmt.Fprintf(b, "### %s (`%s`)\n\n", mdText(f.Title), f.Base)
+		var links []string
+		image := map[string]string{} // format → path
+		for _, p := range f.Paths {
+			rel := relPath(dir, p)
+			ext := strings.TrimPrefix(filepath.Ext(p), ".")
+			links = append(links, fmt.Sprintf("[%s](%s)", strings.ToUpper(ext), rel))
+			image[ext] = rel
+		}
+		// The PNG, or else the SVG (Markdown viewers show both, not PDF).
+		if img := cmp.Or(image["png"], image["svg"]); img != "" {
+			fmt.Fprintf(b, "![%s](%s)\n\n", mdText(f.Title), img)
+		}
+		if spec.claim != "" {
+			fmt.Fprintf(b, "**Claim of the paper.** %s\n\n", spec.claim)
+		}
+		if spec.read != "" {
+			fmt.Fprintf(b, "**How to read it.** %s\n\n", spec.read)
+		}
+		fmt.Fprintf(b, "Files: %s\n\n", strings.Join(links, " · "))
+	}
+
+	var skipped []FigureOutcome
+	for _, f := range o.Figures {
+		if f.Skipped != "" {
+			skipped = append(skipped, f)
+		}
+	}
+	if len(skipped) > 0 {
+		b.WriteString("## Figures not drawn\n\n")
+		for _, f := range skipped {
+			fmt.Fprintf(b, "- `%s` (%s): %s\n", f.Base, mdText(f.Title), mdText(f.Skipped))
+		}
+		b.WriteString("\n")
+	}
+	return nil
+}
+
+// writeEnv writes the environment as a table; s, when not nil, names the config.
+func writeEnv(b *bytes.Buffer, env results.Env, s *results.Summary) {
+	rows := [][2]string{}
+	add := func(k, v string) {
+		if v != "" {
+			rows = append(rows, [2]string{k, v})
+		}
+	}
+	if s != nil {
+		cfg := s.Config.Name
+		if s.Config.File != "" {
+			cfg += " (" + s.Config.File + ")"
+		}
+		add("config", cfg)
+	}
+	backend := env.Backend
+	if env.Simulated {
+		backend += " (simulated SGX, no hardware)"
+	}
+	add("backend", backend)
+	cpu := env.CPU
+	if env.Cores > 0 {
+		cpu += fmt.Sprintf(", %d cores", env.Cores)
+	}
+	add("CPU", cpu)
+	osName := env.OS
+	if env.Arch != "" {
+		osName += "/" + env.Arch
+	}
+	if env.Kernel != "" {
+		osName += ", kernel " + env.Kernel
+	}
+	add("OS", osName)
+	add("Go", env.GoVersion)
+	add("reclave commit", env.Commit)
+	add("config SHA-256", env.ConfigSHA256)
+	add("started", env.StartedAt)
+	add("finished", env.FinishedAt)
+	if len(rows) == 0 {
+		b.WriteString("The environment was not recorded.\n\n")
+		return
+	}
+	b.WriteString("| | |\n|---|---|\n")
+	for _, r := range rows {
+		fmt.Fprintf(b, "| %s | %s |\n", r[0], mdCell(r[1]))
+	}
+	b.WriteString("\n")
+}
+
+// relPath returns path relative to dir with forward slashes, for a Markdown link; path itself
+// when it is not under dir.
+func relPath(dir, path string) string {
+	rel, err := filepath.Rel(dir, path)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return filepath.ToSlash(path)
+	}
+	return filepath.ToSlash(rel)
+}
+
+// mdText returns s on one line, for a Markdown paragraph or list item.
+func mdText(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// mdCell returns s for a cell of a Markdown table: on one line, with its pipes escaped.
+func mdCell(s string) string {
+	return strings.ReplaceAll(mdText(s), "|", `\|`)
+}

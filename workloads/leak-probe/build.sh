@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+source ../buildlib.sh
+build_c reactor leak-probe.wasm leak_probe.c

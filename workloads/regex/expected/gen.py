@@ -1,0 +1,149 @@
+#!/usr/bin/python3
+"""Reference for the regex workload: writes expected/<size>.json, the exact output the module
+must give for each input size of ../workload.yaml. Standard library only.
+
+Independent of the Go module: the text is regenerated from the manifest's `generate: text`
+parameters (splitmix64, see ../../README.md), word-wrapped into lines of at most 80 bytes as
+the module does, and processed line by line with Python's re (a backtracking
+engine; Go's regexp is an automaton) in ASCII mode, so that \\b and classes mean what they mean
+in RE2. Both engines report leftmost-first, non-overlapping matches; no pattern here can match
+the empty string, where the engines' rules for "all matches" differ.
+
+Usage (from any directory):
+  expected/gen.py              write expected/<size>.json
+  expected/gen.py --check      compare instead of writing; exit 1 on a difference
+  expected/gen.py --inputs DIR also write each size's input bytes to DIR/<size>.json
+"""
+import collections
+import hashlib
+import json
+import os
+import re
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FOLDER = os.path.dirname(HERE)
+MASK = (1 << 64) - 1
+
+# The text generator's words, in order (next() % 64 picks one).
+WORDS = ("the of and to in is it that was for on are with as be at by this have from or one "
+         "had not but what all were when we there can an your which their said if do will each "
+         "about how up out them then she many some so these would other into has more her two "
+         "like him see time could").split()
+assert len(WORDS) == 64
+
+# The module's patterns (main_wasip1.go), written in the syntax both engines share.
+WORD = r"[A-Za-z]+"
+REWRITE = r"\b([a-z]+) at ([a-z]+)\b"
+REWRITE_TEMPLATE = r"\1@\2.example"
+EMAIL = r"[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}"
+PATTERNS = [
+    ("th-words", r"\bth[a-z]*"),
+    ("vowel-initial", r"\b[aeiou][a-z]*"),
+    ("long-words", r"\b[a-z]{5,}\b"),
+    ("the-phrase", r"\bthe [a-z]+"),
+    ("pronoun-verb",
+     r"\b(?:i|you|he|she|it|we|they) (?:is|are|was|were|has|have|had|can|will|would|could)\b"),
+    ("question", r"\b(?:what|when|which|how) [a-z]+ [a-z]+\b"),
+]
+TOP_WORDS, TOP_MATCHES = 10, 5
+LINE_WIDTH = 80
+
+
+def splitmix64(seed):
+    state = seed & MASK
+    while True:
+        state = (state + 0x9E3779B97F4A7C15) & MASK
+        z = state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
+        yield z ^ (z >> 31)
+
+
+def gen_text(count, seed):
+    rng = splitmix64(seed)
+    return " ".join(WORDS[next(rng) % 64] for _ in range(count))
+
+
+def manifest_inputs():
+    """{size: (count, seed)} from the manifest's `generate: text` inputs."""
+    text = open(os.path.join(FOLDER, "workload.yaml"), encoding="utf-8").read()
+    found = {}
+    for m in re.finditer(r"^\s+(test|small|large):\s*\{generate:\s*text,\s*count:\s*(\d+),"
+                         r"\s*seed:\s*(\d+)\s*[,}]", text, re.M):
+        found[m.group(1)] = (int(m.group(2)), int(m.group(3)))
+    if "small" not in found:
+        sys.exit("gen.py: no `generate: text` input for size small in workload.yaml")
+    return found
+
+
+def wrap(text, width):
+    """Greedy word wrap: words are runs of bytes other than space, tab, CR and LF."""
+    lines, line = [], ""
+    for w in (w for w in re.split(r"[ \t\r\n]+", text) if w):
+        if line and len(line) + 1 + len(w) > width:
+            lines.append(line)
+            line = ""
+        line = line + " " + w if line else w
+    if line:
+        lines.append(line)
+    return lines
+
+
+def tally(pattern, lines, n):
+    counts = collections.Counter(m.group(0) for line in lines
+                                 for m in re.finditer(pattern, line, re.ASCII))
+    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].encode()))[:n]
+    return sum(counts.values()), len(counts), [{"match": m, "count": c} for m, c in top]
+
+
+def pattern_result(name, pattern, lines):
+    total, distinct, top = tally(pattern, lines, TOP_MATCHES)
+    return {"name": name, "pattern": pattern, "matches": total, "distinct": distinct, "top": top}
+
+
+def expected(text):
+    lines = wrap(text, LINE_WIDTH)
+    words, distinct, top = tally(WORD, lines, TOP_WORDS)
+    results = [pattern_result(name, p, lines) for name, p in PATTERNS]
+    rewritten = [re.sub(REWRITE, REWRITE_TEMPLATE, line, flags=re.ASCII) + "\n" for line in lines]
+    results.append(pattern_result("e-mail", EMAIL, rewritten))
+    rewritten = "".join(rewritten).encode()
+    out = {
+        "bytes": len(text.encode()),
+        "lines": len(lines),
+        "words": words,
+        "distinct_words": distinct,
+        "top_words": top,
+        "patterns": results,
+        "rewritten_bytes": len(rewritten),
+        "rewritten_sha256": hashlib.sha256(rewritten).hexdigest(),
+    }
+    return json.dumps(out, separators=(",", ":")).encode()
+
+
+def main(argv):
+    check = "--check" in argv
+    inputs_dir = argv[argv.index("--inputs") + 1] if "--inputs" in argv else None
+    failed = False
+    for size, (count, seed) in sorted(manifest_inputs().items()):
+        text = gen_text(count, seed)
+        if inputs_dir:
+            with open(os.path.join(inputs_dir, size + ".json"), "wb") as f:
+                f.write(json.dumps({"text": text}, separators=(",", ":")).encode())
+        want = expected(text)
+        path = os.path.join(HERE, size + ".json")
+        if check:
+            have = open(path, "rb").read() if os.path.exists(path) else b""
+            if have != want:
+                print(f"gen.py: {path} differs from the reference", file=sys.stderr)
+                failed = True
+            continue
+        with open(path, "wb") as f:
+            f.write(want)
+        print(f"{size}: {count} words, {len(want)} bytes of output")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

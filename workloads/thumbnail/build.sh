@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+source ../buildlib.sh
+build_c reactor thumbnail.wasm thumbnail.c
