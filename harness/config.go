@@ -21,8 +21,18 @@ const ConfigSchemaVersion = 1
 // Modes are the invocation modes, in the order runs and reports use.
 var Modes = []string{"cold", "warm", "reinstantiate", "rewind"}
 
-// Targets are what a run can drive: embedded, reclave's enclave runtime in the driver's process.
-var Targets = []string{"embedded"}
+// Targets a run can drive.
+const (
+	// TargetEmbedded is reclave's enclave runtime in the driver's process.
+	TargetEmbedded = "embedded"
+	// TargetProcess runs every enclave in a `reclave serve` process the driver starts (under
+	// EGo: `ego run reclave serve`, one real enclave launch per cold start) and invokes it
+	// over loopback HTTP with OpenWhisk's action proxy protocol.
+	TargetProcess = "process"
+)
+
+// Targets are the targets a config may name.
+var Targets = []string{TargetEmbedded, TargetProcess}
 
 // Config is an experiment configuration (configs/*.yaml), parsed strictly: an unknown key or
 // a bad value is an error naming the key. The schema, version 1:
@@ -41,7 +51,13 @@ var Targets = []string{"embedded"}
 //	  cold: 20
 //	repetitions: 1             # optional: run each group this many times (each with its own
 //	                           # enclaves and warm-up); default 1
-//	target: embedded           # optional: embedded (reclave's runtime in this process); default
+//	target: embedded           # optional: embedded (reclave's runtime in this process) |
+//	                           # process (every enclave in a `reclave serve` process, invoked
+//	                           # over loopback HTTP; mode cold starts one per invocation);
+//	                           # default embedded
+//	process:                   # target process only:
+//	  command: [ego, run, bin/reclave]  # the serve command, reclave serve's flags appended;
+//	                           # default this reclave executable
 //	load:                      # optional: how invocations are issued; default closed, [1]
 //	  model: closed            # closed: each worker starts its next invocation when its last one
 //	                           #   ended; open: arrivals on a schedule, issued whether or not
@@ -99,6 +115,7 @@ type Config struct {
 	Repetitions    int            `yaml:"repetitions"`
 	Target         string         `yaml:"target"`
 	Load           LoadSpec       `yaml:"load"`
+	Process        ProcessSpec    `yaml:"process"`
 	Enclave        EnclaveConfig  `yaml:"enclave"`
 	Experiments    []yaml.Node    `yaml:"experiments"`
 
@@ -136,6 +153,13 @@ type LoadSpec struct {
 	Seed          uint64        `yaml:"seed"`
 	BurstSize     int           `yaml:"burst_size"`
 	BurstInterval time.Duration `yaml:"burst_interval"`
+}
+
+// ProcessSpec configures target process.
+type ProcessSpec struct {
+	// Command starts a serve process: reclave serve's flags are appended. Default: this
+	// reclave executable. Under EGo: [ego, run, path/to/signed/reclave].
+	Command []string `yaml:"command"`
 }
 
 // Load models.
@@ -267,6 +291,19 @@ func ParseConfig(b []byte, file string) (*Config, error) {
 	}
 	if !slices.Contains(Targets, c.Target) {
 		return nil, bad("target", "%q: want one of %v", c.Target, Targets)
+	}
+	if len(c.Process.Command) > 0 && c.Target != TargetProcess {
+		return nil, bad("process.command", "only target process starts processes")
+	}
+	if c.Target == TargetProcess {
+		// reclave serve always attests its enclaves (outer evidence at /init) and keeps its
+		// compartments on.
+		switch {
+		case c.Enclave.Attestation == "none":
+			return nil, bad("enclave.attestation", "target process: reclave serve always attests its enclaves: want outer or inner")
+		case c.Enclave.Compartments != "on":
+			return nil, bad("enclave.compartments", "target process: reclave serve keeps its compartments on")
+		}
 	}
 	if err := c.Load.validate(bad); err != nil {
 		return nil, err

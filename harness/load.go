@@ -14,15 +14,27 @@ import (
 	"github.com/reclave/reclave/results"
 )
 
-// groupRun is one group being run: its workers' sessions (each with its own enclave), the
+// invoker serves one worker's invocations: an embedded [Session] (target embedded), or a
+// connection to enclaves outside the driver's process (targets process and openwhisk).
+type invoker interface {
+	// Prepare readies the worker before its first invocation (creates a kept enclave).
+	Prepare(ctx context.Context) error
+	// Invoke runs one invocation; the error is the worker's (it cannot go on), the
+	// invocation's own failure is in Call.Err.
+	Invoke(ctx context.Context, input []byte, nonce *[32]byte) (*Call, error)
+	// Close releases the worker's enclaves.
+	Close(ctx context.Context) error
+}
+
+// groupRun is one group being run: its workers (each with its own enclave), the
 // record fields every record of the group shares, and the group's sequence counter.
 type groupRun struct {
-	r        *runner
-	g        group
-	base     results.Record
-	sessions []*Session
-	seq      atomic.Int64
-	out      chan<- []pending
+	r       *runner
+	g       group
+	base    results.Record
+	workers []invoker
+	seq     atomic.Int64
+	out     chan<- []pending
 	// bufs batch the records of each worker (the last one: of dropped arrivals) before they
 	// go to the stream: sending each alone would wake the encoder for every invocation, which
 	// costs microseconds on the invocation's path. A buffer is used by one goroutine at a time.
@@ -85,22 +97,21 @@ func (r *runner) group(ctx context.Context, g group, out chan<- []pending) error
 		gr.base.SnapshotPoint = string(ecfg.SnapshotPoint)
 	}
 	defer func() {
-		for _, s := range gr.sessions {
+		for _, s := range gr.workers {
 			s.Close(context.WithoutCancel(ctx))
 		}
 	}()
 	for range g.concurrency {
-		s, err := NewSession(g.mode, ecfg, g.t.fn)
+		s, err := r.newInvoker(ctx, g, ecfg)
 		if err != nil {
 			return err
 		}
-		s.OnWarning = r.warn
-		gr.sessions = append(gr.sessions, s)
+		gr.workers = append(gr.workers, s)
 		if err := s.Prepare(ctx); err != nil {
 			return fmt.Errorf("create enclave: %w", err)
 		}
 	}
-	for w, s := range gr.sessions {
+	for w, s := range gr.workers {
 		for range *g.cfg.Warmup {
 			if err := gr.invoke(ctx, s, w, true, time.Time{}); err != nil {
 				return err
@@ -120,7 +131,7 @@ func (r *runner) group(ctx context.Context, g group, out chan<- []pending) error
 // invoke runs one invocation on session s (worker w) and emits its record. intended is when
 // the invocation was due (open and burst models); zero means now. The error is fatal for the
 // group: an enclave could not be created or destroyed, or the run was interrupted.
-func (gr *groupRun) invoke(ctx context.Context, s *Session, w int, warmup bool, intended time.Time) error {
+func (gr *groupRun) invoke(ctx context.Context, s invoker, w int, warmup bool, intended time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("interrupted: %w", err)
 	}
@@ -166,7 +177,11 @@ func (p *pending) record() results.Record {
 		rec.StartNs = rec.IntendedStartNs
 		return rec
 	}
-	c.Fill(&rec, gr.g.mode)
+	if c.Remote != nil {
+		rec = c.Remote(rec)
+	} else {
+		c.Fill(&rec, gr.g.mode)
+	}
 	rec.StartNs = c.Start.Sub(gr.r.start).Nanoseconds()
 	rec.IntendedStartNs = rec.StartNs
 	if !p.intended.IsZero() {
@@ -181,7 +196,7 @@ func (p *pending) record() results.Record {
 		}
 	}
 	if exp := gr.g.t.expect; exp != nil && (c.Clean || !gr.g.t.w.Stateful) {
-		ok := c.Err == nil && c.Invocation != nil && exp.Check(c.Invocation.Output) == nil
+		ok := c.Err == nil && exp.Check(c.output()) == nil
 		rec.Valid = &ok
 	}
 	return rec
@@ -201,7 +216,7 @@ func (gr *groupRun) closed(ctx context.Context, n int, d time.Duration) error {
 	if d > 0 {
 		end = time.Now().Add(d)
 	}
-	return gr.workers(ctx, func(ctx context.Context, w int, s *Session) error {
+	return gr.run(ctx, func(ctx context.Context, w int, s invoker) error {
 		for {
 			if d > 0 {
 				if !time.Now().Before(end) {
@@ -217,17 +232,17 @@ func (gr *groupRun) closed(ctx context.Context, n int, d time.Duration) error {
 	})
 }
 
-// workers runs fn once per worker, concurrently, and returns the first error; a failing
+// run runs fn once per worker, concurrently, and returns the first error; a failing
 // worker cancels the others through the group's context.
-func (gr *groupRun) workers(parent context.Context, fn func(ctx context.Context, w int, s *Session) error) error {
-	if len(gr.sessions) == 1 {
-		return fn(parent, 0, gr.sessions[0])
+func (gr *groupRun) run(parent context.Context, fn func(ctx context.Context, w int, s invoker) error) error {
+	if len(gr.workers) == 1 {
+		return fn(parent, 0, gr.workers[0])
 	}
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
-	errs := make([]error, len(gr.sessions))
+	errs := make([]error, len(gr.workers))
 	var wg sync.WaitGroup
-	for w, s := range gr.sessions {
+	for w, s := range gr.workers {
 		wg.Go(func() {
 			if errs[w] = fn(ctx, w, s); errs[w] != nil {
 				cancel()
@@ -284,8 +299,8 @@ func (gr *groupRun) burst(ctx context.Context, n int) error {
 // schedule issues n arrivals: next(i) gives the offset from the start of the i-th batch of
 // arrivals and how many arrive together. Each arrival takes a free worker or is dropped.
 func (gr *groupRun) schedule(parent context.Context, n int, next func(i int) (time.Duration, int)) error {
-	free := make(chan int, len(gr.sessions))
-	for w := range gr.sessions {
+	free := make(chan int, len(gr.workers))
+	for w := range gr.workers {
 		free <- w
 	}
 	ctx, cancel := context.WithCancel(parent)
@@ -325,7 +340,7 @@ func (gr *groupRun) schedule(parent context.Context, n int, next func(i int) (ti
 			select {
 			case w := <-free:
 				wg.Go(func() {
-					if err := gr.invoke(ctx, gr.sessions[w], w, false, due); err != nil {
+					if err := gr.invoke(ctx, gr.workers[w], w, false, due); err != nil {
 						fail(err)
 					}
 					free <- w

@@ -114,7 +114,11 @@ func (rn Runner) Run(ctx context.Context, cfg *Config, outDir string) (*results.
 			}
 			targets = append(targets, t)
 		}
-		groups = append(groups, plan(exp, targets)...)
+		next := 0
+		if len(groups) > 0 {
+			next = groups[len(groups)-1].config + 1
+		}
+		groups = append(groups, plan(exp, targets, next)...)
 	}
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return nil, fmt.Errorf("output folder: %w", err)
@@ -182,6 +186,7 @@ func (rn Runner) Run(ctx context.Context, cfg *Config, outDir string) (*results.
 	enc := results.NewEncoder(f)
 	var writeErr error
 	var batch []results.Record // the records of the configuration being run
+	batchConfig := -1
 	flush := func() {
 		if len(batch) == 0 {
 			return
@@ -200,8 +205,9 @@ func (rn Runner) Run(ctx context.Context, cfg *Config, outDir string) (*results.
 			if writeErr == nil {
 				writeErr = enc.Encode(rec)
 			}
-			if len(batch) > 0 && batch[0].Key() != rec.Key() {
+			if c := recs[i].gr.g.config; c != batchConfig {
 				flush()
+				batchConfig = c
 			}
 			batch = append(batch, *rec)
 		}
@@ -257,6 +263,7 @@ func (r *runner) warnings() []string {
 
 // group is one configuration's repetition: the unit the load models run.
 type group struct {
+	config       int     // the configuration's index in the plan; its repetitions share it
 	cfg          *Config // the experiment's config
 	t            *target
 	mode         string
@@ -265,18 +272,21 @@ type group struct {
 	repetition   int
 }
 
-// plan lists the groups in the order they run: per workload, per mode, per compartment
-// setting, per concurrency, the repetitions one after another (so that a configuration's
-// records arrive together).
-func plan(cfg *Config, targets []*target) []group {
+// plan lists the groups of an experiment in the order they run: per workload, per mode, per
+// compartment setting, per concurrency, the repetitions one after another (so that a
+// configuration's records arrive together and are summarised when its last one has). The
+// configurations are numbered from first.
+func plan(cfg *Config, targets []*target, first int) []group {
 	var plan []group
+	config := first
 	for _, t := range targets {
 		for _, mode := range cfg.Modes {
 			for _, comp := range cfg.CompartmentSettings() {
 				for _, c := range cfg.Load.Concurrency {
 					for rep := range cfg.Repetitions {
-						plan = append(plan, group{cfg: cfg, t: t, mode: mode, compartments: comp, concurrency: c, repetition: rep})
+						plan = append(plan, group{config: config, cfg: cfg, t: t, mode: mode, compartments: comp, concurrency: c, repetition: rep})
 					}
+					config++
 				}
 			}
 		}
@@ -311,6 +321,21 @@ func (r *runner) run(ctx context.Context, plan []group, out chan<- []pending) er
 		}
 	}
 	return nil
+}
+
+// newInvoker returns a worker for group g: an embedded session, or a worker of the config's
+// target.
+func (r *runner) newInvoker(ctx context.Context, g group, ecfg enclave.Config) (invoker, error) {
+	switch g.cfg.Target {
+	case TargetProcess:
+		return newProcessWorker(g.cfg, g.mode, g.t, ecfg)
+	}
+	s, err := NewSession(g.mode, ecfg, g.t.fn)
+	if err != nil {
+		return nil, err
+	}
+	s.OnWarning = r.warn
+	return s, nil
 }
 
 func (r *runner) enclaveConfig(cfg *Config, mode string, compartments bool) enclave.Config {

@@ -94,6 +94,21 @@ type Call struct {
 	// Clean is true when the invocation ran on clean state: a new enclave, or one reset since
 	// its last invocation (false for the second and later invocations of mode warm).
 	Clean bool
+
+	// Output is the output of an invocation served outside the driver's process (targets
+	// process and openwhisk); nil for an embedded one, whose output is in Invocation.
+	Output []byte
+	// Remote, for an invocation served outside the driver's process, fills a record from
+	// what the target reported (it replaces [Call.Fill]); nil for an embedded one.
+	Remote func(base results.Record) results.Record
+}
+
+// output returns the invocation's output.
+func (c *Call) output() []byte {
+	if c.Invocation != nil {
+		return c.Invocation.Output
+	}
+	return c.Output
 }
 
 // Invoke runs one invocation with input (attested with nonce when nonce is not nil). The
@@ -181,8 +196,7 @@ func (c *Call) Fill(rec *results.Record, mode string) {
 		rec.PagesRestored = inv.PagesRestored
 		rec.BytesRestored = inv.BytesRestored
 		rec.OutputBytes = len(inv.Output)
-		h := sha256.Sum256(inv.Output)
-		rec.OutputSHA256 = hex.EncodeToString(h[:])
+		rec.OutputSHA256 = sha256Hex(inv.Output)
 	}
 	if mode == "cold" {
 		rec.PhasesNs["destroy"] = c.Destroy.Nanoseconds()
@@ -192,4 +206,10 @@ func (c *Call) Fill(rec *results.Record, mode string) {
 		rec.Error = c.Err.Error()
 		rec.ErrorKind = string(enclave.KindOf(c.Err))
 	}
+}
+
+// sha256Hex is the hex SHA-256 of b, as records carry output hashes.
+func sha256Hex(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
 }

@@ -408,6 +408,7 @@ func (d *controller) release(name string, c *container) {
 func (d *controller) start() (*container, error) {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), serveEnv+"=1", serveModeEnv+"="+d.mode)
+	dieWithParent(cmd)
 	outPipe, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
