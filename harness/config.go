@@ -29,10 +29,13 @@ const (
 	// EGo: `ego run reclave serve`, one real enclave launch per cold start) and invokes it
 	// over loopback HTTP with OpenWhisk's action proxy protocol.
 	TargetProcess = "process"
+	// TargetOpenWhisk drives an OpenWhisk deployment: every workload is an action of a
+	// blackbox image running reclave serve; the platform decides cold or warm.
+	TargetOpenWhisk = "openwhisk"
 )
 
 // Targets are the targets a config may name.
-var Targets = []string{TargetEmbedded, TargetProcess}
+var Targets = []string{TargetEmbedded, TargetProcess, TargetOpenWhisk}
 
 // Config is an experiment configuration (configs/*.yaml), parsed strictly: an unknown key or
 // a bad value is an error naming the key. The schema, version 1:
@@ -55,6 +58,13 @@ var Targets = []string{TargetEmbedded, TargetProcess}
 //	                           # process (every enclave in a `reclave serve` process, invoked
 //	                           # over loopback HTTP; mode cold starts one per invocation);
 //	                           # default embedded
+//	openwhisk:                 # target openwhisk only (the deployment: ~/.wskprops, __OW_*):
+//	  image: docker.io/you/reclave-serve  # required: the blackbox image running reclave serve
+//	  action_prefix: reclave-  # optional: action name = prefix + workload; default reclave-
+//	  memory_mb: 256           # optional: the actions' memory limit
+//	  timeout: 60s             # optional: the actions' time limit
+//	                           # With target openwhisk, modes is not given: the platform decides
+//	                           # cold or warm and every record says which
 //	process:                   # target process only:
 //	  command: [ego, run, bin/reclave]  # the serve command, reclave serve's flags appended;
 //	                           # default this reclave executable
@@ -116,6 +126,7 @@ type Config struct {
 	Target         string         `yaml:"target"`
 	Load           LoadSpec       `yaml:"load"`
 	Process        ProcessSpec    `yaml:"process"`
+	OpenWhisk      OpenWhiskSpec  `yaml:"openwhisk"`
 	Enclave        EnclaveConfig  `yaml:"enclave"`
 	Experiments    []yaml.Node    `yaml:"experiments"`
 
@@ -160,6 +171,18 @@ type ProcessSpec struct {
 	// Command starts a serve process: reclave serve's flags are appended. Default: this
 	// reclave executable. Under EGo: [ego, run, path/to/signed/reclave].
 	Command []string `yaml:"command"`
+}
+
+// OpenWhiskSpec configures target openwhisk. The deployment is the one ~/.wskprops (or
+// WSK_CONFIG_FILE) and the __OW_API_HOST, __OW_API_KEY, __OW_NAMESPACE variables name.
+type OpenWhiskSpec struct {
+	// Image is the blackbox image running reclave serve (see the Dockerfile). Required.
+	Image string `yaml:"image"`
+	// ActionPrefix prefixes the workload's name to name its action. Default "reclave-".
+	ActionPrefix string `yaml:"action_prefix"`
+	// MemoryMB and Timeout are the action's limits; zero leaves the platform's defaults.
+	MemoryMB int           `yaml:"memory_mb"`
+	Timeout  time.Duration `yaml:"timeout"`
 }
 
 // Load models.
@@ -209,6 +232,22 @@ func ParseConfig(b []byte, file string) (*Config, error) {
 	}
 	if c.Name == "" {
 		return nil, bad("name", "missing")
+	}
+	if c.Target == TargetOpenWhisk {
+		if len(c.Modes) > 0 {
+			return nil, bad("modes", "target openwhisk: the platform decides whether an activation is cold or warm; leave modes out")
+		}
+		if c.OpenWhisk.Image == "" {
+			return nil, bad("openwhisk.image", "target openwhisk needs the blackbox image running reclave serve")
+		}
+		if c.OpenWhisk.ActionPrefix == "" {
+			c.OpenWhisk.ActionPrefix = "reclave-"
+		}
+		if c.OpenWhisk.MemoryMB < 0 || c.OpenWhisk.Timeout < 0 {
+			return nil, bad("openwhisk", "memory_mb and timeout must not be negative")
+		}
+	} else if c.OpenWhisk != (OpenWhiskSpec{}) {
+		return nil, bad("openwhisk", "only target openwhisk uses it")
 	}
 	if len(c.Modes) == 0 {
 		c.Modes = slices.Clone(Modes)
@@ -310,6 +349,9 @@ func ParseConfig(b []byte, file string) (*Config, error) {
 	}
 	if err := c.parseExperiments(b, file); err != nil {
 		return nil, err
+	}
+	if c.Target == TargetOpenWhisk {
+		c.Modes = []string{ModePlatform}
 	}
 	if c.Enclave.SignerKey != "" && !filepath.IsAbs(c.Enclave.SignerKey) {
 		c.Enclave.SignerKey = filepath.Join(filepath.Dir(file), c.Enclave.SignerKey)

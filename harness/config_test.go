@@ -52,6 +52,19 @@ func TestParseConfigErrorsNameTheKey(t *testing.T) {
 		{"empty", "", "empty document"},
 		{"two documents", "schema_version: 1\nname: x\n---\nname: y\n", "more than one"},
 		{"duplicate key", "schema_version: 1\nname: x\nname: y\n", "already defined"},
+		{"bad target", "schema_version: 1\nname: x\ntarget: cloud\n", `target: "cloud"`},
+		{"openwhisk without image", "schema_version: 1\nname: x\ntarget: openwhisk\n", "openwhisk.image"},
+		{"openwhisk with modes", "schema_version: 1\nname: x\ntarget: openwhisk\nopenwhisk: {image: i}\nmodes: [cold]\n", "leave modes out"},
+		{"openwhisk keys elsewhere", "schema_version: 1\nname: x\nopenwhisk: {image: i}\n", "only target openwhisk"},
+		{"process command elsewhere", "schema_version: 1\nname: x\nprocess: {command: [x]}\n", "only target process"},
+		{"process without attestation", "schema_version: 1\nname: x\ntarget: process\nenclave: {attestation: none}\n", "always attests"},
+		{"bad compartments", "schema_version: 1\nname: x\nenclave: {compartments: maybe}\n", "enclave.compartments"},
+		{"bad load model", "schema_version: 1\nname: x\nload: {model: chaos}\n", "load.model"},
+		{"open without rate", "schema_version: 1\nname: x\nload: {model: open}\n", "load.rate"},
+		{"burst without size", "schema_version: 1\nname: x\nload: {model: burst}\n", "load.burst_size"},
+		{"duration with open", "schema_version: 1\nname: x\nload: {model: open, rate: 5, duration: 1s}\n", "load.duration"},
+		{"zero concurrency", "schema_version: 1\nname: x\nload: {concurrency: [0]}\n", "load.concurrency[0]"},
+		{"zero repetitions", "schema_version: 1\nname: x\nrepetitions: -1\n", "repetitions"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

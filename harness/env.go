@@ -33,6 +33,13 @@ func CaptureEnv(ctx context.Context, cfg *Config) results.Env {
 		StartedAt:    time.Now().UTC().Format(time.RFC3339),
 	}
 	if cfg != nil {
+		if cfg.Target != "" && cfg.Target != TargetEmbedded {
+			// Enclaves outside the driver: reclave serve processes, or an OpenWhisk deployment
+			// of them. Both run the simulated SGX backend unless built with EGo, which the
+			// driver cannot see from here; the summary keeps simulated true and names the
+			// target.
+			env.Backend = cfg.Target
+		}
 		sum := sha256.Sum256(cfg.Raw)
 		env.ConfigSHA256 = hex.EncodeToString(sum[:])
 	}

@@ -196,8 +196,17 @@ func (p *pending) record() results.Record {
 		}
 	}
 	if exp := gr.g.t.expect; exp != nil && (c.Clean || !gr.g.t.w.Stateful) {
-		ok := c.Err == nil && exp.Check(c.output()) == nil
+		err := c.Err
+		if err == nil {
+			err = exp.Check(c.output())
+		} else {
+			err = fmt.Errorf("the invocation failed: %w", err)
+		}
+		ok := err == nil
 		rec.Valid = &ok
+		if err != nil {
+			rec.Invalid = err.Error()
+		}
 	}
 	return rec
 }

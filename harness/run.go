@@ -175,6 +175,11 @@ func (rn Runner) Run(ctx context.Context, cfg *Config, outDir string) (*results.
 		}
 		r.quoter = platform
 	}
+	if slices.ContainsFunc(cfg.Runs(), func(c *Config) bool { return c.Target == TargetOpenWhisk }) {
+		if r.whisk, err = newWhisk(); err != nil {
+			return nil, err
+		}
+	}
 	out.start(planned(groups))
 
 	stream := make(chan []pending, 16)
@@ -237,6 +242,7 @@ type runner struct {
 	signer *enclave.Signer
 	image  []byte // the runtime image every enclave loads and measures
 	quoter attest.Quoter
+	whisk  *whisk // target openwhisk's connection; nil without it
 	start  time.Time
 	out    *console
 
@@ -329,6 +335,12 @@ func (r *runner) newInvoker(ctx context.Context, g group, ecfg enclave.Config) (
 	switch g.cfg.Target {
 	case TargetProcess:
 		return newProcessWorker(g.cfg, g.mode, g.t, ecfg)
+	case TargetOpenWhisk:
+		name, err := r.whisk.deploy(ctx, g.cfg.OpenWhisk, g.t)
+		if err != nil {
+			return nil, err
+		}
+		return &whiskWorker{t: r.whisk.t, action: name}, nil
 	}
 	s, err := NewSession(g.mode, ecfg, g.t.fn)
 	if err != nil {

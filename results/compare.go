@@ -1,6 +1,7 @@
 package results
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -390,7 +391,7 @@ func WriteComparison(w io.Writer, c *Comparison) error {
 	keys = append(append(keys, c.OnlyBase...), c.OnlyNew...)
 	common, varying := paramColumns(keys)
 
-	fmt.Fprintf(w, "%s: median ± 95%% confidence interval; delta of the medians where the Mann–Whitney U test gives p < %g, ~ otherwise; regression: slower by more than %s\n",
+	fmt.Fprintf(w, "%s: median ± 95%% CI; delta of the medians where p < %g (Mann–Whitney U), ~ otherwise; regression beyond +%s\n",
 		c.Metric, c.Alpha, formatThreshold(c.Threshold))
 	if len(common) > 0 {
 		parts := make([]string, len(common))
@@ -401,7 +402,8 @@ func WriteComparison(w io.Writer, c *Comparison) error {
 	}
 	fmt.Fprintln(w)
 
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	var table bytes.Buffer
+	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "workload\tmode\tparameters\tbase\tnew\tdelta\tp\tn\tverdict\tnotes")
 	var notes []string
 	for _, r := range c.Rows {
@@ -422,8 +424,10 @@ func WriteComparison(w io.Writer, c *Comparison) error {
 			formatParams(r.Key, varying), formatMedianCI(r.Base, r.BaseN), formatMedianCI(r.New, r.NewN),
 			formatDelta(&r, c.Alpha), r.P, r.BaseN, r.NewN, verdict, strings.Join(refs, ""))
 	}
-	if err := tw.Flush(); err != nil {
-		return fmt.Errorf("write comparison: %w", err)
+	tw.Flush() // into a buffer: cannot fail
+	for line := range strings.Lines(table.String()) {
+		// Padding of empty trailing cells is noise in logs and diffs.
+		fmt.Fprintln(w, strings.TrimRight(line, " \n"))
 	}
 	if len(notes) > 0 {
 		fmt.Fprintln(w)

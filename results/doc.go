@@ -85,6 +85,8 @@
 //	                size, false when it did not; absent when the workload has no expectation for
 //	                that size or the invocation ran on state a reset did not make clean (later
 //	                invocations of mode warm of a stateful workload)
+//	invalid         when valid is false: how the output differs from the expected one (or that
+//	                the invocation failed); absent otherwise
 //	error           the error, if the invocation failed; absent otherwise
 //	error_kind      trap | deadline | exit | function | output_limit | internal; absent on success
 //

@@ -1,9 +1,19 @@
 package results
 
 import (
+	"reflect"
 	"strconv"
 	"unicode/utf8"
 )
+
+// appendRecordFields is the number of [Record] fields AppendRecord writes. An [Encoder] checks
+// it against Record and falls back to encoding/json when they differ, so that a field added to
+// Record is never dropped from records.jsonl, only written more slowly until AppendRecord
+// learns it (TestAppendRecord fails meanwhile).
+const appendRecordFields = 42
+
+// appendRecordCurrent reports whether AppendRecord knows every field of Record.
+func appendRecordCurrent() bool { return reflect.TypeFor[Record]().NumField() == appendRecordFields }
 
 // AppendRecord appends r as one JSON object, without a newline, to dst and returns the extended
 // buffer. The bytes are exactly those of json.Marshal(r): the same field order, omitempty
@@ -72,6 +82,9 @@ func AppendRecord(dst []byte, r *Record) []byte {
 	}
 	if r.Valid != nil {
 		dst = appendBoolField(dst, `,"valid":`, *r.Valid)
+	}
+	if r.Invalid != "" {
+		dst = appendStringField(dst, `,"invalid":`, r.Invalid)
 	}
 	if r.Error != "" {
 		dst = appendStringField(dst, `,"error":`, r.Error)

@@ -187,3 +187,20 @@ func BenchmarkEncode(b *testing.B) {
 		perSecond(b)
 	})
 }
+
+// TestAppendRecordKnowsRecord fails when Record gained or lost a field that AppendRecord and
+// appendRecordFields were not updated for (the Encoder then falls back to encoding/json).
+func TestAppendRecordKnowsRecord(t *testing.T) {
+	if !appendRecordCurrent() {
+		t.Fatalf("Record has %d fields, AppendRecord writes %d: teach AppendRecord the new field",
+			reflect.TypeFor[Record]().NumField(), appendRecordFields)
+	}
+	slow := &Encoder{w: io.Discard, fast: false}
+	fast := NewEncoder(io.Discard)
+	r := fullRecord(t)
+	slow.Append(&r)
+	fast.Append(&r)
+	if !bytes.Equal(slow.buf, fast.buf) {
+		t.Fatalf("fallback and AppendRecord differ:\n%s\n%s", slow.buf, fast.buf)
+	}
+}

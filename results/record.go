@@ -57,6 +57,7 @@ type Record struct {
 	OutputBytes  int    `json:"output_bytes"`
 	OutputSHA256 string `json:"output_sha256,omitempty"`
 	Valid        *bool  `json:"valid,omitempty"`
+	Invalid      string `json:"invalid,omitempty"`
 
 	Error     string `json:"error,omitempty"`
 	ErrorKind string `json:"error_kind,omitempty"`

@@ -13,6 +13,8 @@
 //	                                        verify an attestation bundle
 //	reclave serve [--addr :8080] [--mode M] [flags]
 //	                                        serve a function as an OpenWhisk action runtime
+//	reclave workloads list|check|input|build
+//	                                        list, validate, show inputs of and rebuild workloads
 //
 // See README.md for what the outputs mean.
 package main
@@ -83,6 +85,15 @@ const usage = `usage:
                                           serve a function as an OpenWhisk action runtime (POST
                                           /init, POST /run; see docs/openwhisk.md) until SIGINT
                                           or SIGTERM
+  reclave workloads list [--json] [--workloads DIR]
+  reclave workloads check [--workloads DIR] [NAME...]
+  reclave workloads input NAME [--size S] [--workloads DIR]
+  reclave workloads build [NAME...]
+                                          list the workloads; run each at size test in every
+                                          mode and validate every output (exit 1 if any is
+                                          invalid or fails); print a workload's input; rebuild
+                                          modules from source (in a checkout). See
+                                          workloads/README.md
 `
 
 // errUsage marks errors that are the caller's: exit code 2.

@@ -523,7 +523,7 @@ func judge(recs []results.Record, hasExpect bool, expErr, runErr error) checkRes
 		case rec.Error != "":
 			fail("invocation %d: %s", rec.Seq+1, rec.Error)
 		case rec.Valid != nil && !*rec.Valid:
-			fail("invocation %d: invalid output (%d bytes, sha256 %s)", rec.Seq+1, rec.OutputBytes, rec.OutputSHA256)
+			fail("invocation %d: invalid output (%d bytes, sha256 %s): %s", rec.Seq+1, rec.OutputBytes, rec.OutputSHA256, rec.Invalid)
 		}
 		if rec.Valid != nil {
 			validated++
