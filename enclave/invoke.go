@@ -22,6 +22,8 @@ type Invocation struct {
 	Output []byte
 	// Log is what the function wrote to stderr, truncated to 64 KiB.
 	Log []byte
+	// Start is when the invocation started; Response and Total count from it.
+	Start time.Time
 	// Exec is the function's own execution: the Wasm call, inside the "invoke" phase (which
 	// adds delivering the input and collecting the output).
 	Exec time.Duration
@@ -73,8 +75,8 @@ func (e *Enclave) invoke(ctx context.Context, input []byte, nonce *[32]byte) (*I
 	if e.unusable != nil {
 		return nil, fmt.Errorf("invoke %s: %w: %v", e.fn.Name, ErrUnusable, e.unusable)
 	}
-	inv := &Invocation{Epoch: e.epoch}
 	start := time.Now()
+	inv := &Invocation{Epoch: e.epoch, Start: start}
 
 	e.host.Begin(input)
 	execStart := time.Now()

@@ -208,13 +208,16 @@ func (rn Runner) Run(ctx context.Context, cfg *Config, outDir string) (*results.
 			rec := new(results.Record)
 			*rec = recs[i].record()
 			if writeErr == nil {
-				writeErr = enc.Encode(rec)
+				enc.Append(rec)
 			}
 			if c := recs[i].gr.g.config; c != batchConfig {
 				flush()
 				batchConfig = c
 			}
 			batch = append(batch, *rec)
+		}
+		if writeErr == nil {
+			writeErr = enc.Flush() // a batch's records reach the file together
 		}
 		out.done(len(recs))
 	}

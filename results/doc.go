@@ -50,7 +50,9 @@
 //	latency_ns      service time: from the start of the invocation until the enclave is ready for
 //	                the next one. It includes the reset that belongs to this invocation (the rewind
 //	                or re-instantiation after the response, or creating and destroying the enclave
-//	                in mode cold), so no mode looks cheaper by moving work out of view
+//	                in mode cold), so no mode looks cheaper by moving work out of view. In the
+//	                open and burst models latency_ns and response_ns count from
+//	                intended_start_ns, so that queueing behind a late start is not hidden
 //	response_ns     from the start until the output was available to the caller (before the reset)
 //	exec_ns         in-enclave execution: the function's own run (the Wasm call), inside the
 //	                invoke phase

@@ -91,8 +91,16 @@ func (r *Record) Key() Key {
 	}
 }
 
-// EndNs is the record's end on the run's clock: StartNs + LatencyNs.
-func (r *Record) EndNs() int64 { return r.StartNs + r.LatencyNs }
+// EndNs is the record's end on the run's clock: StartNs + LatencyNs, or, for an arrival of
+// the open and burst models whose latency counts from when it was due, IntendedStartNs +
+// LatencyNs. (A record without intended_start_ns, such as one built by hand, ends at
+// StartNs + LatencyNs.)
+func (r *Record) EndNs() int64 {
+	if r.IntendedStartNs > 0 && r.IntendedStartNs < r.StartNs {
+		return r.IntendedStartNs + r.LatencyNs
+	}
+	return r.StartNs + r.LatencyNs
+}
 
 // Migrate brings a record decoded from an older schema version to the current one, filling in
 // what the older version's runs did: version 1 runs were sequential (load closed, concurrency

@@ -3,6 +3,8 @@
 //	reclave run --config FILE [--out DIR]   run an experiment (default output: out/<timestamp>)
 //	reclave plot DIR                        draw the figures of a run into DIR/plots, write DIR/report.md
 //	reclave report DIR                      print a run's summary table
+//	reclave compare BASE_DIR NEW_DIR [flags] compare two runs; exit 1 on a regression
+//	reclave export DIR --csv [--out FILE]   the records as CSV
 //	reclave bench rewind [--json] [--out DIR] [--quick]
 //	                                        rewind latency per strategy, memory size and dirty pages
 //	reclave invoke WORKLOAD|MODULE.wasm [flags]
@@ -56,6 +58,12 @@ const usage = `usage:
                                           from records.jsonl, rewind_scaling from rewind_bench.json;
                                           a figure without data is skipped, saying why
   reclave report DIR                      print the summary table of a run
+  reclave compare BASE_DIR NEW_DIR [--alpha 0.05] [--threshold 5%] [--metric latency|response|exec]
+                                          compare two runs per configuration (medians, 95% CIs,
+                                          Mann-Whitney U; ~ when not significant): exit 0 no
+                                          regression, 1 a significant slow-down beyond the
+                                          threshold, 2 unusable runs
+  reclave export DIR --csv [--out FILE]   the records of a run as CSV with a header row
   reclave bench rewind [--json] [--out DIR] [--quick]
                                           rewind latency per strategy against memory size and
                                           dirty pages, beside a copy of the same pages
