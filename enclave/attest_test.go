@@ -88,3 +88,70 @@ func TestInvokeAttested(t *testing.T) {
 		t.Fatal("an enclave without an attestation key produced a report")
 	}
 }
+
+// fakeHardware stands in for egoquote.Quoter on SGX hardware: it "quotes" by keeping the
+// report data it is asked to bind, and reports a fixed identity — that of the binary a real
+// enclave would run — which is not the simulated layout's measurement.
+type fakeHardware struct {
+	identity attest.Report
+	quoted   [][64]byte
+}
+
+func (h *fakeHardware) Quote(r attest.Report) (*attest.Evidence, error) {
+	h.quoted = append(h.quoted, r.ReportData)
+	return &attest.Evidence{Format: attest.FormatEGo, Report: []byte{byte(len(h.quoted) - 1)}}, nil
+}
+
+func (h *fakeHardware) Identity() (attest.Report, error) { return h.identity, nil }
+
+// verifier returns what ego's VerifyRemoteReport would for the quotes h made.
+func (h *fakeHardware) verifier(raw []byte) (attest.Report, error) {
+	if len(raw) != 1 || int(raw[0]) >= len(h.quoted) {
+		return attest.Report{}, errors.New("not a quote of this platform")
+	}
+	r := h.identity
+	r.ReportData = h.quoted[raw[0]]
+	return r, nil
+}
+
+// TestInvokeAttestedHardware: with a quoter that writes the hardware's identity into its
+// evidence (attest.IdentityQuoter), the enclave takes that identity, so that its inner
+// reports carry the same MRENCLAVE as the evidence, and a client with a hardware verifier
+// accepts its bundles without a root and without allowing simulated evidence.
+func TestInvokeAttestedHardware(t *testing.T) {
+	hw := &fakeHardware{identity: attest.Report{ISVProdID: 1, ISVSVN: 1}}
+	hw.identity.MRENCLAVE[0], hw.identity.MRSIGNER[0] = 0xaa, 0xbb
+	e, err := enclave.Create(context.Background(), enclave.Config{MemoryBytes: testMemory, Reset: enclave.ResetRewind, Quoter: hw}, counter(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close(context.Background())
+	if e.MREnclave() != hw.identity.MRENCLAVE || e.MRSigner() != hw.identity.MRSIGNER {
+		t.Fatalf("enclave identity %x/%x, want the hardware's", e.MREnclave(), e.MRSigner())
+	}
+	nonce := attest.NewNonce()
+	input := []byte(`{"user":"alice"}`)
+	inv, err := e.InvokeAttested(context.Background(), input, nonce)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := inv.Bundle.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := &attest.Policy{
+		MRENCLAVE:      []attest.Digest{hw.identity.MRENCLAVE},
+		ModuleHash:     []attest.Digest{e.ModuleSHA256()},
+		CleanStateHash: []attest.Digest{e.CleanStateHash()},
+	}
+	res, err := attest.Verify(raw, attest.VerifyOptions{Policy: policy, Nonce: nonce, Input: input, Hardware: hw.verifier})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Simulated {
+		t.Fatal("hardware evidence reported as simulated")
+	}
+	if _, err := attest.Verify(raw, attest.VerifyOptions{Policy: policy, Nonce: nonce, Input: input}); !errors.Is(err, attest.ErrNoHardwareVerifier) {
+		t.Fatalf("without a hardware verifier: %v, want ErrNoHardwareVerifier", err)
+	}
+}

@@ -230,6 +230,17 @@ func (e *Enclave) quote() error {
 		return err
 	}
 	e.l0 = mon // closed with the enclave
+	if hw, ok := e.cfg.Quoter.(attest.IdentityQuoter); ok {
+		// Real hardware writes the identity of the enclave this process runs in (the signed
+		// EGo binary) into its evidence, not that of the simulated layout measured above:
+		// inner reports must carry the same MRENCLAVE as the evidence, so the enclave takes
+		// its identity from the platform. The simulated measurement still times the phases.
+		id, err := hw.Identity()
+		if err != nil {
+			return fmt.Errorf("hardware identity: %w", err)
+		}
+		e.mrenclave, e.mrsigner = id.MRENCLAVE, id.MRSIGNER
+	}
 	ev, err := mon.Key().OuterEvidence(e.cfg.Quoter, attest.OuterFields{
 		MRENCLAVE: e.mrenclave,
 		MRSIGNER:  e.mrsigner,

@@ -99,6 +99,10 @@ var Targets = []string{TargetEmbedded, TargetProcess, TargetOpenWhisk}
 //	                           # a simulated platform, phase quote of every cold start) | inner
 //	                           # (outer, and every invocation an inner report, phase attest);
 //	                           # default outer
+//	  quoter: simulated        # optional: who quotes the outer evidence: simulated (a simulated
+//	                           # platform, its root in the run folder) | ego (the SGX platform
+//	                           # through EGo: a reclave built with -tags ego, run under ego run;
+//	                           # with target process, passed to reclave serve); default simulated
 //	  compartments: on         # optional: on (L0 protection and the import allow-list) | off |
 //	                           # both (every group twice, off then on: the overhead figure);
 //	                           # per-function caps and deadlines are always on; default on
@@ -150,6 +154,7 @@ type EnclaveConfig struct {
 	SnapshotPoint  string `yaml:"snapshot_point"`
 	SignerKey      string `yaml:"signer_key"`
 	Attestation    string `yaml:"attestation"`
+	Quoter         string `yaml:"quoter"`
 	Compartments   string `yaml:"compartments"`
 	CompileCache   bool   `yaml:"compile_cache"`
 }
@@ -309,6 +314,12 @@ func ParseConfig(b []byte, file string) (*Config, error) {
 	}
 	if c.Enclave.Attestation == "" {
 		c.Enclave.Attestation = "outer"
+	}
+	if c.Enclave.Quoter == "" {
+		c.Enclave.Quoter = "simulated"
+	}
+	if c.Enclave.Quoter != "simulated" && c.Enclave.Quoter != "ego" {
+		return nil, bad("enclave.quoter", "%q: want simulated or ego", c.Enclave.Quoter)
 	}
 	if !slices.Contains([]string{"none", "outer", "inner"}, c.Enclave.Attestation) {
 		return nil, bad("enclave.attestation", "%q: want none, outer or inner", c.Enclave.Attestation)

@@ -35,6 +35,7 @@ type processWorker struct {
 	mode    string
 	fn      enclave.Function
 	ecfg    enclave.Config
+	quoter  string // reclave serve's --quoter: simulated or ego
 	client  *http.Client
 
 	proc *serveProcess // the kept process (modes other than cold)
@@ -53,7 +54,7 @@ func newProcessWorker(cfg *Config, mode string, t *target, ecfg enclave.Config) 
 		}
 		command = []string{exe}
 	}
-	return &processWorker{command: command, mode: mode, fn: t.fn, ecfg: ecfg, client: &http.Client{}}, nil
+	return &processWorker{command: command, mode: mode, fn: t.fn, ecfg: ecfg, quoter: cfg.Enclave.Quoter, client: &http.Client{}}, nil
 }
 
 // Prepare starts the worker's serve process and initialises its function (every mode but
@@ -92,6 +93,9 @@ func (w *processWorker) serveFlags() []string {
 	flags := []string{"serve", "--addr", "127.0.0.1:0", "--mode", mode, "--memory-mib", strconv.FormatInt(mib, 10)}
 	if w.ecfg.Strategy != "" {
 		flags = append(flags, "--strategy", string(w.ecfg.Strategy))
+	}
+	if w.quoter != "" {
+		flags = append(flags, "--quoter", w.quoter)
 	}
 	return flags
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/reclave/reclave/enclave"
 	"github.com/reclave/reclave/enclave/attest"
+	"github.com/reclave/reclave/enclave/egoquote"
 	"github.com/reclave/reclave/results"
 	"github.com/reclave/reclave/workloads"
 )
@@ -159,7 +160,9 @@ func (rn Runner) Run(ctx context.Context, cfg *Config, outDir string) (*results.
 			return nil, fmt.Errorf("runtime image: %w", err)
 		}
 	}
-	if slices.ContainsFunc(cfg.Runs(), func(c *Config) bool { return c.Enclave.Attestation != "none" }) {
+	if slices.ContainsFunc(cfg.Runs(), func(c *Config) bool {
+		return c.Target == TargetEmbedded && c.Enclave.Attestation != "none" && c.Enclave.Quoter == "simulated"
+	}) {
 		// A simulated platform for the run; its root goes into the run folder so that the
 		// evidence can be verified against it.
 		platform, err := attest.NewSimulatedPlatform()
@@ -174,6 +177,13 @@ func (rn Runner) Run(ctx context.Context, cfg *Config, outDir string) (*results.
 			return nil, fmt.Errorf("platform root: %w", err)
 		}
 		r.quoter = platform
+	}
+	if slices.ContainsFunc(cfg.Runs(), func(c *Config) bool {
+		return c.Target == TargetEmbedded && c.Enclave.Attestation != "none" && c.Enclave.Quoter == "ego"
+	}) {
+		if r.egoQuoter, err = egoquote.NewQuoter(); err != nil {
+			return nil, fmt.Errorf("config %s: enclave.quoter ego: %w", cfg.File, err)
+		}
 	}
 	if slices.ContainsFunc(cfg.Runs(), func(c *Config) bool { return c.Target == TargetOpenWhisk }) {
 		if r.whisk, err = newWhisk(); err != nil {
@@ -240,14 +250,15 @@ func (rn Runner) Run(ctx context.Context, cfg *Config, outDir string) (*results.
 }
 
 type runner struct {
-	cfg    *Config
-	cache  *enclave.CompilationCache
-	signer *enclave.Signer
-	image  []byte // the runtime image every enclave loads and measures
-	quoter attest.Quoter
-	whisk  *whisk // target openwhisk's connection; nil without it
-	start  time.Time
-	out    *console
+	cfg       *Config
+	cache     *enclave.CompilationCache
+	signer    *enclave.Signer
+	image     []byte        // the runtime image every enclave loads and measures
+	quoter    attest.Quoter // the simulated platform
+	egoQuoter attest.Quoter // the SGX platform through EGo (enclave.quoter ego)
+	whisk     *whisk        // target openwhisk's connection; nil without it
+	start     time.Time
+	out       *console
 
 	mu    sync.Mutex
 	warns []string
@@ -366,6 +377,9 @@ func (r *runner) enclaveConfig(cfg *Config, mode string, compartments bool) encl
 	}
 	if cfg.Enclave.Attestation != "none" {
 		c.Quoter = r.quoter
+		if cfg.Enclave.Quoter == "ego" {
+			c.Quoter = r.egoQuoter
+		}
 	}
 	setCompartments(&c, compartments)
 	if mode != "cold" || cfg.Enclave.CompileCache {

@@ -192,3 +192,16 @@ func TestRunSignerKey(t *testing.T) {
 		t.Fatalf("run with a signer key file: %v", err)
 	}
 }
+
+// TestRunEGoQuoterNeedsEGoBuild: enclave.quoter ego in a build without the ego tag is refused
+// before anything runs, saying how to build one that has it.
+func TestRunEGoQuoterNeedsEGoBuild(t *testing.T) {
+	cfg := strings.Replace(tinyConfig, "enclave: {memory_mib: 4}", "enclave: {memory_mib: 4, quoter: ego}", 1)
+	_, _, err := runTiny(t, context.Background(), cfg)
+	if err == nil || !strings.Contains(err.Error(), "-tags ego") {
+		t.Fatalf("error %v, want one saying reclave lacks -tags ego", err)
+	}
+	if _, err := ParseConfig([]byte("schema_version: 1\nname: x\nenclave: {quoter: tpm}\n"), "x.yaml"); err == nil || !strings.Contains(err.Error(), "enclave.quoter") {
+		t.Fatalf("bad quoter: %v", err)
+	}
+}

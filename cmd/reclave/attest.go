@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -71,8 +72,6 @@ func cmdAttestVerify(args []string, stdout, stderr io.Writer) error {
 	switch {
 	case fs.NArg() != 1:
 		return fmt.Errorf("%w: attest verify needs one bundle file", errUsage)
-	case *rootFile == "":
-		return fmt.Errorf("%w: attest verify needs --root FILE (the platform's root certificate: reclave attest root --out FILE)", errUsage)
 	case *policyFile == "":
 		return fmt.Errorf("%w: attest verify needs --policy FILE: the mrenclave, module, clean state (and signer) to accept; "+
 			"reclave invoke --attest --bundle B writes one as B.policy.json", errUsage)
@@ -81,15 +80,26 @@ func cmdAttestVerify(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%w: bundle: %v", errInput, err)
 	}
-	root, err := attest.LoadRoot(*rootFile)
-	if err != nil {
-		return fmt.Errorf("%w: %v", errInput, err)
+	// Hardware evidence (an SGX remote report) chains to the manufacturer, checked by the
+	// hardware verifier; simulated evidence to the root the verifier brings.
+	hardware := false
+	if b, err := attest.ParseBundle(data); err == nil && b.Evidence.Format == attest.FormatEGo {
+		hardware = true
+	}
+	var root *x509.Certificate
+	switch {
+	case *rootFile != "":
+		if root, err = attest.LoadRoot(*rootFile); err != nil {
+			return fmt.Errorf("%w: %v", errInput, err)
+		}
+	case !hardware:
+		return fmt.Errorf("%w: attest verify needs --root FILE (the platform's root certificate: reclave attest root --out FILE)", errUsage)
 	}
 	policy, err := attest.LoadPolicy(*policyFile)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errInput, err)
 	}
-	opts := attest.VerifyOptions{Root: root, Policy: policy, AllowSimulated: *allowSim}
+	opts := attest.VerifyOptions{Root: root, Policy: policy, AllowSimulated: *allowSim, Hardware: hardwareVerifier()}
 	if *inputArg != "" {
 		if opts.Input, err = readInput("--input", *inputArg); err != nil {
 			return err

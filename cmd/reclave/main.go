@@ -87,7 +87,9 @@ const usage = `usage:
                         [--allow-simulated]
                                           verify a bundle: exit 0 accepted, 1 refused, 2 unusable
                                           flags or files. Without --nonce freshness is not
-                                          checked; without --input the input must be empty
+                                          checked; without --input the input must be empty.
+                                          Hardware evidence (EGo) needs no --root but a reclave
+                                          built with -tags egoclient
   reclave serve [--addr :8080] [--mode rewind|reinstantiate|warm|cold] [--memory-mib MiB]
                 [--strategy S] [--platform DIR] [--signer-key FILE]
                                           serve a function as an OpenWhisk action runtime (POST

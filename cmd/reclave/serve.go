@@ -9,6 +9,7 @@ import (
 	"github.com/reclave/reclave/actionproxy"
 	"github.com/reclave/reclave/enclave"
 	"github.com/reclave/reclave/enclave/attest"
+	"github.com/reclave/reclave/enclave/egoquote"
 	"github.com/reclave/reclave/harness"
 )
 
@@ -22,6 +23,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	memoryMiB := fs.Int("memory-mib", 64, "enclave memory region in `MiB`")
 	strategy := fs.String("strategy", string(enclave.StrategyTracked), "rewind `STRATEGY`: full, diff, cow or tracked")
 	platform := fs.String("platform", "", "keep the simulated attestation platform's root in `DIR` (reclave attest root --platform DIR prints it); default a new in-memory root")
+	quoter := fs.String("quoter", "simulated", "who quotes the enclaves' outer evidence: simulated, or ego (the SGX platform through EGo: a reclave built with -tags ego, run under ego run)")
 	signerKey := fs.String("signer-key", "", "enclave signer's private key `FILE` (PEM, RSA-3072, exponent 3); default reclave's committed TEST key")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -47,14 +49,23 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	// Every enclave is quoted by a simulated platform: /init attests the enclave, and a /run
 	// may ask for an inner report.
-	if *platform != "" {
+	switch {
+	case *quoter == "ego":
+		cfg.Quoter, err = egoquote.NewQuoter()
+	case *quoter != "simulated":
+		return fmt.Errorf("%w: --quoter %q: want simulated or ego", errUsage, *quoter)
+	case *platform != "":
 		cfg.Quoter, err = attest.LoadSimulatedPlatform(*platform)
-	} else {
+	default:
 		cfg.Quoter, err = attest.NewSimulatedPlatform()
 	}
 	if err != nil {
 		return fmt.Errorf("attestation platform: %w", err)
 	}
-	fmt.Fprintf(stderr, "reclave serve: mode %s, %d MiB enclaves, SIMULATED SGX and attestation platform\n", *mode, *memoryMiB)
+	platformKind := "SIMULATED attestation platform"
+	if *quoter == "ego" {
+		platformKind = "outer evidence from the SGX platform (EGo)"
+	}
+	fmt.Fprintf(stderr, "reclave serve: mode %s, %d MiB enclaves, SIMULATED SGX life cycle, %s\n", *mode, *memoryMiB, platformKind)
 	return actionproxy.ListenAndServe(ctx, *addr, actionproxy.Options{Enclave: cfg, Stdout: stdout, Stderr: stderr}, stderr)
 }

@@ -386,6 +386,26 @@ func TestRefusals(t *testing.T) {
 	)
 	// Policy missing.
 	cases = append(cases, tc{"no_policy", func(o *attest.VerifyOptions) []byte { o.Policy = nil; return marshal(t, valid()) }, attest.ErrPolicyInvalid})
+	// Hardware evidence (an EGo remote report) without a hardware verifier, refused by it,
+	// or carrying a quoting certificate it has no use for.
+	hardware := func(b *attest.Bundle) {
+		b.Evidence = attest.Evidence{Format: attest.FormatEGo, Report: []byte("an SGX quote")}
+	}
+	cases = append(cases,
+		tc{"hardware_no_verifier", withBundle(hardware), attest.ErrNoHardwareVerifier},
+		tc{"hardware_refused", func(o *attest.VerifyOptions) []byte {
+			o.Hardware = func([]byte) (attest.Report, error) {
+				return attest.Report{}, errors.New("quote signature does not chain to Intel")
+			}
+			return withBundle(hardware)(o)
+		}, attest.ErrBadHardwareEvidence},
+		tc{"hardware_with_quoting_cert", withBundle(func(b *attest.Bundle) {
+			cert := b.Evidence.QuotingCert
+			hardware(b)
+			b.Evidence.QuotingCert = cert
+		}), attest.ErrMalformedBundle},
+		tc{"evidence_format_unknown", withBundle(func(b *attest.Bundle) { b.Evidence.Format = "tdx/1" }), attest.ErrMalformedBundle},
+	)
 
 	seen := map[*attest.Refusal]bool{}
 	for _, c := range cases {
@@ -717,5 +737,73 @@ func TestRefusalCodesDistinct(t *testing.T) {
 		if !strings.HasPrefix(r.Error(), "attest: ") {
 			t.Errorf("%s: %q", r.Code, r.Error())
 		}
+	}
+}
+
+// TestHardwareEvidence: a bundle whose outer evidence is an SGX remote report is verified by
+// the hardware verifier the client passes (ego's VerifyRemoteReport under -tags egoclient;
+// here a stand-in returning what ego would), needs no root, and is not simulated: a policy
+// that refuses simulated evidence accepts it. Its fields go through ReportFromEGo.
+func TestHardwareEvidence(t *testing.T) {
+	f := newFixture(t)
+	nonce := attest.NewNonce()
+	inv := f.invocation(1, nonce)
+	b := f.bundle(t, inv)
+	raw := []byte("an SGX quote in Open Enclave's format")
+	b.Evidence = attest.Evidence{Format: attest.FormatEGo, Report: raw}
+	data := attest.ReportDataFor(f.l0.PublicKeyDER(), enclaveID)
+	verifier := func(got []byte) (attest.Report, error) {
+		if !bytes.Equal(got, raw) {
+			return attest.Report{}, errors.New("not the bundled quote")
+		}
+		// What ego's attestation.Report holds for this enclave: 16-byte ProductID.
+		return attest.ReportFromEGo(runtimeMR[:], signerMR[:], []byte{1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 2, false, data[:], 0)
+	}
+	pol := *f.policy
+	pol.AllowSimulated = false
+	res, err := attest.Verify(marshal(t, b), attest.VerifyOptions{Policy: &pol, Nonce: nonce, Input: inv.input, Hardware: verifier})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Simulated || res.Report.MRENCLAVE != runtimeMR || res.Report.ISVProdID != 1 || res.Report.ISVSVN != 2 {
+		t.Fatalf("result %+v", res.Report)
+	}
+}
+
+// TestReportFromEGo: ego's report fields map onto a Report, and values that do not fit SGX's
+// fields are refused.
+func TestReportFromEGo(t *testing.T) {
+	id := bytes.Repeat([]byte{7}, 32)
+	signer := bytes.Repeat([]byte{9}, 32)
+	prod := []byte{0x34, 0x12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+	data := bytes.Repeat([]byte{5}, 64)
+	r, err := attest.ReportFromEGo(id, signer, prod, 7, true, data, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.MRENCLAVE[0] != 7 || r.MRSIGNER[31] != 9 || r.ISVProdID != 0x1234 || r.ISVSVN != 7 || !r.Debug ||
+		r.ReportData[63] != 5 || r.TCBStatus != attest.TCBStatus(3) || r.Simulated {
+		t.Fatalf("mapped %+v", r)
+	}
+	for _, tc := range []struct {
+		name                   string
+		id, signer, prod, data []byte
+		svn, tcb               uint
+		want                   string
+	}{
+		{"short unique id", id[:31], signer, prod, data, 1, 0, "UniqueID"},
+		{"long signer id", id, append(signer, 0), prod, data, 1, 0, "SignerID"},
+		{"product id beyond 16 bits", id, signer, []byte{1, 2, 3}, data, 1, 0, "ProductID"},
+		{"product id too short", id, signer, []byte{1}, data, 1, 0, "ProductID"},
+		{"svn beyond 16 bits", id, signer, prod, data, 1 << 16, 0, "SecurityVersion"},
+		{"data too long", id, signer, prod, append(data, 1), 1, 0, "Data"},
+		{"tcb status out of range", id, signer, prod, data, 1, 300, "TCBStatus"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := attest.ReportFromEGo(tc.id, tc.signer, tc.prod, tc.svn, false, tc.data, tc.tcb)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want one naming %s", err, tc.want)
+			}
+		})
 	}
 }

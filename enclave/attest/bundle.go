@@ -61,14 +61,24 @@ func ParseBundle(data []byte) (*Bundle, error) {
 	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
 		return nil, refuse(ErrMalformedBundle, "data after the bundle")
 	}
-	for name, f := range map[string][]byte{
-		"evidence.report":       b.Evidence.Report,
-		"evidence.quoting_cert": b.Evidence.QuotingCert,
-		"evidence.signature":    b.Evidence.Signature,
-		"l0_public_key":         b.L0PublicKey,
-		"inner.report":          b.Inner.Report,
-		"inner.signature":       b.Inner.Signature,
-	} {
+	parts := map[string][]byte{
+		"evidence.report": b.Evidence.Report,
+		"l0_public_key":   b.L0PublicKey,
+		"inner.report":    b.Inner.Report,
+		"inner.signature": b.Inner.Signature,
+	}
+	switch b.Evidence.Format {
+	case "", FormatSimulated:
+		parts["evidence.quoting_cert"] = b.Evidence.QuotingCert
+		parts["evidence.signature"] = b.Evidence.Signature
+	case FormatEGo:
+		if len(b.Evidence.QuotingCert) > 0 || len(b.Evidence.Signature) > 0 {
+			return nil, refuse(ErrMalformedBundle, "evidence of format %s has no quoting_cert or signature", FormatEGo)
+		}
+	default:
+		return nil, refuse(ErrMalformedBundle, "evidence.format %q: want %q or %q", b.Evidence.Format, FormatSimulated, FormatEGo)
+	}
+	for name, f := range parts {
 		if len(f) == 0 {
 			return nil, refuse(ErrMalformedBundle, "%s is missing", name)
 		}

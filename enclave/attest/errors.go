@@ -78,6 +78,14 @@ var (
 	// ErrPolicyInvalid: the policy is missing, does not parse (unknown keys, bad hex,
 	// trailing data) or lacks a required field.
 	ErrPolicyInvalid = &Refusal{"policy_invalid", "invalid policy"}
+	// ErrNoHardwareVerifier: the evidence is hardware evidence (FormatEGo) and
+	// VerifyOptions.Hardware is nil: this verifier cannot check it (reclave built without
+	// the egoclient tag).
+	ErrNoHardwareVerifier = &Refusal{"no_hardware_verifier", "hardware evidence, and no hardware verifier"}
+	// ErrBadHardwareEvidence: VerifyOptions.Hardware refused the hardware evidence (its
+	// signature does not chain to the manufacturer, or it does not parse), or its fields do
+	// not map onto a report.
+	ErrBadHardwareEvidence = &Refusal{"bad_hardware_evidence", "hardware evidence does not verify"}
 )
 
 // Refusals lists every refusal, for documentation and tests.
@@ -87,5 +95,5 @@ var Refusals = []*Refusal{
 	ErrInnerMeasurement, ErrSimulatedRefused, ErrDebugRefused, ErrPolicyMRENCLAVE,
 	ErrPolicyMRSIGNER, ErrPolicyProductID, ErrPolicyISVSVN, ErrPolicyTCBStatus, ErrPolicyModule,
 	ErrPolicyCleanState, ErrInputMismatch, ErrOutputMismatch, ErrNonceMismatch, ErrNonceReplay,
-	ErrEpochReplay, ErrPolicyInvalid,
+	ErrEpochReplay, ErrPolicyInvalid, ErrNoHardwareVerifier, ErrBadHardwareEvidence,
 }

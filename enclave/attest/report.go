@@ -139,12 +139,75 @@ func ReportDataFor(l0PublicKeyDER []byte, enclaveID string) [64]byte {
 // key's certificate (issued by the platform root, which is never included: the verifier
 // brings its own), and the quoting key's signature.
 type Evidence struct {
-	// Report is the outer report's 152-byte encoding (Report.Marshal).
+	// Format says which verification applies: "" or [FormatSimulated], reclave's signed
+	// report; [FormatEGo], an SGX remote report obtained through EGo.
+	Format string `json:"format,omitempty"`
+	// Report is the outer report's 152-byte encoding (Report.Marshal); for FormatEGo, the
+	// raw remote report (an SGX quote in Open Enclave's format).
 	Report []byte `json:"report"`
-	// QuotingCert is the quoting key's X.509 certificate, DER.
-	QuotingCert []byte `json:"quoting_cert"`
-	// Signature is the quoting key's ECDSA P-256 signature (ASN.1 DER) over SHA-256(Report).
-	Signature []byte `json:"signature"`
+	// QuotingCert is the quoting key's X.509 certificate, DER (FormatSimulated only).
+	QuotingCert []byte `json:"quoting_cert,omitempty"`
+	// Signature is the quoting key's ECDSA P-256 signature (ASN.1 DER) over SHA-256(Report)
+	// (FormatSimulated only).
+	Signature []byte `json:"signature,omitempty"`
+}
+
+// Evidence formats.
+const (
+	// FormatSimulated is reclave's outer report signed by a platform's quoting key that chains
+	// to a root the verifier trusts ([SimulatedPlatform]); the empty format means the same.
+	FormatSimulated = "reclave-report/1"
+	// FormatEGo is an SGX remote report from github.com/edgelesssys/ego/enclave.GetRemoteReport
+	// (package egoquote), verified with ego's VerifyRemoteReport through
+	// [VerifyOptions.Hardware] and mapped onto [Report] by [ReportFromEGo].
+	FormatEGo = "ego-remote-report/1"
+)
+
+// IdentityQuoter is a [Quoter] on real hardware, which writes the enclave's identity into
+// its evidence itself: Identity returns that identity (MRENCLAVE, MRSIGNER, ISVPRODID,
+// ISVSVN, DEBUG), so that the enclave's inner reports carry the same MRENCLAVE as the
+// evidence. A simulated platform quotes the identity it is given and does not implement it.
+type IdentityQuoter interface {
+	Quoter
+	Identity() (Report, error)
+}
+
+// ReportFromEGo maps the fields of github.com/edgelesssys/ego/attestation.Report onto a
+// Report, as the package documentation tables them: UniqueID → MRENCLAVE, SignerID →
+// MRSIGNER (32 bytes each), the first two bytes of ProductID (little-endian; the rest must
+// be zero) → ISVProdID, SecurityVersion → ISVSVN (at most 65535), Debug, Data → ReportData
+// (64 bytes, or fewer, zero-padded), TCBStatus with the same numbering. Simulated is false:
+// ego verifies hardware evidence only. attest does not import ego, so the caller passes the
+// fields.
+func ReportFromEGo(uniqueID, signerID, productID []byte, securityVersion uint, debug bool, data []byte, tcbStatus uint) (Report, error) {
+	var r Report
+	switch {
+	case len(uniqueID) != 32:
+		return r, fmt.Errorf("ego report: UniqueID of %d bytes, want 32", len(uniqueID))
+	case len(signerID) != 32:
+		return r, fmt.Errorf("ego report: SignerID of %d bytes, want 32", len(signerID))
+	case len(productID) < 2 || len(productID) > 16:
+		return r, fmt.Errorf("ego report: ProductID of %d bytes, want 2 to 16", len(productID))
+	case len(data) > 64:
+		return r, fmt.Errorf("ego report: Data of %d bytes, want at most 64", len(data))
+	case securityVersion > 0xffff:
+		return r, fmt.Errorf("ego report: SecurityVersion %d does not fit ISVSVN (16 bits)", securityVersion)
+	case tcbStatus > 0xff:
+		return r, fmt.Errorf("ego report: TCBStatus %d out of range", tcbStatus)
+	}
+	for _, b := range productID[2:] {
+		if b != 0 {
+			return r, fmt.Errorf("ego report: ProductID %x does not fit ISVPRODID (16 bits)", productID)
+		}
+	}
+	copy(r.MRENCLAVE[:], uniqueID)
+	copy(r.MRSIGNER[:], signerID)
+	r.ISVProdID = uint16(productID[0]) | uint16(productID[1])<<8
+	r.ISVSVN = uint16(securityVersion)
+	r.Debug = debug
+	copy(r.ReportData[:], data)
+	r.TCBStatus = TCBStatus(tcbStatus)
+	return r, nil
 }
 
 // Quoter signs outer reports: a platform's quoting enclave. [SimulatedPlatform] is the only

@@ -36,6 +36,12 @@ type VerifyOptions struct {
 	Sequence *Sequence
 	// Now is the time certificates are checked at; zero means time.Now().
 	Now time.Time
+	// Hardware verifies hardware evidence (FormatEGo): the raw remote report's signature up
+	// to the manufacturer, returning its fields as a Report (see ReportFromEGo). Built with
+	// the egoclient tag, reclave attest verify passes egoquote.VerifyRemoteReport (ego's
+	// eclient.VerifyRemoteReport). Nil refuses hardware evidence (ErrNoHardwareVerifier).
+	// Root is not used for hardware evidence.
+	Hardware func(raw []byte) (Report, error)
 }
 
 // Result is what a successful verification established.
@@ -68,7 +74,9 @@ func Verify(bundleJSON []byte, opts VerifyOptions) (*Result, error) {
 //
 //  1. the policy is valid (ErrPolicyInvalid) and a root is given (ErrNoTrustedRoot);
 //  2. the quoting certificate chains to the trusted root (ErrUntrustedRoot) and the outer
-//     report's signature verifies with its key (ErrBadQuoteSignature);
+//     report's signature verifies with its key (ErrBadQuoteSignature); for hardware evidence
+//     (FormatEGo) instead, opts.Hardware verifies it (ErrNoHardwareVerifier without one,
+//     ErrBadHardwareEvidence when it refuses) and no root is needed;
 //  3. REPORTDATA[0:32] is SHA-256 of the bundle's L0 public key (ErrReportDataMismatch);
 //  4. the inner report's signature verifies with that key (ErrBadInnerSignature);
 //  5. REPORTDATA[32:64] is SHA-256 of the inner report's enclave id (ErrEnclaveIDMismatch),
@@ -90,8 +98,18 @@ func VerifyBundle(b *Bundle, opts VerifyOptions) (*Result, error) {
 	if err := opts.Policy.Validate(); err != nil {
 		return nil, err
 	}
-	report, simulated, err := VerifyEvidence(&b.Evidence, opts.Root, opts.Now)
-	if err != nil {
+	var report Report
+	var simulated bool
+	var err error
+	if b.Evidence.Format == FormatEGo {
+		if opts.Hardware == nil {
+			return nil, refuse(ErrNoHardwareVerifier, "the evidence is an SGX remote report (%s): verify it with a reclave built with -tags egoclient", FormatEGo)
+		}
+		if report, err = opts.Hardware(b.Evidence.Report); err != nil {
+			return nil, refuse(ErrBadHardwareEvidence, "%v", err)
+		}
+		report.Simulated = false
+	} else if report, simulated, err = VerifyEvidence(&b.Evidence, opts.Root, opts.Now); err != nil {
 		return nil, err
 	}
 	pubAny, err := x509.ParsePKIXPublicKey(b.L0PublicKey)

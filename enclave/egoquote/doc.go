@@ -9,8 +9,10 @@
 // ISVSVN, DEBUG) are ignored: the hardware writes its own, those of the signed EGo binary
 // (its enclave.json and private.pem), not those of reclave's simulated enclave layout.
 //
-// This package is a skeleton. It compiles, is vetted in CI, and has never run: this
-// project's machines have no SGX and no EGo toolchain.
+// It compiles and is vetted in CI and has never run: this project's machines have no SGX
+// and no EGo toolchain. Its logic outside ego's calls (the mapping of ego's report, the
+// hardware branch of attest's verifier, the enclave taking the hardware's identity) is tested
+// with stand-ins for ego (enclave TestInvokeAttestedHardware, attest TestHardwareEvidence).
 //
 // # Building
 //
@@ -29,41 +31,24 @@
 // EGo installation is needed to compile). A plain go build -tags ego binary is not an
 // enclave: outside EGo, GetRemoteReport fails.
 //
-// # What attest lacks, and why Quote always returns an error
+// # Hardware evidence
 //
-// [attest.Evidence] cannot carry an EGo remote report so that it verifies. Its Report field
-// is defined as reclave's 152-byte encoding ([attest.Report.Marshal]), signed by the key of
-// QuotingCert, a certificate that chains to a root the client brings; EGo's report is a
-// different, variable-length structure whose signature chains to Intel through collateral
-// that Open Enclave fetches and checks itself. [attest.VerifyEvidence] therefore refuses it
-// (malformed bundle: no quoting certificate). So Quote returns the raw remote report in the
-// closest field, Evidence.Report, with QuotingCert and Signature empty, together with
-// ErrUnverifiable; callers that want the bytes check errors.Is(err, ErrUnverifiable). The
-// enclave package treats any Quote error as a failed "quote" phase, so an enclave configured
-// with this Quoter is not created: hardware attestation stays off until attest gains:
+// Quote returns [attest.Evidence] of format [attest.FormatEGo]: the raw remote report, with
+// no quoting certificate (the report's signature chains to Intel through collateral that Open
+// Enclave fetches and checks itself). The Quoter also implements [attest.IdentityQuoter]:
+// the reclave enclave takes its MRENCLAVE and MRSIGNER from the platform (GetSelfReport) —
+// those of the signed EGo binary, not of the simulated enclave layout it measures — so that
+// its inner reports carry the MRENCLAVE the evidence does.
 //
-//   - an evidence format in [attest.Evidence] (for example a "format" field, "reclave-sim/1"
-//     or "ego-remote-report/1", and a field for the raw remote report), so that a bundle
-//     says which verification applies;
-//   - a hardware branch in [attest.VerifyEvidence]: verify the remote report with EGo's
-//     VerifyRemoteReport — on the client, outside any enclave, that is
-//     github.com/edgelesssys/ego/eclient.VerifyRemoteReport (cgo, linked against EGo's
-//     liboehostverify and libcrypto); inside an enclave, enclave.VerifyRemoteReport — passed
-//     in through VerifyOptions as a function, so that attest itself keeps importing nothing
-//     beyond the standard library and the default build needs neither cgo nor EGo;
-//   - the mapping of ego's attestation.Report onto [attest.Report] that attest's package
-//     documentation tables (UniqueID → MRENCLAVE, SignerID → MRSIGNER, the first two bytes of
-//     ProductID little-endian → ISVProdID, SecurityVersion → ISVSVN, refusing values over
-//     65535, Debug, Data → ReportData, TCBStatus with the same numbering), Simulated false;
-//     ego's ErrTCBLevelInvalid turned into the report's TCB status for the [attest.Policy] to
-//     judge rather than a hard failure;
-//   - a policy for hardware: the trusted MRENCLAVE or MRSIGNER/ISVPRODID/ISVSVN are now those
-//     of the signed EGo binary (ego uniqueid / ego signerid bin/reclave), VerifyOptions.Root
-//     does not apply, and the TCB statuses to accept must be stated.
-//
-// The enclave package must change too: the inner report's MRENCLAVE has to equal the outer
-// one, so on hardware the enclave must take its identity from the platform
-// (enclave.GetSelfReport) instead of its simulated measurement.
+// A client verifies such a bundle with attest.VerifyOptions.Hardware set to
+// [VerifyRemoteReport] (file verify.go, build tag egoclient: ego's
+// eclient.VerifyRemoteReport, outside any enclave, needing cgo, EGo's headers and libraries
+// and libcrypto). `reclave attest verify` built with -tags egoclient does so, and needs no
+// --root for hardware evidence; built without it, it refuses hardware evidence with
+// attest.ErrNoHardwareVerifier. ego's report is mapped by [attest.ReportFromEGo]; a TCB
+// level that is not up to date is kept as the report's TCB status for the policy to judge.
+// The policy pins the signed binary's identity (ego uniqueid / ego signerid bin/reclave).
+// CI vets verify.go with ego's mock eclient: -tags egoclient,ego_mock_eclient.
 //
 // # What EGo does not allow
 //
@@ -80,9 +65,9 @@
 // # Cold starts
 //
 // On hardware, a cold start is a real enclave launch: one `ego run` (ECREATE, EADD/EEXTEND of
-// the whole signed binary and heap, EINIT) per cold start, not the in-process simulated
-// creation the enclave package measures today. The driver that would launch one `ego run`
-// per cold start, hand it the function and its input, and time it from the host does not
-// exist yet: it is future work. Until then, running reclave under EGo measures the simulated
-// backend's modes inside one real enclave.
+// the whole signed binary and heap, EINIT) per cold start. The harness does that with target
+// process (harness.TargetProcess): the driver runs outside EGo and starts every enclave as
+// `ego run bin/reclave serve ...` (process.command in the config), one per cold start, and
+// times it from the host (phases launch, init, run, destroy). See README.md, "Running on SGX
+// hardware (EGo)".
 package egoquote

@@ -3,7 +3,6 @@
 package egoquote
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/edgelesssys/ego/enclave"
@@ -11,30 +10,37 @@ import (
 	"github.com/reclave/reclave/enclave/attest"
 )
 
-// ErrUnverifiable accompanies every evidence Quote produces: the EGo remote report is in
-// Evidence.Report, where attest expects its own 152-byte encoding, and QuotingCert and
-// Signature are empty, so attest.VerifyEvidence refuses it. See the package documentation
-// for what attest must gain.
-var ErrUnverifiable = errors.New("egoquote: attest.Evidence cannot carry an EGo remote report: " +
-	"the raw report is in Evidence.Report but attest cannot verify it (no hardware evidence format yet)")
-
-// Quoter gets SGX remote reports through EGo. The zero value is ready to use.
+// Quoter gets SGX remote reports through EGo, inside an EGo enclave. The zero value is ready
+// to use.
 type Quoter struct{}
 
 // New returns a Quoter.
 func New() *Quoter { return &Quoter{} }
 
-var _ attest.Quoter = (*Quoter)(nil)
+var _ attest.IdentityQuoter = (*Quoter)(nil)
 
 // Quote asks the platform for a remote report over r.ReportData (all 64 bytes: see
-// attest.ReportDataFor); r's other fields are ignored, the hardware supplies the enclave's
-// identity. On success it returns the raw remote report in Evidence.Report together with
-// ErrUnverifiable; on failure (not inside an EGo enclave, no quoting infrastructure) it
-// returns nil and the error.
+// attest.ReportDataFor) and returns it as evidence of format attest.FormatEGo. r's other
+// fields are ignored: the hardware writes the identity of the enclave this process runs in
+// (see Identity). Outside an EGo enclave, or without quoting infrastructure, it fails.
 func (*Quoter) Quote(r attest.Report) (*attest.Evidence, error) {
 	raw, err := enclave.GetRemoteReport(r.ReportData[:])
 	if err != nil {
 		return nil, fmt.Errorf("egoquote: ego remote report: %w", err)
 	}
-	return &attest.Evidence{Report: raw}, ErrUnverifiable
+	return &attest.Evidence{Format: attest.FormatEGo, Report: raw}, nil
 }
+
+// Identity returns the identity of the enclave this process runs in (MRENCLAVE, MRSIGNER,
+// ISVPRODID, ISVSVN, DEBUG), from its own local report, mapped by attest.ReportFromEGo: the
+// identity its remote reports carry, which the reclave enclave puts into its inner reports.
+func (*Quoter) Identity() (attest.Report, error) {
+	self, err := enclave.GetSelfReport()
+	if err != nil {
+		return attest.Report{}, fmt.Errorf("egoquote: ego self report: %w", err)
+	}
+	return attest.ReportFromEGo(self.UniqueID, self.SignerID, self.ProductID, self.SecurityVersion, self.Debug, self.Data, uint(self.TCBStatus))
+}
+
+// NewQuoter returns the EGo quoter: this build has the ego tag.
+func NewQuoter() (attest.Quoter, error) { return New(), nil }
