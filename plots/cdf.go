@@ -46,15 +46,9 @@ func CDF(records []results.Record, env results.Env, dir string) ([]string, error
 	return drawFigure("cdf figure", fig, err, dir, CDFBase)
 }
 
-// cdfLatency returns the latency of r drawn by the cdf figure: latency_ns, counted from the
-// intended start in the open and burst load models.
-func cdfLatency(r *results.Record) float64 {
-	lat := r.LatencyNs
-	if !closedLoad(r.Load) {
-		lat = max(lat, r.EndNs()-r.IntendedStartNs)
-	}
-	return float64(lat)
-}
+// cdfLatency returns the latency of r drawn by the cdf figure: latency_ns, which the driver
+// counts from the intended start in the open and burst load models (results/doc.go).
+func cdfLatency(r *results.Record) float64 { return float64(r.LatencyNs) }
 
 // cdfSamples groups the latencies of the drawable records by configuration and returns, per
 // workload (in order of first appearance) and mode, those of the reference configuration.

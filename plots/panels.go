@@ -45,8 +45,6 @@ const (
 	panelsRowHeight   = 1.85 * vg.Inch // per row of panels
 	panelsFixedHeight = 0.95 * vg.Inch // title, caption (one line), X label; the legend adds its rows
 	panelsGap         = vg.Length(8)   // between two panels
-	panelsTitleGap    = vg.Length(3)   // between a panel and its title
-	panelsXLabelGap   = vg.Length(3)   // between the X tick labels and the X label
 	panelsLineWidth   = vg.Length(1.2)
 	panelsGlyphRadius = vg.Length(2.2)
 	panelsThumbWidth  = vg.Length(18)
@@ -126,27 +124,57 @@ func (f *panelsFigure) draw(c draw.Canvas) {
 	y -= drawHeader(c, center, y, f.title, f.caption)
 	y -= drawLegendRows(c, center, y, f.legendRows) + 6
 
+	drawPanelGrid(c, y, panelGrid{
+		rows: f.rows, cols: f.cols, n: len(f.panels), gap: panelsGap,
+		plot:   f.plot,
+		title:  func(i int) string { return f.panels[i].title },
+		ylabel: f.ylabel, xlabel: f.xlabel,
+	})
+}
+
+// panelGrid describes the panels of a figure laid out in a grid below its header: n panels
+// of rows × cols, gap apart, each drawn by plot(i) with title(i) above it, and a Y label and
+// an X label shared by all.
+type panelGrid struct {
+	rows, cols, n  int
+	gap            vg.Length
+	plot           func(i int) *plot.Plot
+	title          func(i int) string
+	ylabel, xlabel string
+}
+
+// Gaps of every panel grid.
+const (
+	panelTitleGap  = vg.Length(3) // between a panel and its title
+	panelXLabelGap = vg.Length(3) // between the X tick labels and the X label
+)
+
+// drawPanelGrid draws g's panels on c below y, aligned so that their data areas line up, each
+// titled, with the shared Y label left of them and the shared X label below them.
+func drawPanelGrid(c draw.Canvas, y vg.Length, g panelGrid) {
 	yl := axisLabelStyle()
 	yl.Rotation = math.Pi / 2
-	lh := yl.Height(f.ylabel)
+	lh := yl.Height(g.ylabel)
 	descent := yl.FontExtents().Descent
 	xl := axisLabelStyle()
-	xlh := xl.Height(f.xlabel)
+	xlh := xl.Height(g.xlabel)
 	titles := textStyle(8.5, color.Black)
 	titles.YAlign = draw.YBottom
-	th := titles.Height("Xg") + panelsTitleGap
+	th := titles.Height("Xg") + panelTitleGap
 
-	pc := draw.Crop(c, lh+descent+4, 0, xlh+panelsXLabelGap, y-c.Max.Y)
-	grid := make([][]*plot.Plot, f.rows)
+	// Room for the labels on the left and at the bottom, for the panel titles on top of
+	// every row.
+	pc := draw.Crop(c, lh+descent+4, 0, xlh+panelXLabelGap, y-c.Max.Y)
+	grid := make([][]*plot.Plot, g.rows)
 	for r := range grid {
-		grid[r] = make([]*plot.Plot, f.cols)
+		grid[r] = make([]*plot.Plot, g.cols)
 		for col := range grid[r] {
-			if i := r*f.cols + col; i < len(f.panels) {
-				grid[r][col] = f.plot(i)
+			if i := r*g.cols + col; i < g.n {
+				grid[r][col] = g.plot(i)
 			}
 		}
 	}
-	tiles := draw.Tiles{Rows: f.rows, Cols: f.cols, PadX: panelsGap, PadY: th + 10, PadTop: th}
+	tiles := draw.Tiles{Rows: g.rows, Cols: g.cols, PadX: g.gap, PadY: th + 10, PadTop: th}
 	canvases := plot.Align(grid, tiles, pc)
 
 	var left, right, bottom vg.Length = math.MaxFloat32, -math.MaxFloat32, math.MaxFloat32
@@ -161,13 +189,13 @@ func (f *panelsFigure) draw(c draw.Canvas) {
 			left, right = min(left, dc.Min.X), max(right, dc.Max.X)
 			bottom, top = min(bottom, dc.Min.Y), max(top, dc.Max.Y)
 			p.Draw(pc)
-			c.FillText(titles, vg.Point{X: dc.Center().X, Y: dc.Max.Y + panelsTitleGap}, f.panels[r*f.cols+col].title)
+			c.FillText(titles, vg.Point{X: dc.Center().X, Y: dc.Max.Y + panelTitleGap}, g.title(r*g.cols+col))
 		}
 	}
 
-	c.FillText(yl, vg.Point{X: c.Min.X + lh - descent, Y: (bottom + top) / 2}, f.ylabel)
+	c.FillText(yl, vg.Point{X: c.Min.X + lh - descent, Y: (bottom + top) / 2}, g.ylabel)
 	xl.YAlign = draw.YBottom
-	c.FillText(xl, vg.Point{X: (left + right) / 2, Y: c.Min.Y}, f.xlabel)
+	c.FillText(xl, vg.Point{X: (left + right) / 2, Y: c.Min.Y}, g.xlabel)
 }
 
 // modeStyles returns the line style of every mode of modes (in canonical order): the colours

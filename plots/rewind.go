@@ -68,8 +68,6 @@ const (
 	scalingGlyphRadius = vg.Length(2.3) // of its markers
 	scalingMemcpyWidth = vg.Length(1.1) // of the memcpy reference
 	scalingThumbWidth  = vg.Length(20)  // of a line in the legend
-	scalingPanelTitleY = vg.Length(3)   // between a panel and its title
-	scalingXLabelGap   = vg.Length(3)   // between the X tick labels and the X label
 	scalingYLabel      = "median rewind time (log scale)"
 	scalingXLabel      = "4 KiB pages dirtied per invocation (log scale)"
 )
@@ -356,51 +354,12 @@ func (f *scalingFigure) draw(c draw.Canvas) {
 	y -= drawHeader(c, center, y, f.title, f.caption)
 	y -= drawLegendRow(c, center, y, f.series) + 6
 
-	yl := axisLabelStyle()
-	yl.Rotation = math.Pi / 2
-	lh := yl.Height(scalingYLabel)
-	descent := yl.FontExtents().Descent
-	xl := axisLabelStyle()
-	xlh := xl.Height(scalingXLabel)
-	titles := textStyle(8.5, color.Black)
-	titles.YAlign = draw.YBottom
-	th := titles.Height("1 MiB") + scalingPanelTitleY
-
-	// Room for the labels on the left and at the bottom, for the panel titles on top of
-	// every row.
-	pc := draw.Crop(c, lh+descent+4, 0, xlh+scalingXLabelGap, y-c.Max.Y)
-	plots := make([][]*plot.Plot, f.rows)
-	for r := range plots {
-		plots[r] = make([]*plot.Plot, f.cols)
-		for col := range plots[r] {
-			if i := r*f.cols + col; i < len(f.panels) {
-				plots[r][col] = f.plot(i)
-			}
-		}
-	}
-	tiles := draw.Tiles{Rows: f.rows, Cols: f.cols, PadX: scalingPanelGap, PadY: th + 10, PadTop: th}
-	canvases := plot.Align(plots, tiles, pc)
-
-	var left, right, bottom vg.Length = math.MaxFloat32, -math.MaxFloat32, math.MaxFloat32
-	var top vg.Length = -math.MaxFloat32
-	for r, row := range plots {
-		for col, p := range row {
-			if p == nil {
-				continue
-			}
-			pc := canvases[r][col]
-			dc := p.DataCanvas(pc)
-			left, right = min(left, dc.Min.X), max(right, dc.Max.X)
-			bottom, top = min(bottom, dc.Min.Y), max(top, dc.Max.Y)
-			p.Draw(pc)
-			name := formatBytes(f.panels[r*f.cols+col].memoryBytes) + " memory"
-			c.FillText(titles, vg.Point{X: dc.Center().X, Y: dc.Max.Y + scalingPanelTitleY}, name)
-		}
-	}
-
-	c.FillText(yl, vg.Point{X: c.Min.X + lh - descent, Y: (bottom + top) / 2}, scalingYLabel)
-	xl.YAlign = draw.YBottom
-	c.FillText(xl, vg.Point{X: (left + right) / 2, Y: c.Min.Y}, scalingXLabel)
+	drawPanelGrid(c, y, panelGrid{
+		rows: f.rows, cols: f.cols, n: len(f.panels), gap: scalingPanelGap,
+		plot:   f.plot,
+		title:  func(i int) string { return formatBytes(f.panels[i].memoryBytes) + " memory" },
+		ylabel: scalingYLabel, xlabel: scalingXLabel,
+	})
 }
 
 // xy is a point of a logLine, in data units.
