@@ -200,31 +200,32 @@ func (rn Runner) Run(ctx context.Context, cfg *Config, outDir string) (*results.
 	}()
 	enc := results.NewEncoder(f)
 	var writeErr error
-	var batch []results.Record // the records of the configuration being run
+	// The configuration being run is summarised from its samples, not its records: memory
+	// holds a few numbers per invocation of one configuration at a time.
+	var summ *results.Summarizer
 	batchConfig := -1
 	flush := func() {
-		if len(batch) == 0 {
+		if summ == nil {
 			return
 		}
-		res := results.Summarize(batch)
+		res := summ.Results()
 		sum.Results = append(sum.Results, res...)
 		for _, s := range res {
 			out.result(s)
 		}
-		batch = batch[:0]
+		summ = nil
 	}
 	for recs := range stream {
 		for i := range recs {
-			rec := new(results.Record)
-			*rec = recs[i].record()
+			rec := recs[i].record()
 			if writeErr == nil {
-				enc.Append(rec)
+				enc.Append(&rec)
 			}
-			if c := recs[i].gr.g.config; c != batchConfig {
+			if c := recs[i].gr.g.config; c != batchConfig || summ == nil {
 				flush()
-				batchConfig = c
+				batchConfig, summ = c, results.NewSummarizer()
 			}
-			batch = append(batch, *rec)
+			summ.Add(&rec)
 		}
 		if writeErr == nil {
 			writeErr = enc.Flush() // a batch's records reach the file together
