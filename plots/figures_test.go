@@ -349,6 +349,38 @@ func TestThroughput(t *testing.T) {
 		[]string{">8<"})
 }
 
+// TestThroughputAcrossExperiments: a run that also measured the workloads at one
+// concurrency level (another experiment) draws the sweep, not the single points; a workload
+// never swept gets no panel.
+func TestThroughputAcrossExperiments(t *testing.T) {
+	s := sweep(true)
+	var extra []results.Result
+	for _, w := range []string{"hello", "solo"} {
+		for _, m := range []string{"cold", "rewind", "warm"} {
+			r := sweepResult(w, m, 1, true, 1e3, 7)
+			r.Experiment = "headline"
+			extra = append(extra, r)
+		}
+	}
+	s.Results = append(extra, s.Results...)
+	fig, err := newThroughputFigure(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var titles []string
+	for _, p := range fig.panels {
+		titles = append(titles, p.title)
+		for _, l := range p.lines {
+			if len(l.points) != 3 {
+				t.Errorf("%s/%s: points %v, want the sweep's three", p.title, l.name, l.points)
+			}
+		}
+	}
+	if !slices.Equal(titles, []string{"hello", "json-parse"}) {
+		t.Errorf("panels %q, want hello and json-parse (solo was never swept)", titles)
+	}
+}
+
 func TestThroughputErrors(t *testing.T) {
 	one := sweep(true)
 	one.Results = slices.DeleteFunc(one.Results, func(r results.Result) bool { return r.Concurrency != 1 })

@@ -79,21 +79,37 @@ func newThroughputFigure(s *results.Summary) (*panelsFigure, error) {
 	for _, w := range s.Workloads() {
 		panel := linePanel{title: w}
 		for _, m := range modes {
-			ref := reference(s, w, m, closed)
-			if ref == nil {
-				continue
-			}
-			l := modeLine(m, styles[m], true)
-			seen := map[int]bool{}
+			// The sweep: of the configurations of this workload and mode that differ only in
+			// their concurrency, the one measured at the most levels (a run may also measure
+			// the workload at one level only, e.g. in another experiment).
+			var best []xy
 			for i := range s.Results {
-				r := &s.Results[i]
-				c := concurrencyOf(r.Key)
-				if r.Workload != w || r.Mode != m || !closed(r) || !sameButConcurrency(r.Key, ref.Key) || seen[c] {
+				ref := &s.Results[i]
+				if ref.Workload != w || ref.Mode != m || !closed(ref) {
 					continue
 				}
-				seen[c] = true
-				l.points = append(l.points, xy{float64(c), r.ThroughputPerS})
-				lo, hi = min(lo, r.ThroughputPerS), max(hi, r.ThroughputPerS)
+				var points []xy
+				seen := map[int]bool{}
+				for j := range s.Results {
+					r := &s.Results[j]
+					c := concurrencyOf(r.Key)
+					if r.Workload != w || r.Mode != m || !closed(r) || !sameButConcurrency(r.Key, ref.Key) || seen[c] {
+						continue
+					}
+					seen[c] = true
+					points = append(points, xy{float64(c), r.ThroughputPerS})
+				}
+				if len(points) > len(best) {
+					best = points
+				}
+			}
+			if len(best) < 2 {
+				continue // no sweep of this workload and mode
+			}
+			l := modeLine(m, styles[m], true)
+			l.points = best
+			for _, p := range best {
+				lo, hi = min(lo, p.y), max(hi, p.y)
 			}
 			l.sortPoints()
 			panel.lines = append(panel.lines, l)
@@ -104,6 +120,9 @@ func newThroughputFigure(s *results.Summary) (*panelsFigure, error) {
 		if len(panel.lines) > 0 {
 			fig.panels = append(fig.panels, panel)
 		}
+	}
+	if len(fig.panels) == 0 {
+		return nil, errors.New("no workload and mode measured at several concurrency levels under otherwise equal parameters")
 	}
 	for _, m := range orderModes(used) {
 		fig.legend = append(fig.legend, legendEntry{name: m, thumb: modeLine(m, styles[m], true), width: panelsThumbWidth})

@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -37,13 +38,28 @@ func FormatNs(ns float64) string {
 	return format(r, "ns")
 }
 
-// WriteTable writes a short text table of a summary: per workload and mode the median and
-// 99th percentile latency, errors, the speed-up of the median latency over mode cold of the
-// same workload, and the same for the start-up cost (latency minus the function's own
-// execution); "-" where there is no cold result.
+// WriteTable writes a short text table of a summary: per configuration the median and 99th
+// percentile latency, errors, the speed-up of the median latency over mode cold of the same
+// workload in the same experiment and input size, and the same for the start-up cost
+// (latency minus the function's own execution); "-" where there is no such cold result. A
+// column names the experiment when the run had several, and a column the parameters that
+// differ between the run's configurations: load (model×concurrency), comp (compartments on
+// or off), att (attestation), size, memory, strategy.
 func WriteTable(w io.Writer, s *Summary) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "workload\tmode\tn\terrors\tp50\tp99\tp50 vs cold\tstart-up p50\tstart-up vs cold")
+	experiments := false
+	for _, r := range s.Results {
+		experiments = experiments || r.Experiment != ""
+	}
+	params := varyingParams(s.Results)
+	head := "workload\tmode\tn\terrors\tp50\tp99\tp50 vs cold\tstart-up p50\tstart-up vs cold"
+	if len(params) > 0 {
+		head = "workload\tmode\tparameters\tn\terrors\tp50\tp99\tp50 vs cold\tstart-up p50\tstart-up vs cold"
+	}
+	if experiments {
+		head = "experiment\t" + head
+	}
+	fmt.Fprintln(tw, head)
 	speedup := func(cold, x float64) string {
 		if cold <= 0 || x <= 0 {
 			return "-"
@@ -52,14 +68,82 @@ func WriteTable(w io.Writer, s *Summary) error {
 	}
 	for _, r := range s.Results {
 		lat, start := "-", "-"
-		if cold := s.Find(r.Workload, "cold"); cold != nil {
+		if cold := coldOf(s.Results, &r); cold != nil {
 			lat = speedup(cold.LatencyNs.P50, r.LatencyNs.P50)
 			start = speedup(cold.StartupNs.P50, r.StartupNs.P50)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", r.Workload, r.Mode, r.N, r.Errors,
+		if experiments {
+			fmt.Fprintf(tw, "%s\t", r.Experiment)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t", r.Workload, r.Mode)
+		if len(params) > 0 {
+			var ps []string
+			for _, p := range params {
+				ps = append(ps, p.name+"="+p.value(&r.Key))
+			}
+			fmt.Fprintf(tw, "%s\t", strings.Join(ps, " "))
+		}
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\t%s\n", r.N, r.Errors,
 			FormatNs(r.LatencyNs.P50), FormatNs(r.LatencyNs.P99), lat, FormatNs(r.StartupNs.P50), start)
 	}
 	return tw.Flush()
+}
+
+// coldOf returns the result of mode cold that r compares with: the same workload, experiment,
+// target and input size, and the same load and concurrency when there is one; nil when there
+// is none.
+func coldOf(rs []Result, r *Result) *Result {
+	var loose *Result
+	for i := range rs {
+		c := &rs[i]
+		if c.Mode != "cold" || c.Workload != r.Workload || c.Experiment != r.Experiment || c.Target != r.Target || c.Size != r.Size {
+			continue
+		}
+		if c.Load == r.Load && c.Concurrency == r.Concurrency {
+			return c
+		}
+		if loose == nil {
+			loose = c
+		}
+	}
+	return loose
+}
+
+// tableParam is a configuration parameter the table may show.
+type tableParam struct {
+	name  string
+	value func(*Key) string
+}
+
+// varyingParams returns the parameters whose values differ between the results.
+func varyingParams(rs []Result) []tableParam {
+	all := []tableParam{
+		{"load", func(k *Key) string { return k.Load + "×" + strconv.Itoa(k.Concurrency) }},
+		{"comp", func(k *Key) string {
+			if k.Compartments {
+				return "on"
+			}
+			return "off"
+		}},
+		{"att", func(k *Key) string { return k.Attestation }},
+		{"size", func(k *Key) string { return k.Size }},
+		{"memory", func(k *Key) string { return strconv.FormatInt(k.MemoryBytes>>20, 10) + "MiB" }},
+		{"strategy", func(k *Key) string { return k.Strategy }},
+	}
+	var out []tableParam
+	for _, p := range all {
+		seen := map[string]bool{}
+		for i := range rs {
+			if p.name == "strategy" && rs[i].Mode != "rewind" {
+				continue // only rewind has a strategy
+			}
+			seen[p.value(&rs[i].Key)] = true
+		}
+		if len(seen) > 1 {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // FormatRatio formats a speed-up: "1×", "2.5×", "37×", "1234×".
