@@ -52,7 +52,13 @@ type recordBuffer struct {
 func (gr *groupRun) emit(i int, p pending) {
 	b := &gr.bufs[i]
 	b.recs = append(b.recs, p)
-	if len(b.recs) >= 64 || time.Since(b.sent) >= 50*time.Millisecond {
+	// The invocation's end, from its own timing: reading the clock again would cost the
+	// invocation's path another tenth of a microsecond.
+	now := p.intended
+	if c := p.call; c != nil {
+		now = c.Start.Add(c.Latency)
+	}
+	if len(b.recs) >= 64 || now.Sub(b.sent) >= 50*time.Millisecond {
 		gr.flush(i)
 	}
 }
