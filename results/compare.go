@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"reflect"
 	"slices"
@@ -40,7 +41,21 @@ type CompareOptions struct {
 	// Metric is the record field compared: latency (latency_ns), response (response_ns) or
 	// exec (exec_ns); "" means latency.
 	Metric string
+	// Unit is what one sample is: UnitInvocation (the default: every measured invocation) or
+	// UnitRepetition (the median of each repetition of the configuration). Invocations of one
+	// run are not independent of the machine's state during that run: on a shared machine two
+	// runs of the same build differ by more than their invocations' spread suggests, and the
+	// invocation test calls that a change. With repetitions (the config's repetitions, each
+	// with fresh enclaves and warm-up, at different times) as the unit, that drift is part of
+	// each side's spread; at least 4 repetitions per side are needed for a p-value below 0.05.
+	Unit string
 }
+
+// Units of [CompareOptions.Unit].
+const (
+	UnitInvocation = "invocation"
+	UnitRepetition = "repetition"
+)
 
 // Verdicts of a [ComparisonRow].
 const (
@@ -66,6 +81,8 @@ type Comparison struct {
 	Metric    string
 	Alpha     float64
 	Threshold float64
+	// Unit is what one sample was: UnitInvocation or UnitRepetition.
+	Unit string
 	// Rows are the configurations of both runs, in the base run's order.
 	Rows []ComparisonRow
 	// OnlyBase and OnlyNew are the configurations present in one run only.
@@ -116,10 +133,13 @@ type sideSamples struct {
 }
 
 // collect groups the measured records of a run by [Key], in order of first appearance:
-// warm-up records and dropped arrivals are skipped, failed invocations counted apart.
-func collect(records []Record, metric func(*Record) int64) ([]Key, map[Key]*sideSamples) {
+// warm-up records and dropped arrivals are skipped, failed invocations counted apart. With
+// byRepetition each configuration's samples are the medians of its repetitions, in
+// repetition order.
+func collect(records []Record, metric func(*Record) int64, byRepetition bool) ([]Key, map[Key]*sideSamples) {
 	var order []Key
 	groups := map[Key]*sideSamples{}
+	reps := map[Key]map[int][]float64{}
 	for i := range records {
 		r := &records[i]
 		if r.Warmup || r.Dropped {
@@ -131,12 +151,24 @@ func collect(records []Record, metric func(*Record) int64) ([]Key, map[Key]*side
 			g = &sideSamples{}
 			groups[k] = g
 			order = append(order, k)
+			reps[k] = map[int][]float64{}
 		}
 		if r.Error != "" {
 			g.errors++
 			continue
 		}
-		g.xs = append(g.xs, float64(metric(r)))
+		if byRepetition {
+			reps[k][r.Repetition] = append(reps[k][r.Repetition], float64(metric(r)))
+		} else {
+			g.xs = append(g.xs, float64(metric(r)))
+		}
+	}
+	if byRepetition {
+		for k, byRep := range reps {
+			for _, rep := range slices.Sorted(maps.Keys(byRep)) {
+				groups[k].xs = append(groups[k].xs, median(byRep[rep]))
+			}
+		}
 	}
 	return order, groups
 }
@@ -161,15 +193,26 @@ func Compare(base, current []Record, opts CompareOptions) (*Comparison, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compare: %w", err)
 	}
-	baseOrder, baseGroups := collect(base, metric)
-	newOrder, newGroups := collect(current, metric)
+	var byRepetition bool
+	switch opts.Unit {
+	case "", UnitInvocation:
+	case UnitRepetition:
+		byRepetition = true
+	default:
+		return nil, fmt.Errorf("compare: unit %q: want %s or %s", opts.Unit, UnitInvocation, UnitRepetition)
+	}
+	baseOrder, baseGroups := collect(base, metric, byRepetition)
+	newOrder, newGroups := collect(current, metric, byRepetition)
 	if len(baseOrder) == 0 {
 		return nil, errors.New("compare: the base run has no measured records")
 	}
 	if len(newOrder) == 0 {
 		return nil, errors.New("compare: the new run has no measured records")
 	}
-	c := &Comparison{Metric: name, Alpha: opts.Alpha, Threshold: opts.Threshold}
+	c := &Comparison{Metric: name, Alpha: opts.Alpha, Threshold: opts.Threshold, Unit: UnitInvocation}
+	if byRepetition {
+		c.Unit = UnitRepetition
+	}
 	thresholds := &benchmath.Thresholds{CompareAlpha: opts.Alpha}
 	for _, k := range baseOrder {
 		ng, ok := newGroups[k]
@@ -393,6 +436,9 @@ func WriteComparison(w io.Writer, c *Comparison) error {
 
 	fmt.Fprintf(w, "%s: median ± 95%% CI; delta of the medians where p < %g (Mann–Whitney U), ~ otherwise; regression beyond +%s\n",
 		c.Metric, c.Alpha, formatThreshold(c.Threshold))
+	if c.Unit == UnitRepetition {
+		fmt.Fprintln(w, "samples: the median of each repetition (n counts repetitions)")
+	}
 	if len(common) > 0 {
 		parts := make([]string, len(common))
 		for i, p := range common {

@@ -199,3 +199,64 @@ func TestCompareErrors(t *testing.T) {
 		})
 	}
 }
+
+// repsOf makes a run of noop/warm with reps repetitions of n invocations; each repetition's
+// level is drift × a factor drawn per repetition (±6%), each invocation ±1% around it: the
+// shape of a shared machine, whose state moves between runs and repetitions more than
+// within one.
+func repsOf(seed uint64, reps, n int, drift float64) []Record {
+	rng := rand.New(rand.NewPCG(seed, 2))
+	var out []Record
+	for rep := range reps {
+		level := 10e3 * drift * (1 + 0.12*(rng.Float64()-0.5))
+		for i := range n {
+			r := rec("noop", "warm", i, int64(i)*1e6, int64(level*(1+0.02*(rng.Float64()-0.5))))
+			r.Repetition = rep
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// TestCompareByRepetition: between two runs of the same build whose machine drifted by 4%,
+// every invocation counts as a sample of a difference and the invocation unit calls it
+// significant; with the repetition as the unit, the drift is within each side's spread and
+// the verdict is "~". A real slow-down of 30% is a regression in both units.
+func TestCompareByRepetition(t *testing.T) {
+	base := repsOf(1, 6, 200, 1)
+	drifted := repsOf(1, 6, 200, 1.04)
+	slower := repsOf(1, 6, 200, 1.3)
+	for _, tc := range []struct {
+		name    string
+		cur     []Record
+		unit    string
+		verdict string
+		n       int
+	}{
+		{"drift by invocation", drifted, UnitInvocation, VerdictSlower, 1200},
+		{"drift by repetition", drifted, UnitRepetition, VerdictSame, 6},
+		{"slower by invocation", slower, UnitInvocation, VerdictRegression, 1200},
+		{"slower by repetition", slower, UnitRepetition, VerdictRegression, 6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Compare(base, tc.cur, CompareOptions{Threshold: 0.05, Unit: tc.unit})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := c.Rows[0]
+			if r.Verdict != tc.verdict || r.BaseN != tc.n || r.NewN != tc.n || c.Unit != tc.unit {
+				t.Fatalf("verdict %q (p %.4f, delta %+.3f), n %d+%d, unit %s; want %q with n %d", r.Verdict, r.P, r.Delta, r.BaseN, r.NewN, c.Unit, tc.verdict, tc.n)
+			}
+			var out bytes.Buffer
+			if err := WriteComparison(&out, c); err != nil {
+				t.Fatal(err)
+			}
+			if tc.unit == UnitRepetition && !strings.Contains(out.String(), "median of each repetition") {
+				t.Fatalf("the table does not say what a sample is:\n%s", out.String())
+			}
+		})
+	}
+	if _, err := Compare(base, drifted, CompareOptions{Unit: "week"}); err == nil || !strings.Contains(err.Error(), "unit") {
+		t.Fatalf("unknown unit: %v", err)
+	}
+}

@@ -19,6 +19,7 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	alpha := fs.Float64("alpha", 0.05, "significance `LEVEL` of the Mann–Whitney U test: a change with p below it is significant")
 	threshold := fs.String("threshold", "5%", "slow-down of the median, as a `PERCENT` such as 5%, beyond which a significant change fails")
 	metric := fs.String("metric", "latency", "record field compared: latency (latency_ns), response (response_ns) or exec (exec_ns)")
+	unit := fs.String("unit", "invocation", "what one sample is: invocation, or repetition (the median of each of the config's repetitions; robust to a shared machine's drift between runs, needs ≥ 4 repetitions per side)")
 	if err := parse(fs, splitArgs(fs, args)); err != nil {
 		return err
 	}
@@ -40,7 +41,7 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	c, err := results.Compare(base, cur, results.CompareOptions{Alpha: *alpha, Threshold: th, Metric: *metric})
+	c, err := results.Compare(base, cur, results.CompareOptions{Alpha: *alpha, Threshold: th, Metric: *metric, Unit: *unit})
 	if err != nil {
 		return fmt.Errorf("%w: %v", errInput, err)
 	}

@@ -59,6 +59,7 @@ const usage = `usage:
                                           a figure without data is skipped, saying why
   reclave report DIR                      print the summary table of a run
   reclave compare BASE_DIR NEW_DIR [--alpha 0.05] [--threshold 5%] [--metric latency|response|exec]
+                 [--unit invocation|repetition]
                                           compare two runs per configuration (medians, 95% CIs,
                                           Mann-Whitney U; ~ when not significant): exit 0 no
                                           regression, 1 a significant slow-down beyond the
