@@ -54,7 +54,9 @@
 // reset's cost is part of the invocation ([Invocation.Total]); [Invocation.Response] is the
 // time until the output was ready. The modes reclave compares map onto resets:
 //
-//	cold           a fresh enclave per invocation (Config.OneShot), destroyed after it
+//	cold           a fresh enclave per invocation (Config.OneShot), destroyed after it; the
+//	               harness creates it as a rewinding one, so that a cold start includes the
+//	               snapshot a reusable-enclave platform takes on its first request
 //	warm           ResetNone: nothing is reset; the next caller sees this one's state
 //	reinstantiate  ResetReinstantiate: a new Wasm instance, the function's init run again
 //	rewind         ResetRewind: the state restored from the snapshot

@@ -391,11 +391,13 @@ func (r *runner) enclaveConfig(cfg *Config, mode string, compartments bool) encl
 
 // ResetFor returns how an enclave serving invocations of mode resets after each: cold uses a
 // one-shot enclave (created for one invocation and destroyed), warm none, reinstantiate a new
-// instance, rewind the snapshot.
+// instance, rewind the snapshot. A cold start is that of a reusable-enclave platform: the
+// one-shot enclave is created as a rewinding one, so its creation takes the snapshot (phase
+// snapshot) that later requests would be rewound to, then serves its one invocation.
 func ResetFor(mode string) (reset enclave.Reset, oneShot bool, err error) {
 	switch mode {
 	case "cold":
-		return enclave.ResetNone, true, nil
+		return enclave.ResetRewind, true, nil
 	case "warm":
 		return enclave.ResetNone, false, nil
 	case "reinstantiate":

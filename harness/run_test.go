@@ -82,7 +82,7 @@ func TestRun(t *testing.T) {
 			t.Fatalf("%s/%s/%d: reset %q, want %q", r.Workload, r.Mode, r.Seq, r.Reset, wantReset)
 		}
 		if r.Mode == "cold" {
-			for _, p := range []string{"ecreate", "eadd_eextend", "einit", "runtime_init", "compile", "instantiate", "fn_init", "quote", "invoke", "destroy"} {
+			for _, p := range []string{"ecreate", "eadd_eextend", "einit", "runtime_init", "compile", "instantiate", "fn_init", "snapshot", "quote", "invoke", "destroy"} {
 				if _, ok := r.PhasesNs[p]; !ok {
 					t.Fatalf("cold record lacks phase %s: %v", p, r.PhasesNs)
 				}

@@ -65,7 +65,9 @@
 //	rewind_ns       time of the reset after the response: latency_ns − response_ns for the
 //	                modes that reset (0 for warm; for cold the destruction of the enclave)
 //	phases_ns       named phases of the invocation, each in ns. Cold: ecreate, eadd_eextend,
-//	                einit, runtime_init, compile, instantiate, fn_init, quote (with attestation),
+//	                einit, runtime_init, compile, instantiate, fn_init, snapshot (a cold start is that of
+//	                a reusable enclave: it takes the snapshot later requests are rewound to), quote
+//	                (with attestation),
 //	                invoke, destroy, and sign the first time a measurement is seen (the signer's
 //	                build step, not part of a launch; warm-up absorbs it). Other
 //	                modes: invoke, and the reset that followed (rewind, reinstantiate, recycle;
