@@ -1,5 +1,6 @@
 """reclave_ref: helpers shared by the Python reference implementations (expected/gen.py) of
-reclave's C workloads matmul, sort, thumbnail, pagerank, inference and kv-auth.
+reclave's workloads: the C ones (matmul, sort, thumbnail, pagerank, inference, kv-auth) and the
+Go ones that generate their inputs (sha-aes, deflate, regex, json-transform).
 
 Each workload's expected/gen.py recomputes, independently of the C code and with only the
 Python 3 standard library, the exact output the workload must print for each input size its
@@ -12,6 +13,12 @@ workload.yaml defines, and writes it to expected/<size>.json (the file the manif
 Helpers:
   SplitMix64(seed).next()   the generator the C workloads use (reclave_io.h: rio_splitmix64)
   SplitMix64.unit()         the top 53 bits of a draw as a float in [0, 1) (rio_unit_double)
+  splitmix64(seed)          the same draws as an iterator (next(rng))
+  gen_bytes, gen_text       the manifest's `generate: bytes` and `generate: text` generators
+                            (workloads/README.md, "Generators"), WORDS the text's 64 words
+  generated_inputs(folder, generator)
+                            {size: (count, seed)} for the sizes whose input is
+                            `{generate: GENERATOR, count: N, seed: S}`
   manifest_inputs(folder)   {size: input bytes} for the sizes in the folder's workload.yaml
                             whose input is a literal `json: '...'` or a `file: ...`
   main(compute, ...)        the command line above: compute(input_bytes) -> output str
@@ -44,6 +51,53 @@ class SplitMix64:
 
     def unit(self):
         return (self.next() >> 11) * (2.0 ** -53)
+
+
+def splitmix64(seed):
+    """The draws of SplitMix64(seed), as an iterator."""
+    rng = SplitMix64(seed)
+    while True:
+        yield rng.next()
+
+
+# The `generate: text` generator's words, in order (a draw % 64 picks one).
+WORDS = ("the of and to in is it that was for on are with as be at by this have from or one "
+         "had not but what all were when we there can an your which their said if do will each "
+         "about how up out them then she many some so these would other into has more her two "
+         "like him see time could").split()
+assert len(WORDS) == 64
+
+
+def gen_bytes(count, seed):
+    """The `generate: bytes` generator's data: successive draws little-endian, truncated to
+    count bytes (the input is {"data": base64 of them})."""
+    rng = SplitMix64(seed)
+    out = bytearray()
+    while len(out) < count:
+        out += rng.next().to_bytes(8, "little")
+    return bytes(out[:count])
+
+
+def gen_text(count, seed):
+    """The `generate: text` generator's text: count words joined by single spaces (the input
+    is {"text": it})."""
+    rng = SplitMix64(seed)
+    return " ".join(WORDS[rng.next() % 64] for _ in range(count))
+
+
+def generated_inputs(folder, generator):
+    """Returns {size: (count, seed)} for the inputs of folder/workload.yaml written
+    `SIZE: {generate: GENERATOR, count: N, seed: S, ...}`; exits when size small has none."""
+    path = os.path.join(folder, "workload.yaml")
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    found = {}
+    for m in re.finditer(r"^\s+(test|small|large):\s*\{generate:\s*" + re.escape(generator) +
+                         r",\s*count:\s*(\d+),\s*seed:\s*(\d+)\s*[,}]", text, re.M):
+        found[m.group(1)] = (int(m.group(2)), int(m.group(3)))
+    if "small" not in found:
+        sys.exit(f"{path}: no `generate: {generator}` input for size small")
+    return found
 
 
 _INPUT_RE = re.compile(r"^\s+(test|small|large):\s*\{\s*(json|file):\s*('(?:[^']|'')*'|[^,}\s]+)")

@@ -17,12 +17,13 @@ import collections
 import hashlib
 import json
 import os
-import re
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "include"))
+from reclave_ref import manifest_inputs, splitmix64  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FOLDER = os.path.dirname(HERE)
-MASK = (1 << 64) - 1
 
 REGIONS = ["eu-west", "eu-north", "us-east", "us-west", "ap-south", "ap-east", "sa-east"]
 CATEGORIES = ["books", "games", "music", "garden", "tools", "food", "toys", "sports"]
@@ -33,16 +34,6 @@ GROUPABLE = ["user", "region", "category", "status"]
 # inputs/test.json: a few records inline and non-default parameters.
 TEST_RECORDS = (16, 7)  # count, seed of the records written inline
 TEST_PARAMS = {"status": "", "min_amount": 20000, "group_by": ["status", "region"]}
-
-
-def splitmix64(seed):
-    state = seed & MASK
-    while True:
-        state = (state + 0x9E3779B97F4A7C15) & MASK
-        z = state
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
-        yield z ^ (z >> 31)
 
 
 def gen_records(count, seed):
@@ -123,21 +114,6 @@ def transform(raw):
     return dumps(out)
 
 
-def manifest_inputs():
-    """{size: input bytes} from the manifest's json: and file: inputs."""
-    text = open(os.path.join(FOLDER, "workload.yaml"), encoding="utf-8").read()
-    found = {}
-    for m in re.finditer(r"^\s+(test|small|large):\s*\{(json|file):\s*('[^']*'|[^,}]+)", text, re.M):
-        size, kind, value = m.group(1), m.group(2), m.group(3).strip()
-        if kind == "json":
-            found[size] = value[1:-1].encode()
-        else:
-            found[size] = open(os.path.join(FOLDER, value), "rb").read()
-    if "small" not in found:
-        sys.exit("gen.py: no input for size small in workload.yaml")
-    return found
-
-
 def main(argv):
     check = "--check" in argv
     test_input = dumps(dict({"records": gen_records(*TEST_RECORDS)}, **TEST_PARAMS))
@@ -150,7 +126,7 @@ def main(argv):
     else:
         with open(test_path, "wb") as f:
             f.write(test_input)
-    for size, raw in sorted(manifest_inputs().items()):
+    for size, raw in sorted(manifest_inputs(FOLDER).items()):
         want = transform(raw)
         path = os.path.join(HERE, size + ".json")
         if check:

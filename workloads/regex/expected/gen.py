@@ -21,16 +21,11 @@ import os
 import re
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "include"))
+from reclave_ref import gen_text, generated_inputs  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 FOLDER = os.path.dirname(HERE)
-MASK = (1 << 64) - 1
-
-# The text generator's words, in order (next() % 64 picks one).
-WORDS = ("the of and to in is it that was for on are with as be at by this have from or one "
-         "had not but what all were when we there can an your which their said if do will each "
-         "about how up out them then she many some so these would other into has more her two "
-         "like him see time could").split()
-assert len(WORDS) == 64
 
 # The module's patterns (main_wasip1.go), written in the syntax both engines share.
 WORD = r"[A-Za-z]+"
@@ -48,33 +43,6 @@ PATTERNS = [
 ]
 TOP_WORDS, TOP_MATCHES = 10, 5
 LINE_WIDTH = 80
-
-
-def splitmix64(seed):
-    state = seed & MASK
-    while True:
-        state = (state + 0x9E3779B97F4A7C15) & MASK
-        z = state
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
-        yield z ^ (z >> 31)
-
-
-def gen_text(count, seed):
-    rng = splitmix64(seed)
-    return " ".join(WORDS[next(rng) % 64] for _ in range(count))
-
-
-def manifest_inputs():
-    """{size: (count, seed)} from the manifest's `generate: text` inputs."""
-    text = open(os.path.join(FOLDER, "workload.yaml"), encoding="utf-8").read()
-    found = {}
-    for m in re.finditer(r"^\s+(test|small|large):\s*\{generate:\s*text,\s*count:\s*(\d+),"
-                         r"\s*seed:\s*(\d+)\s*[,}]", text, re.M):
-        found[m.group(1)] = (int(m.group(2)), int(m.group(3)))
-    if "small" not in found:
-        sys.exit("gen.py: no `generate: text` input for size small in workload.yaml")
-    return found
 
 
 def wrap(text, width):
@@ -126,7 +94,7 @@ def main(argv):
     check = "--check" in argv
     inputs_dir = argv[argv.index("--inputs") + 1] if "--inputs" in argv else None
     failed = False
-    for size, (count, seed) in sorted(manifest_inputs().items()):
+    for size, (count, seed) in sorted(generated_inputs(FOLDER, "text").items()):
         text = gen_text(count, seed)
         if inputs_dir:
             with open(os.path.join(inputs_dir, size + ".json"), "wb") as f:

@@ -17,50 +17,20 @@ import base64
 import hashlib
 import json
 import os
-import re
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "include"))
+from reclave_ref import gen_bytes, generated_inputs  # noqa: E402
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FOLDER = os.path.dirname(HERE)
-MASK = (1 << 64) - 1
 
 # The module's constants (see main_wasip1.go).
 KEY = hashlib.sha256(b"reclave sha-aes key v1").digest()
 NONCE = hashlib.sha256(b"reclave sha-aes nonce v1").digest()[:12]
 AAD = b"reclave sha-aes aad v1"
-
-
-def splitmix64(seed):
-    state = seed & MASK
-    while True:
-        state = (state + 0x9E3779B97F4A7C15) & MASK
-        z = state
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
-        yield z ^ (z >> 31)
-
-
-def gen_bytes(count, seed):
-    """The `generate: bytes` generator: successive values little-endian, truncated."""
-    rng = splitmix64(seed)
-    out = bytearray()
-    while len(out) < count:
-        out += next(rng).to_bytes(8, "little")
-    return bytes(out[:count])
-
-
-def manifest_inputs():
-    """{size: (count, seed)} from the manifest's `generate: bytes` inputs."""
-    text = open(os.path.join(FOLDER, "workload.yaml"), encoding="utf-8").read()
-    found = {}
-    for m in re.finditer(r"^\s+(test|small|large):\s*\{generate:\s*bytes,\s*count:\s*(\d+),"
-                         r"\s*seed:\s*(\d+)\s*[,}]", text, re.M):
-        found[m.group(1)] = (int(m.group(2)), int(m.group(3)))
-    if "small" not in found:
-        sys.exit("gen.py: no `generate: bytes` input for size small in workload.yaml")
-    return found
 
 
 def expected(data):
@@ -80,7 +50,7 @@ def main(argv):
     check = "--check" in argv
     inputs_dir = argv[argv.index("--inputs") + 1] if "--inputs" in argv else None
     failed = False
-    for size, (count, seed) in sorted(manifest_inputs().items()):
+    for size, (count, seed) in sorted(generated_inputs(FOLDER, "bytes").items()):
         data = gen_bytes(count, seed)
         doc = json.dumps({"data": base64.b64encode(data).decode()}, separators=(",", ":")).encode()
         if inputs_dir:
