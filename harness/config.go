@@ -251,6 +251,9 @@ func ParseConfig(b []byte, file string) (*Config, error) {
 		if c.OpenWhisk.MemoryMB < 0 || c.OpenWhisk.Timeout < 0 {
 			return nil, bad("openwhisk", "memory_mb and timeout must not be negative")
 		}
+		if c.Enclave.Attestation == "inner" {
+			return nil, bad("enclave.attestation", "target openwhisk does not ask for inner reports: want none or outer")
+		}
 	} else if c.OpenWhisk != (OpenWhiskSpec{}) {
 		return nil, bad("openwhisk", "only target openwhisk uses it")
 	}

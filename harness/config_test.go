@@ -55,6 +55,7 @@ func TestParseConfigErrorsNameTheKey(t *testing.T) {
 		{"bad target", "schema_version: 1\nname: x\ntarget: cloud\n", `target: "cloud"`},
 		{"openwhisk without image", "schema_version: 1\nname: x\ntarget: openwhisk\n", "openwhisk.image"},
 		{"openwhisk with modes", "schema_version: 1\nname: x\ntarget: openwhisk\nopenwhisk: {image: i}\nmodes: [cold]\n", "leave modes out"},
+		{"openwhisk with inner attestation", "schema_version: 1\nname: x\ntarget: openwhisk\nopenwhisk: {image: i}\nenclave: {attestation: inner}\n", "inner reports"},
 		{"openwhisk keys elsewhere", "schema_version: 1\nname: x\nopenwhisk: {image: i}\n", "only target openwhisk"},
 		{"process command elsewhere", "schema_version: 1\nname: x\nprocess: {command: [x]}\n", "only target process"},
 		{"process without attestation", "schema_version: 1\nname: x\ntarget: process\nenclave: {attestation: none}\n", "always attests"},

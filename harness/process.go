@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,6 +33,7 @@ type processWorker struct {
 	command []string // the serve command line but for its flags
 	mode    string
 	fn      enclave.Function
+	imports []string // the imports the workload's manifest grants beyond the default
 	ecfg    enclave.Config
 	quoter  string // reclave serve's --quoter: simulated or ego
 	client  *http.Client
@@ -54,7 +54,10 @@ func newProcessWorker(cfg *Config, mode string, t *target, ecfg enclave.Config) 
 		}
 		command = []string{exe}
 	}
-	return &processWorker{command: command, mode: mode, fn: t.fn, ecfg: ecfg, quoter: cfg.Enclave.Quoter, client: &http.Client{}}, nil
+	if len(t.fn.Stubs) > 0 {
+		return nil, fmt.Errorf("target process: workload %s stubs imports (%v), which reclave serve cannot", t.w.Name, t.fn.Stubs)
+	}
+	return &processWorker{command: command, mode: mode, fn: t.fn, imports: t.w.Imports, ecfg: ecfg, quoter: cfg.Enclave.Quoter, client: &http.Client{}}, nil
 }
 
 // Prepare starts the worker's serve process and initialises its function (every mode but
@@ -111,8 +114,8 @@ func (w *processWorker) init(ctx context.Context, p *serveProcess) error {
 	if w.fn.Deadline > 0 {
 		env["RECLAVE_DEADLINE"] = w.fn.Deadline.String()
 	}
-	if extra := extraImports(w.fn.Imports); len(extra) > 0 {
-		env["RECLAVE_IMPORTS"] = strings.Join(extra, ",")
+	if len(w.imports) > 0 {
+		env["RECLAVE_IMPORTS"] = strings.Join(w.imports, ",")
 	}
 	main := "reclave_handle"
 	if w.fn.Kind == enclave.KindCommand {
@@ -133,17 +136,6 @@ func (w *processWorker) init(ctx context.Context, p *serveProcess) error {
 		return fmt.Errorf("init %s: %d %s", w.fn.Name, status, bytes.TrimSpace(resp))
 	}
 	return nil
-}
-
-// extraImports returns the imports granted beyond the default allow-list.
-func extraImports(imports []string) []string {
-	var out []string
-	for _, imp := range imports {
-		if !slices.Contains(enclave.DefaultImports, imp) {
-			out = append(out, imp)
-		}
-	}
-	return out
 }
 
 func (w *processWorker) post(ctx context.Context, p *serveProcess, path string, body []byte) (int, []byte, error) {

@@ -205,3 +205,17 @@ func TestRunEGoQuoterNeedsEGoBuild(t *testing.T) {
 		t.Fatalf("bad quoter: %v", err)
 	}
 }
+
+// TestTargetProcessRefusesStubs: reclave serve cannot stub imports, so a workload that needs
+// stubs is refused by target process before anything runs, naming the workload.
+func TestTargetProcessRefusesStubs(t *testing.T) {
+	wl := t.TempDir()
+	if err := os.CopyFS(filepath.Join(wl, "wat-sum"), os.DirFS("../cmd/reclave/testdata/wat-sum")); err != nil {
+		t.Fatal(err)
+	}
+	cfg := "schema_version: 1\nname: p\ntarget: process\nworkloads_dir: " + wl + "\nsize: test\niterations: 1\nwarmup: 0\nmodes: [rewind]\n"
+	_, _, err := runTiny(t, context.Background(), cfg)
+	if err == nil || !strings.Contains(err.Error(), "wat-sum") || !strings.Contains(err.Error(), "stubs") {
+		t.Fatalf("error %v, want one naming the workload and its stubs", err)
+	}
+}
