@@ -138,6 +138,10 @@ type Config struct {
 	// Compartments switches the walls between the layers: CompartmentsOn (the zero value
 	// means on) or CompartmentsOff, to measure what they cost. See [Compartments].
 	Compartments Compartments
+
+	// deterministic makes the WASI host reproducible (seeded random, fixed clocks) for the
+	// differential fuzzer, which compares a reused enclave with fresh ones; never for serving.
+	deterministic *wasi.Deterministic
 }
 
 // Compartments says whether an enclave enforces its inner walls. With them on, L0's snapshot

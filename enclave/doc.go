@@ -82,16 +82,46 @@
 // reused: the flagged instructions above; a trap, an exit or a deadline in a mode that does
 // not reset (warm), which leaves the instance's state unknown.
 //
+// # Re-creating an instance
+//
+// A new instance (mode reinstantiate, a recycle, every rewind to a runtime-point snapshot)
+// runs guest code before any invocation: the module's start function during the
+// instantiation, then _initialize and reclave_init. That code is as hostile as the function
+// itself, so the old instance's memory is zeroed (or restored to the empty runtime snapshot)
+// before the new one is instantiated: a start function reads what a fresh enclave's would,
+// zeros and the data segments, never a byte of an earlier invocation. A recycle from a
+// function-point snapshot then overwrites memory, its size, the globals and the host state
+// with the snapshot's; the init does not run again. Tables and dropped segments are the
+// exception: a start function or init that changed them ran into state only running them
+// again reproduces, so such an enclave retires at its first recycle ([ErrUnusable]: the
+// harness and reclave serve create a new one) rather than serve from a state no fresh enclave
+// would have.
+//
 // # Deadlines
 //
-// Every invocation (and the function's init) runs under a deadline ([Function.Deadline]) and
-// the caller's context. wazero's own mechanism (WithCloseOnContextDone) calls into Go on every
-// loop iteration, which makes loops some 30 times slower, and closes the module. Instead the
-// rewriter adds interrupt checks at loop headers and function entries that, about every
-// million instructions, call the host's poll: it stops the invocation (a trap) once the
-// context is done. The module stays open, so a rewinding enclave rewinds it like any other
-// failed invocation. The poll is also what lets the Go runtime preempt a long invocation; native
-// code alone would hold up the garbage collector and with it the whole process.
+// Every piece of guest code — the start function, _initialize, reclave_init, the handler, in
+// a cold start, an invocation or a reset's re-creation — runs under a deadline
+// ([Function.Deadline], each) and the caller's context. wazero's own mechanism
+// (WithCloseOnContextDone) calls into Go on every loop iteration, which makes loops some 30
+// times slower, and closes the module. Instead the rewriter adds interrupt checks at loop
+// headers and function entries that, about every million instructions, call the host's poll:
+// it stops the invocation (a trap) once the context is done; when the context ends, the host
+// also sets the check's budget to zero, and every check reads it afresh, so the guest polls at
+// its next loop iteration. An instruction whose work grows with an operand (memory.fill,
+// memory.copy, memory.init, table.grow, table.fill, table.copy, table.init) is charged by
+// that size, before the work: a loop of 58 MB fills stops at the deadline like any other loop.
+// Host calls that block (poll_oneoff's sleep) return when the context ends. The module stays
+// open, so a rewinding enclave rewinds it like any other failed invocation. The poll is also
+// what lets the Go runtime preempt a long invocation; native code alone would hold up the
+// garbage collector and with it the whole process.
+//
+// A reset that must run guest code (a re-creation) and overruns the deadline leaves the
+// enclave unusable ([ErrUnusable]): the function cannot be brought to its clean state in time.
+// If the caller's context ends instead, the enclave is left clean without an instance, and
+// the next invocation re-creates it first.
+//
+// Tables live outside linear memory, in the runtime: [MaxTableEntries] caps them, so that
+// table.grow cannot make the host allocate gigabytes.
 //
 // Randomness: random_get always draws fresh bytes. But state the function seeds from
 // randomness during its init (the Go runtime seeds math/rand there) is part of a

@@ -37,6 +37,13 @@ const (
 	maxLogBytes  = 64 << 10
 )
 
+// MaxTableEntries caps the entries of a function's tables together (8 bytes each in the
+// runtime, outside linear memory): a table without a maximum gets one, so table.grow fails
+// (returns -1) past it, as memory.grow does past the memory cap; a module whose tables start
+// larger is refused at load. Compilers size their function tables to the functions they hold:
+// a large Go module has some ten thousand entries.
+const MaxTableEntries = 1 << 20
+
 // Phase is a named, timed step of an enclave's creation or of an invocation.
 type Phase struct {
 	Name     string
@@ -81,6 +88,17 @@ type Enclave struct {
 	hostInitial wasi.State // host state before any instance ran
 	canShrink   bool       // linear memory can be shrunk in place (wzmem)
 	initRandom  uint64     // random bytes the function drew during its init
+	// initState: the start function or the init changed a table or dropped a segment, which
+	// only running them again reproduces; a function-point recycle cannot then rebuild the
+	// clean instance from the snapshot, and the enclave is retired instead.
+	initState bool
+	// initRefs: the start function or the init changed a mutable funcref or externref global.
+	// Its value is a reference into this instance, meaningless in a new one, so a
+	// function-point recycle cannot restore it either (see initState).
+	initRefs bool
+	// refInit holds the reference-typed globals' values right after the instantiation, to
+	// tell whether the init changed them.
+	refInit []uint64
 
 	epoch    uint64
 	unusable error
@@ -161,8 +179,21 @@ func Create(ctx context.Context, cfg Config, fn Function) (_ *Enclave, err error
 		steps = append(steps, snapshot)
 	}
 	steps = append(steps,
-		step{"instantiate", func() (err error) { e.inst, err = e.instantiate(ctx); return err }},
-		step{"fn_init", func() error { return e.initFunction(ctx, e.inst) }},
+		step{"instantiate", func() (err error) {
+			if e.inst, err = e.instantiate(ctx); err != nil {
+				return err
+			}
+			e.refInit = e.refGlobals(e.inst)
+			return nil
+		}},
+		step{"fn_init", func() error {
+			if err := e.initFunction(ctx, e.inst); err != nil {
+				return err
+			}
+			e.initState = e.inst.state.Get() != 0
+			e.initRefs = !slices.Equal(e.refInit, e.refGlobals(e.inst))
+			return nil
+		}},
 	)
 	if e.rew != nil && cfg.SnapshotPoint == PointFunction {
 		steps = append(steps, snapshot)
@@ -202,7 +233,10 @@ func (e *Enclave) stateHash(mem []byte, globals []uint64) [32]byte {
 	h.Write(e.moduleSum[:])
 	if e.cfg.Reset == ResetRewind && e.cfg.SnapshotPoint == PointFunction {
 		h.Write(mem)
-		for _, g := range globals {
+		for i, g := range globals {
+			if isRef(e.info.MutableGlobals[i].ValType) && g != 0 {
+				g = 1 // a reference is an address in this process: only null or not is state
+			}
 			h.Write(binary.LittleEndian.AppendUint64(nil, g))
 		}
 	}
@@ -301,7 +335,7 @@ func (e *Enclave) startRuntime(ctx context.Context) error {
 		rc = rc.WithCompilationCache(e.cfg.Cache.c)
 	}
 	e.rt = wazero.NewRuntimeWithConfig(ctx, rc)
-	hcfg := wasi.Config{MaxOutputBytes: e.fn.MaxOutputBytes, MaxLogBytes: maxLogBytes}
+	hcfg := wasi.Config{MaxOutputBytes: e.fn.MaxOutputBytes, MaxLogBytes: maxLogBytes, Deterministic: e.cfg.deterministic}
 	mark := func(context.Context, []uint64) {}
 	if e.rew != nil && e.rew.Tracking() {
 		e.heap.limit = min(e.heap.limit, uint64(wasmbin.MaxTrackedPages)*snapshotPage)
@@ -329,7 +363,7 @@ func (e *Enclave) compile(ctx context.Context) error {
 	if err := e.checkImports(); err != nil {
 		return err
 	}
-	opts := wasmbin.Options{Interrupt: true}
+	opts := wasmbin.Options{Interrupt: true, MaxTableEntries: MaxTableEntries}
 	if e.dirty != nil {
 		opts.TrackStores, opts.TrackedPages = true, uint32(e.heap.limit/snapshotPage)
 	}
@@ -454,17 +488,25 @@ func (e *Enclave) entryName() string {
 	return exportHandle
 }
 
-// instantiate creates an instance whose linear memory lives in the enclave heap. The heap is
-// the caller's to prepare (zeroed, or about to be restored).
+// instantiate creates an instance whose linear memory lives in the enclave heap, which must
+// hold nothing but zeros: the module's start function runs during the instantiation and may
+// read any byte of its memory. The start function is guest code like any other: it runs under
+// ctx and the function's deadline, and an instantiation it does not finish in time fails with
+// an *InvokeError of kind deadline (or canceled).
 func (e *Enclave) instantiate(ctx context.Context) (_ *instance, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("instantiate: %v", p)
 		}
 	}()
-	mod, err := e.rt.InstantiateModule(experimental.WithMemoryAllocator(ctx, e.heap), e.compiled, e.modCfg)
+	ictx, cancel := context.WithTimeout(ctx, e.fn.Deadline)
+	defer cancel()
+	mod, err := e.rt.InstantiateModule(experimental.WithMemoryAllocator(ictx, e.heap), e.compiled, e.modCfg)
 	if err != nil {
-		return nil, err
+		if ictx.Err() != nil {
+			return nil, stopped(ctx, ictx, e.fn.Deadline, fmt.Errorf("start function: %w", err))
+		}
+		return nil, fmt.Errorf("instantiate: %w", classify(err))
 	}
 	inst := &instance{mod: mod, entry: mod.ExportedFunction(e.entryName())}
 	inst.hasStatus = len(inst.entry.Definition().ResultTypes()) == 1
@@ -506,6 +548,20 @@ func (e *Enclave) instantiate(ctx context.Context) (_ *instance, err error) {
 		e.dirty.mark(0, uint32(e.heap.n)) // the data segments wazero just wrote
 	}
 	return inst, nil
+}
+
+// isRef reports whether a value type is a reference (funcref, externref).
+func isRef(vt byte) bool { return vt == 0x70 || vt == 0x6F }
+
+// refGlobals returns the values of inst's mutable reference-typed globals.
+func (e *Enclave) refGlobals(inst *instance) []uint64 {
+	var out []uint64
+	for i, g := range e.info.MutableGlobals {
+		if isRef(g.ValType) {
+			out = append(out, inst.globals[i].Get())
+		}
+	}
+	return out
 }
 
 // initFunction runs the language runtime's and the function's init (reactors only) and
@@ -593,8 +649,8 @@ func poll(ctx context.Context, stack []uint64) {
 
 // call runs f under a deadline, enforced by the interrupt checks the rewriter added (poll),
 // and returns its results, or an *InvokeError.
-func (inst *instance) call(ctx context.Context, f api.Function, deadline time.Duration, params ...uint64) ([]uint64, error) {
-	ctx, cancel := context.WithTimeout(ctx, deadline)
+func (inst *instance) call(parent context.Context, f api.Function, deadline time.Duration, params ...uint64) ([]uint64, error) {
+	ctx, cancel := context.WithTimeout(parent, deadline)
 	defer cancel()
 	// Make the guest poll at its next check instead of when its budget runs out. Late, this
 	// only makes the next invocation poll once early.
@@ -605,12 +661,23 @@ func (inst *instance) call(ctx context.Context, f api.Function, deadline time.Du
 		return res, nil
 	}
 	if ctx.Err() != nil {
-		if errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
-			return nil, &InvokeError{Kind: KindDeadline, Err: fmt.Errorf("deadline of %v exceeded: %w", deadline, context.DeadlineExceeded)}
-		}
-		return nil, &InvokeError{Kind: KindCanceled, Err: context.Cause(ctx)}
+		return nil, stopped(parent, ctx, deadline, err)
 	}
 	return nil, classify(err)
+}
+
+// stopped is the *InvokeError of guest code that ctx, derived from the caller's parent with
+// the function's deadline, stopped: the function's deadline or the caller's passed (kind
+// deadline), or the caller cancelled (kind canceled). err is what the guest's call returned
+// (the trap the interrupt caused).
+func stopped(parent, ctx context.Context, deadline time.Duration, err error) error {
+	switch {
+	case parent.Err() == nil: // the function's own deadline
+		return &InvokeError{Kind: KindDeadline, Err: fmt.Errorf("deadline of %v exceeded: %w", deadline, context.Cause(ctx))}
+	case errors.Is(parent.Err(), context.DeadlineExceeded):
+		return &InvokeError{Kind: KindDeadline, Err: fmt.Errorf("the caller's deadline passed: %w", context.Cause(parent))}
+	}
+	return &InvokeError{Kind: KindCanceled, Err: fmt.Errorf("%w (%v)", context.Cause(parent), err)}
 }
 
 // ID returns the enclave's random identifier.

@@ -77,7 +77,22 @@ func (e *Enclave) invoke(ctx context.Context, input []byte, nonce *[32]byte) (*I
 	}
 	start := time.Now()
 	inv := &Invocation{Epoch: e.epoch, Start: start}
+	if e.inst == nil {
+		// The last reset was interrupted before it re-created the instance (the heap is
+		// clean): re-create it now, under this invocation's context.
+		if err := e.rebuild(ctx, inv, true); err != nil {
+			e.unusable = fmt.Errorf("re-create the instance: %w", err)
+			return nil, fmt.Errorf("invoke %s: %w: %w", e.fn.Name, ErrUnusable, e.unusable)
+		}
+		if e.inst == nil {
+			return nil, fmt.Errorf("invoke %s: %w", e.fn.Name, &InvokeError{Kind: KindCanceled, Err: context.Cause(ctx)})
+		}
+		if e.rew != nil && e.cfg.SnapshotPoint == PointFunction {
+			inv.timedPhase(string(ResetRecycle), start)
+		}
+	}
 
+	callStart := time.Now()
 	e.host.Begin(input)
 	execStart := time.Now()
 	res, callErr := e.inst.call(ctx, e.inst.entry, e.fn.Deadline)
@@ -86,7 +101,7 @@ func (e *Enclave) invoke(ctx context.Context, input []byte, nonce *[32]byte) (*I
 	inv.Log = bytes.Clone(e.host.Log())
 	overflow := e.host.OutputOverflow()
 	e.host.End()
-	inv.Phases = append(inv.Phases, Phase{"invoke", time.Since(start)})
+	inv.Phases = append(inv.Phases, Phase{"invoke", time.Since(callStart)})
 	if nonce != nil && callErr == nil {
 		at := time.Now()
 		report, err := e.l0.SignInner(attest.InnerFields{ // L0's one gate of the invocation
@@ -152,7 +167,7 @@ func (e *Enclave) invoke(ctx context.Context, input []byte, nonce *[32]byte) (*I
 	inv.Total = time.Since(start)
 	if resetErr != nil {
 		e.unusable = resetErr
-		return inv, errors.Join(err, &InvokeError{Kind: KindInternal, Err: fmt.Errorf("%w: %s: %v", ErrUnusable, reset, resetErr)})
+		return inv, errors.Join(err, &InvokeError{Kind: KindInternal, Err: fmt.Errorf("%w: %s: %w", ErrUnusable, reset, resetErr)})
 	}
 	if err != nil {
 		return inv, fmt.Errorf("invoke %s: %w", e.fn.Name, err)
@@ -213,21 +228,17 @@ func (e *Enclave) rewind(ctx context.Context, inv *Invocation) (Reset, error) {
 
 // rewindToRuntime drops the instance, restores the heap to the runtime snapshot (no linear
 // memory at all) and the host state, then instantiates and initialises the function afresh
-// for the next invocation.
+// for the next invocation (see [Enclave.rebuild]).
 func (e *Enclave) rewindToRuntime(ctx context.Context, inv *Invocation) error {
 	start := time.Now()
-	ctx = context.WithoutCancel(ctx)
 	var dirty []uint32
 	if e.dirty != nil && e.inst != nil && !e.inst.mod.IsClosed() {
-		if err := e.collectDirty(ctx); err == nil {
+		if err := e.collectDirty(context.WithoutCancel(ctx)); err == nil {
 			dirty = e.dirty.list
 		} // else restore everything (dirty nil)
 	}
-	if e.inst != nil {
-		if err := e.inst.mod.Close(ctx); err != nil {
-			return fmt.Errorf("close instance: %w", err)
-		}
-		e.inst = nil
+	if err := e.dropInstance(ctx); err != nil {
+		return err
 	}
 	r, err := e.rew.Restore(e.heap.buf, int(e.heap.n), dirty)
 	if err != nil {
@@ -235,25 +246,30 @@ func (e *Enclave) rewindToRuntime(ctx context.Context, inv *Invocation) error {
 	}
 	e.heap.n = 0
 	e.host.Restore(e.snapHost)
-	if err := e.resetTracking(ctx); err != nil {
-		return err
+	if e.dirty != nil {
+		e.dirty.clear()
 	}
 	inv.PagesRestored, inv.BytesRestored = r.Pages, r.Bytes
-	start = inv.timedPhase("rewind", start)
-	if e.inst, err = e.instantiate(ctx); err != nil {
-		return err
+	inv.timedPhase("rewind", start)
+	return e.rebuild(ctx, inv, true)
+}
+
+// dropInstance closes the instance, if there is one. Closing runs no guest code.
+func (e *Enclave) dropInstance(ctx context.Context) error {
+	if e.inst == nil {
+		return nil
 	}
-	start = inv.timedPhase("instantiate", start)
-	if err := e.initFunction(ctx, e.inst); err != nil {
-		return err
+	err := e.inst.mod.Close(context.WithoutCancel(ctx))
+	e.inst = nil
+	if err != nil {
+		return fmt.Errorf("close instance: %w", err)
 	}
-	inv.timedPhase("fn_init", start)
 	return nil
 }
 
-// recreate replaces the instance by a new one: restored from the snapshot when the enclave
-// rewinds from a function-point snapshot, otherwise initialised by running the function's
-// init again (as in mode reinstantiate).
+// recreate replaces the instance by a new one (mode reinstantiate, or a recycle): the old
+// instance is closed and its memory zeroed before anything of the new one runs, then
+// [Enclave.rebuild] makes the new one.
 func (e *Enclave) recreate(ctx context.Context, inv *Invocation) error {
 	if e.rew != nil && e.cfg.SnapshotPoint == PointRuntime {
 		return e.rewindToRuntime(ctx, inv) // re-creates the instance anyway
@@ -263,50 +279,126 @@ func (e *Enclave) recreate(ctx context.Context, inv *Invocation) error {
 	if e.cfg.Reset != ResetReinstantiate {
 		name = string(ResetRecycle)
 	}
-	defer inv.timedPhase(name, start)
-	ctx = context.WithoutCancel(ctx) // a cancelled invocation still leaves a clean enclave
-	if err := e.inst.mod.Close(ctx); err != nil {
-		return fmt.Errorf("close instance: %w", err)
+	if err := e.dropInstance(ctx); err != nil {
+		return err
 	}
-	e.inst = nil
-	if e.rew == nil {
-		inv.PagesRestored, inv.BytesRestored = pagesIn(int(e.heap.n)), int64(e.heap.n)
-		e.heap.dropZeroed()
-		e.host.Restore(e.hostInitial)
-		inst, err := e.instantiate(ctx)
-		if err != nil {
-			return err
-		}
-		e.inst = inst
-		return e.initFunction(ctx, inst)
+	// Nothing of the last invocation may be visible to the new instance: its start function
+	// runs during the instantiation and can read every byte of its memory.
+	inv.PagesRestored, inv.BytesRestored = pagesIn(int(e.heap.n)), int64(e.heap.n)
+	e.heap.dropZeroed()
+	if e.dirty != nil {
+		e.dirty.clear()
 	}
+	err := e.rebuild(ctx, inv, false)
+	inv.timedPhase(name, start)
+	return err
+}
 
-	// From the function-point snapshot: a new instance, grown to the snapshot's size, with
-	// the snapshot's memory and globals.
-	old := int(e.heap.n)
-	e.heap.n = 0
+// errNotRebuildable is wrapped by the error of a function-point recycle that cannot rebuild
+// the clean instance from the snapshot (see [Enclave.rebuild]); the enclave is retired.
+var errNotRebuildable = errors.New("the instance cannot be rebuilt from the snapshot")
+
+// rebuild makes the instance the next invocation runs in, on a heap that holds nothing but
+// zeros, and brings it to the clean state:
+//
+//   - from a function-point snapshot (a recycle): instantiate (the start function runs, on
+//     zeroed memory, as in a fresh enclave), then restore memory, size, globals and host state
+//     from the snapshot. The init does not run again; so if the start function or the init
+//     changed a table, dropped a segment or changed a reference-typed global — state only
+//     running them again reproduces — the enclave cannot be rebuilt from its snapshot and
+//     rebuild fails (errNotRebuildable), which retires it.
+//   - otherwise (reinstantiate, or a runtime-point snapshot): instantiate and run the init,
+//     from the host's initial state, as a fresh enclave does.
+//
+// All guest code runs under ctx and the function's deadline. If ctx is done before the
+// instance is complete, the enclave is left without an instance and with a zeroed heap:
+// clean, and the next invocation rebuilds it first (its "instantiate" and "fn_init" phases,
+// or "recycle"). A start function or an init that fails or overruns its deadline makes the
+// rebuild fail: the enclave is unusable. With phases, the instantiation and the init are
+// recorded as phases of inv (instantiate, fn_init) when the init runs.
+func (e *Enclave) rebuild(ctx context.Context, inv *Invocation, phases bool) (err error) {
+	defer func() {
+		if err != nil && e.inst != nil {
+			e.dropInstance(ctx)
+		}
+		if err != nil && e.heap != nil {
+			e.heap.dropZeroed()
+			if e.dirty != nil {
+				e.dirty.clear()
+			}
+			if ctx.Err() != nil {
+				err = nil // the caller stopped it, not the function: rebuilt on the next invocation
+			}
+		}
+	}()
+	fromSnapshot := e.rew != nil && e.cfg.SnapshotPoint == PointFunction
+	if fromSnapshot && e.initState {
+		return fmt.Errorf("%w: its start function or init changed a table or dropped a segment", errNotRebuildable)
+	}
+	if fromSnapshot && e.initRefs {
+		return fmt.Errorf("%w: its start function or init changed a funcref or externref global, whose value refers into the old instance", errNotRebuildable)
+	}
+	if fromSnapshot {
+		e.host.Restore(e.hostInitial)
+	} else if e.rew != nil {
+		e.host.Restore(e.snapHost)
+	} else {
+		e.host.Restore(e.hostInitial)
+	}
+	start := time.Now()
 	inst, err := e.instantiate(ctx)
 	if err != nil {
 		return err
 	}
 	e.inst = inst
+	if !fromSnapshot {
+		if phases {
+			start = inv.timedPhase("instantiate", start)
+		}
+		if err := e.initFunction(ctx, inst); err != nil {
+			return err
+		}
+		if phases {
+			inv.timedPhase("fn_init", start)
+		}
+		return e.resetTracking(context.WithoutCancel(ctx))
+	}
+
+	if inst.state.Get() != 0 {
+		return errors.New("the start function of the new instance changed a table or dropped a segment, which it did not do when the snapshot was taken")
+	}
 	mem := inst.mod.Memory()
 	if cur, want := mem.Size()/wasmPageSize, uint32(e.snapSize/wasmPageSize); want > cur {
 		if _, ok := mem.Grow(want - cur); !ok {
 			return fmt.Errorf("grow the new instance's memory to the snapshot's %d pages", want)
 		}
 	}
-	if int(e.heap.n) != e.snapSize {
-		return fmt.Errorf("new instance has %d bytes of memory, the snapshot %d", e.heap.n, e.snapSize)
-	}
-	r, err := e.rew.Restore(e.heap.buf, max(old, e.snapSize), nil)
+	size := int(e.heap.n)
+	r, err := e.rew.Restore(e.heap.buf, size, nil)
 	if err != nil {
 		return err
 	}
+	if size > e.snapSize {
+		// The start function grew the memory past the snapshot's size (it did not before).
+		if !e.canShrink {
+			return fmt.Errorf("the new instance's start function grew its memory to %d bytes, past the snapshot's %d", size, e.snapSize)
+		}
+		if err := wzmem.Shrink(mem, uint32(e.snapSize/wasmPageSize)); err != nil {
+			return err
+		}
+		e.heap.n = uint64(e.snapSize)
+	}
 	for i, g := range inst.globals {
+		if isRef(e.info.MutableGlobals[i].ValType) {
+			// A reference into the old instance means nothing in this one; the new instance's
+			// own value is what the init left (initRefs is false), and later rewinds restore it.
+			e.snapGlobals[i] = g.Get()
+			continue
+		}
 		g.Set(e.snapGlobals[i])
 	}
 	e.host.Restore(e.snapHost)
-	inv.PagesRestored, inv.BytesRestored = r.Pages, r.Bytes+8*int64(len(inst.globals))
-	return e.resetTracking(ctx)
+	inv.PagesRestored += r.Pages
+	inv.BytesRestored += r.Bytes + 8*int64(len(inst.globals))
+	return e.resetTracking(context.WithoutCancel(ctx))
 }

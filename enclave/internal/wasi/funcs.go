@@ -179,6 +179,9 @@ func realtime() uint64 {
 }
 
 func (h *Host) clock(id uint32) (uint64, bool) {
+	if h.det != nil && id <= clockThreadCputimeID {
+		return h.det.Time, true
+	}
 	switch id {
 	case clockRealtime:
 		return realtime(), true
@@ -710,7 +713,12 @@ func (h *Host) randomGet(_ context.Context, mod api.Module, stack []uint64) errn
 	}
 	for n > 0 {
 		chunk := h.randBuf[:min(n, randomChunk)]
-		_, err := io.ReadFull(h.rand, chunk)
+		var err error
+		if h.det != nil {
+			h.fds.randPos = h.det.fill(chunk, h.fds.randPos)
+		} else {
+			_, err = io.ReadFull(h.rand, chunk)
+		}
 		if err == nil {
 			h.put(mem, buf, chunk)
 		}
@@ -731,4 +739,18 @@ func (h *Host) randomGet(_ context.Context, mod api.Module, stack []uint64) errn
 // not a descriptor (EBADF).
 func (h *Host) sockFd0(_ context.Context, _ api.Module, stack []uint64) errno {
 	return h.openOr(uint32(stack[0]), errNotsock)
+}
+
+// fill fills b with the deterministic stream's bytes from position pos and returns the
+// position after them: byte p is byte p%8 of splitmix64 of the seed and p/8.
+func (d *Deterministic) fill(b []byte, pos uint64) uint64 {
+	for i := range b {
+		p := pos + uint64(i)
+		z := d.Seed + (p/8+1)*0x9E3779B97F4A7C15
+		z = (z ^ z>>30) * 0xBF58476D1CE4E5B9
+		z = (z ^ z>>27) * 0x94D049BB133111EB
+		z ^= z >> 31
+		b[i] = byte(z >> (8 * (p % 8)))
+	}
+	return pos + uint64(len(b))
 }

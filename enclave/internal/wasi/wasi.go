@@ -103,11 +103,24 @@ type Config struct {
 	// Rand is the source of random_get; default crypto/rand.Reader. It must never repeat
 	// itself: functions seed hash tables and keys from it.
 	Rand io.Reader
+	// Deterministic, if not nil, replaces the sources of nondeterminism for differential
+	// testing (never for serving): see [Deterministic].
+	Deterministic *Deterministic
 	// OnWrite, if not nil, is called after every write the host makes into guest memory — the
 	// data of fd_read, result counts and offsets, random_get, clock values, fdstat, filestat,
 	// arguments, environment, poll_oneoff events — with the range written. It is how a
 	// dirty-page tracker sees the host's writes. It must not call back into the Host.
 	OnWrite func(offset, length uint32)
+}
+
+// Deterministic makes a Host reproducible, for differential tests that compare two hosts
+// given the same inputs (a reused enclave and a fresh one): random_get returns the bytes of a
+// fixed stream seeded by Seed, and the position in that stream is part of [State], so a
+// Restore replays it as a fresh Host would; every clock reads Time (nanoseconds). It breaks
+// the promise that random_get never repeats itself: for tests only.
+type Deterministic struct {
+	Seed uint64
+	Time uint64
 }
 
 // Host is the WASI preview1 host of one wazero.Runtime: the instantiated host module and the
@@ -118,6 +131,7 @@ type Host struct {
 	maxOut, maxLog int
 	rand           io.Reader
 	onWrite        func(offset, length uint32)
+	det            *Deterministic
 	args, env      strs
 	ptrs           []byte // scratch for the pointer arrays of args_get and environ_get
 	epoch          time.Time
@@ -167,6 +181,9 @@ func newStrs(kind string, list []string) (strs, error) {
 //	changed := h.Snapshot() != snap // did the invocation touch the descriptor table?
 type State struct {
 	fds [3]fdSlot
+	// randPos is the position in a deterministic random stream (Config.Deterministic); 0
+	// otherwise, since real random bytes are never replayed.
+	randPos uint64
 }
 
 // fdSlot is one entry of the descriptor table. Its zero value is the descriptor's own stream,
@@ -232,6 +249,7 @@ func Instantiate(ctx context.Context, rt wazero.Runtime, cfg Config) (*Host, err
 		maxLog:  cmpOr(cfg.MaxLogBytes, defaultMaxLogBytes),
 		rand:    cfg.Rand,
 		onWrite: cfg.OnWrite,
+		det:     cfg.Deterministic,
 		epoch:   time.Now(),
 	}
 	if h.rand == nil {

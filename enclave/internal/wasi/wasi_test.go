@@ -744,6 +744,40 @@ func TestRandomGet(t *testing.T) {
 	}
 }
 
+// TestDeterministic: with Config.Deterministic, random_get replays the same stream after a
+// Restore (as a fresh host would give it), two hosts with the same seed agree, and clocks
+// read the fixed time.
+func TestDeterministic(t *testing.T) {
+	det := &Deterministic{Seed: 7, Time: 123456789}
+	a, b := newProbe(t, Config{Deterministic: det}), newProbe(t, Config{Deterministic: det})
+	snap := a.h.Snapshot()
+	wantErrno(t, "random_get", a.call("random_get", bufPtr, 700), errSuccess)
+	first := a.peek(bufPtr, 700)
+	if allZero(first) {
+		t.Fatal("deterministic random_get wrote zeros")
+	}
+	wantErrno(t, "random_get", a.call("random_get", bufPtr, 16), errSuccess)
+	if bytes.Equal(a.peek(bufPtr, 16), first[:16]) {
+		t.Error("the stream repeated itself without a Restore")
+	}
+	a.h.Restore(snap)
+	wantErrno(t, "random_get after Restore", a.call("random_get", bufPtr, 700), errSuccess)
+	if !bytes.Equal(a.peek(bufPtr, 700), first) {
+		t.Error("after Restore the stream differs from the first draw")
+	}
+	wantErrno(t, "random_get", b.call("random_get", bufPtr, 300), errSuccess) // in two draws
+	wantErrno(t, "random_get", b.call("random_get", bufPtr+300, 400), errSuccess)
+	if !bytes.Equal(b.peek(bufPtr, 700), first) {
+		t.Error("two hosts with the same seed disagree")
+	}
+	for _, id := range []uint64{clockRealtime, clockMonotonic, clockProcessCputimeID, clockThreadCputimeID} {
+		wantErrno(t, "clock_time_get", a.call("clock_time_get", id, 1, resPtr), errSuccess)
+		if got := a.u64(resPtr); got != det.Time {
+			t.Errorf("clock %d reads %d, want %d", id, got, det.Time)
+		}
+	}
+}
+
 // ---- clocks --------------------------------------------------------------------------------
 
 func TestClocks(t *testing.T) {

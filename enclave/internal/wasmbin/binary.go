@@ -11,6 +11,10 @@ import (
 // exception handling, typed function references and GC.
 var ErrUnsupported = errors.New("unsupported wasm feature")
 
+// ErrTooLarge is wrapped by errors about a module that needs more of something than its
+// caps allow (see [Options.MaxTableEntries]).
+var ErrTooLarge = errors.New("module exceeds a cap")
+
 // Section ids beyond those ExportMutableGlobals needs.
 const (
 	secType      = 1

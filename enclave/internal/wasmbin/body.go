@@ -492,14 +492,23 @@ func (f *funcRewriter) expr(r *reader) error {
 				f.store(raw, in.offset, vt, size)
 				rw.res.StoreSites++
 			} else if track && in.bulkWrite() {
+				if interrupt {
+					f.chargeSize(in.sizeShift())
+				}
 				f.bulkWrite(raw)
 				rw.res.BulkSites++
 			} else if in.changesState() {
+				if interrupt && in.sized() {
+					f.chargeSize(in.sizeShift())
+				}
 				f.out = append(f.out, raw...)
 				f.out = append(f.out, opI32Const, 1)
 				f.op(opGlobalSet, rw.stateGlobal)
 				rw.res.StateSites++
 			} else {
+				if interrupt && in.sized() {
+					f.chargeSize(in.sizeShift())
+				}
 				f.out = append(f.out, raw...)
 			}
 		}
@@ -638,6 +647,49 @@ func (f *funcRewriter) afterCall() {
 		f.op(opGlobalGet, f.rw.budgetGlobal)
 		f.op(opLocalSet, f.local(slotBudget))
 	}
+}
+
+// chargeSize appends, before an instruction whose last operand (on top of the stack) is a
+// size n — memory.fill, memory.copy, memory.init, table.grow, table.fill, table.copy,
+// table.init — a charge of n >> shift to the budget and a poll when it is spent, for sizes of
+// at least [BulkChargeMin] budget units (smaller ones cost less than the check: the loop
+// around them is charged anyway):
+//
+//	local.set $len ; local.get $len ; i32.const BulkChargeMin<<shift ; i32.ge_u
+//	if
+//	  global.get $b ; local.get $len ; i32.const shift ; i32.shr_u ; i32.sub
+//	  local.tee $budget ; global.set $b
+//	  local.get $budget ; i32.const 0 ; i32.le_s
+//	  if  call $poll_slow ; local.set $budget  end
+//	end
+//	local.get $len
+//
+// So one instruction that moves megabytes costs what the work costs (see [BulkShift]), and a
+// deadline ends a loop of them: the check comes before the work. It reads the budget global,
+// so it sees the host's request to poll now, and keeps $budget, the copy a function with
+// loops works on, in step.
+func (f *funcRewriter) chargeSize(shift uint32) {
+	rw := f.rw
+	n, budget := f.local(slotLen), f.local(slotBudget)
+	f.op(opLocalSet, n)
+	f.op(opLocalGet, n)
+	f.i32Const(BulkChargeMin << shift)
+	f.out = append(f.out, opI32GeU, opIf, blockEmpty)
+	f.op(opGlobalGet, rw.budgetGlobal)
+	f.op(opLocalGet, n)
+	f.i32Const(shift)
+	f.out = append(f.out, opI32ShrU)
+	f.out = append(f.out, opI32Sub)
+	f.op(opLocalTee, budget)
+	f.op(opGlobalSet, rw.budgetGlobal)
+	f.op(opLocalGet, budget)
+	f.i32Const(0)
+	f.out = append(f.out, opI32LeS, opIf, blockEmpty)
+	f.op(opCall, rw.slowFunc)
+	f.op(opLocalSet, budget)
+	f.out = append(f.out, opEnd, opEnd)
+	f.op(opLocalGet, n)
+	rw.res.SizedSites++
 }
 
 // local returns the index of the scratch local slot, adding it on first use.

@@ -304,6 +304,30 @@ func (in instr) bulkWrite() bool {
 	return in.op == opPrefixMisc && (in.sub == miscMemoryFill || in.sub == miscMemoryCopy || in.sub == miscMemoryInit)
 }
 
+// sized reports whether in is a bulk instruction whose last operand is a size: the number of
+// bytes memory.fill, memory.copy and memory.init move, or the number of entries table.grow,
+// table.fill, table.copy and table.init add or write.
+func (in instr) sized() bool {
+	if in.op != opPrefixMisc {
+		return false
+	}
+	switch in.sub {
+	case miscMemoryFill, miscMemoryCopy, miscMemoryInit, miscTableGrow, miscTableFill, miscTableCopy, miscTableInit:
+		return true
+	}
+	return false
+}
+
+// sizeShift returns how a sized instruction's size converts to budget units (see
+// [BulkShift]): bytes >> BulkShift, and table entries (8 bytes each) >> (BulkShift-3).
+func (in instr) sizeShift() uint32 {
+	switch in.sub {
+	case miscMemoryFill, miscMemoryCopy, miscMemoryInit:
+		return BulkShift
+	}
+	return BulkShift - 3
+}
+
 // changesState reports whether in changes instance state a rewind of memory and globals does
 // not restore: a table's contents or size, or a dropped segment.
 func (in instr) changesState() bool {

@@ -2,6 +2,7 @@ package wasmbin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -351,5 +352,137 @@ func TestInstrumentTrackingOptions(t *testing.T) {
 	}
 	if codeSize(t, in.Module) != codeSize(t, mod) {
 		t.Fatalf("code %d -> %d bytes", codeSize(t, mod), codeSize(t, in.Module))
+	}
+}
+
+// TestInterruptChargesBulkBySize: an instruction that moves megabytes is charged for its
+// size, so that a loop of memory.fill (or a straight run of them, or table.fill) polls about
+// every PollBudget<<BulkShift bytes instead of every million iterations; the red team's loop
+// of 58 MB fills ran 306 s under a 10 s deadline. The count of polls is exact arithmetic, not
+// timing.
+func TestInterruptChargesBulkBySize(t *testing.T) {
+	const pages = 16 // 1 MiB of linear memory
+	m := &modSpec{
+		types:  []string{" -> ", "i32 -> "},
+		memory: []byte{0, pages},
+		tables: [][]byte{{0x70, 0, 0}},
+		funcs: []testFunc{
+			// fill_loop(n): n fills of the whole memory in a loop without calls.
+			{typ: 1, export: "fill_loop", body: `loop void
+				i32.const 0 i32.const 7 i32.const 1048576 memory.fill
+				local.get 0 i32.const 1 i32.sub local.tee 0 br_if 0 end`},
+			// fill_once: one fill of the whole memory, in a leaf (no check of its own).
+			{export: "fill_once", body: "i32.const 0 i32.const 7 i32.const 1048576 memory.fill"},
+			// copy_loop(n): n copies of half the memory.
+			{typ: 1, export: "copy_loop", body: `loop void
+				i32.const 0 i32.const 524288 i32.const 524288 memory.copy
+				local.get 0 i32.const 1 i32.sub local.tee 0 br_if 0 end`},
+			// grow_table: table.grow by 2^20 null entries, then table.fill them.
+			{export: "grow_table", body: `ref.null funcref i32.const 1048576 table.grow 0 drop
+				i32.const 0 ref.null funcref i32.const 1048576 table.fill 0`},
+		},
+	}
+	ctx := context.Background()
+	for _, opts := range []Options{optsAll, optsInterrupt} {
+		in, err := Instrument(m.bytes(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in.SizedSites != 5 {
+			t.Fatalf("%d sized sites, want 5", in.SizedSites)
+		}
+		for engine, config := range engines {
+			t.Run(engine, func(t *testing.T) {
+				mk := &marks{}
+				inst, err := newTestRuntime(t, config(), mk).Instantiate(ctx, in.Module)
+				if err != nil {
+					t.Fatal(err)
+				}
+				budget := inst.ExportedGlobal(in.InterruptGlobal).(api.MutableGlobal)
+				tests := []struct {
+					fn    string
+					args  []uint64
+					bytes int64 // bytes moved (8 per table entry)
+				}{
+					{"fill_loop", []uint64{64}, 64 << 20},
+					{"copy_loop", []uint64{128}, 128 << 19},
+					{"fill_once", nil, 1 << 20},
+					{"grow_table", nil, 2 * 8 << 20},
+				}
+				for _, tt := range tests {
+					budget.Set(PollBudget)
+					before := mk.polls.Load()
+					if _, err := inst.ExportedFunction(tt.fn).Call(ctx, tt.args...); err != nil {
+						t.Fatalf("%s: %v", tt.fn, err)
+					}
+					// The charges alone spend the budget this many times (the loop checks add a
+					// little): without them, none of these calls polls at all.
+					want := (tt.bytes >> BulkShift) / PollBudget
+					if got := mk.polls.Load() - before; got < want {
+						t.Errorf("%s: %d polls for %d MiB moved, want at least %d", tt.fn, got, tt.bytes>>20, want)
+					}
+				}
+				// A poll that says stop ends a loop of fills at its next fill.
+				mk.stop.Store(true)
+				budget.Set(0)
+				if _, err := inst.ExportedFunction("fill_once").Call(ctx); err == nil || !strings.Contains(err.Error(), "unreachable") {
+					t.Fatalf("fill_once with the interrupt set: %v, want an unreachable trap", err)
+				}
+				mk.stop.Store(false)
+			})
+		}
+	}
+}
+
+// TestMaxTableEntries: tables without a maximum get one within the cap, so table.grow by
+// 2^31 entries fails (-1) instead of allocating 16 GiB in the host; tables that start above
+// the cap are refused.
+func TestMaxTableEntries(t *testing.T) {
+	grow := testFunc{typ: 1, export: "grow", body: "ref.null funcref local.get 0 table.grow 0"}
+	size := testFunc{typ: 2, export: "size", body: "table.size 1"}
+	tests := []struct {
+		name    string
+		tables  [][]byte
+		cap     uint32
+		grows   []uint64 // table.grow deltas on table 0, in order
+		want    []int32  // their results
+		size1   int32    // table.size of table 1
+		refused bool
+	}{
+		{"no maximum", [][]byte{{0x70, 0, 2}, {0x70, 0, 3}}, 1000, []uint64{1 << 31, 497, 1}, []int32{-1, 2, -1}, 3, false},
+		{"small maximum kept", [][]byte{{0x70, 1, 2, 10}, {0x70, 0, 3}}, 1000, []uint64{8, 1}, []int32{2, -1}, 3, false},
+		{"large maximum capped", [][]byte{{0x70, 1, 0, 0xff, 0xff, 0xff, 0xff, 0x0f}, {0x70, 0, 0}}, 1 << 20, []uint64{1<<19 + 1, 1 << 19}, []int32{-1, 0}, 0, false},
+		{"minimum over the cap", [][]byte{{0x70, 0, 0x80, 0x80, 0x04}, {0x70, 0, 0}}, 1000, nil, nil, 0, true},
+		{"no cap", [][]byte{{0x70, 0, 0}, {0x70, 0, 0}}, 0, []uint64{1 << 20}, []int32{0}, 0, false},
+	}
+	ctx := context.Background()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := &modSpec{types: []string{" -> ", "i32 -> i32", " -> i32"}, memory: []byte{0, 1}, tables: tt.tables,
+				funcs: []testFunc{grow, size}}
+			in, err := Instrument(m.bytes(), Options{Interrupt: true, MaxTableEntries: tt.cap})
+			if tt.refused {
+				if !errors.Is(err, ErrTooLarge) {
+					t.Fatalf("err %v, want ErrTooLarge", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			inst, err := newTestRuntime(t, wazero.NewRuntimeConfigCompiler(), &marks{}).Instantiate(ctx, in.Module)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, d := range tt.grows {
+				res, err := inst.ExportedFunction("grow").Call(ctx, d)
+				if err != nil || int32(res[0]) != tt.want[i] {
+					t.Fatalf("table.grow %d: %v, %v; want %d", d, res, err, tt.want[i])
+				}
+			}
+			if res, err := inst.ExportedFunction("size").Call(ctx); err != nil || int32(res[0]) != tt.size1 {
+				t.Fatalf("table.size 1: %v, %v; want %d", res, err, tt.size1)
+			}
+		})
 	}
 }
