@@ -20,7 +20,9 @@
 //	RECLAVE_DEADLINE          deadline per invocation (Go syntax) default enclave.DefaultDeadline
 //	RECLAVE_IMPORTS           host functions granted beyond enclave.DefaultImports, comma-separated
 //
-// Other env keys are ignored; an unknown RECLAVE_ key is refused. /init creates the enclave —
+// Other env keys are ignored; an unknown RECLAVE_ key is refused, and so is a bad value (400,
+// naming the key): RECLAVE_MEMORY_PAGES 1 to 65536, RECLAVE_MAX_OUTPUT_BYTES and
+// RECLAVE_DEADLINE positive, RECLAVE_IMPORTS a list of "module.name". /init creates the enclave —
 // the cold start: the SGX life cycle (simulated), the outer attestation when the server has a
 // quoter, compile, instantiate, the function's init, the snapshot — and answers 200
 // {"ok":true}.
@@ -45,7 +47,23 @@
 // inner report binds, and "simulated": true — the platform that quoted the enclave is
 // simulated (reclave serve: an in-memory simulated platform, or the one kept in --platform
 // DIR, whose root `reclave attest root --platform DIR` prints). An array result is wrapped as
-// {"result": [...], "__reclave_attestation": ...}.
+// {"result": [...], "__reclave_attestation": ...}. A result object that holds
+// "__reclave_attestation" itself (in any case) would make the response hold the key twice;
+// it is refused (502).
+//
+// # Strict JSON, slow clients
+//
+// An object the server reads may not hold a key twice, nor two keys that differ only in case
+// after unescaping ("value" beside "Value" or "v\u0061lue"; case folded as encoding/json
+// folds it): package internal/jsonstrict. That is every level of an /init body, and, of a
+// /run body, its top level, value's own keys and the AttestKey object; the rest of value is
+// the function's input, passed on as bytes. Such a request gets 400 naming the key. Unknown
+// keys are accepted at every level: invokers add their own (activation_id, transaction_id).
+//
+// A request's whole body is read and parsed before the server takes any lock, so a client
+// that sends it slowly, or stalls half-way, delays no other caller; it has
+// [Options.ReadTimeout] (default [DefaultReadTimeout], 30 s) to send it and is answered 408
+// after that.
 //
 // # Status codes
 //
@@ -56,16 +74,18 @@
 //	     array) is the body. A function's own {"error": ...} result (status code non-zero or
 //	     not) is passed through with 200, as OpenWhisk runtimes do: the platform records it
 //	     as an application error
-//	400  malformed JSON or an unusable request: no value object, a bad nonce, code that is
-//	     not base64, not a module or zip, a bad env limit
+//	400  malformed JSON or an unusable request: trailing data, a key twice or in two cases, a
+//	     body cut off or over its size limit, no value object, a bad nonce, code that is not
+//	     base64, not a module or zip, an unknown RECLAVE_ key or a bad env limit (named)
 //	403  a second /init ("Cannot initialize the action more than once."), or /init without code
 //	404  another path; 405 another method
+//	408  the body did not arrive within Options.ReadTimeout
 //	500  /run before a successful /init ("no action defined yet"); the runtime failed and
 //	     could not restore a clean enclave (error kind internal); the next /run creates a new one
 //	502  /init could not create the enclave (a module that does not compile, lacks the entry
 //	     point or imports what it may not); /run's function failed: trap, deadline, exit,
 //	     output limit, a failure status without an error result, or an output that is not a
-//	     JSON object or array. The message starts with the error kind ("trap: ...",
+//	     JSON object or array (or, in an attested run, holds __reclave_attestation). The message starts with the error kind ("trap: ...",
 //	     "deadline: ..."), as in result records. The enclave was reset or recycled: the
 //	     runtime stays usable
 //

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -116,9 +117,15 @@ func extractModule(code []byte, main string) ([]byte, error) {
 	return wasm, nil
 }
 
+// maxMemoryPages is the most linear memory a function may have: 4 GiB, all of Wasm32's.
+const maxMemoryPages = 65536
+
 // applyEnv sets the function's limits from the RECLAVE_* keys of /init's env. OpenWhisk passes
 // env values as strings; numbers are accepted too. Other keys (__OW_* and the action's own)
 // are ignored; an unknown RECLAVE_ key is an error, so a misspelt limit is not silently lost.
+// Every value is checked here, so that a bad one is the caller's error (400, naming the key),
+// not the enclave's failure to start: RECLAVE_MEMORY_PAGES 1 to 65536, RECLAVE_MAX_OUTPUT_BYTES
+// and RECLAVE_DEADLINE positive, RECLAVE_IMPORTS a comma-separated list of "module.name".
 func applyEnv(fn *enclave.Function, env map[string]any) error {
 	for k, v := range env {
 		if !strings.HasPrefix(k, "RECLAVE_") {
@@ -138,20 +145,31 @@ func applyEnv(fn *enclave.Function, env map[string]any) error {
 		case EnvMemoryPages:
 			var n uint64
 			n, err = strconv.ParseUint(s, 10, 32)
+			if err == nil && (n == 0 || n > maxMemoryPages) {
+				err = fmt.Errorf("want 1 to %d pages of 64 KiB", maxMemoryPages)
+			}
 			fn.MemoryPages = uint32(n)
 		case EnvMaxOutputBytes:
 			fn.MaxOutputBytes, err = strconv.Atoi(s)
+			if err == nil && fn.MaxOutputBytes <= 0 {
+				err = errors.New("must be positive")
+			}
 		case EnvDeadline:
 			fn.Deadline, err = time.ParseDuration(s)
 			if err == nil && fn.Deadline <= 0 {
-				err = fmt.Errorf("must be positive")
+				err = errors.New("must be positive")
 			}
 		case EnvImports:
 			fn.Imports = slices.Clone(enclave.DefaultImports)
 			for imp := range strings.SplitSeq(s, ",") {
-				if imp = strings.TrimSpace(imp); imp != "" {
-					fn.Imports = append(fn.Imports, imp)
+				if imp = strings.TrimSpace(imp); imp == "" {
+					continue
 				}
+				if mod, name, ok := strings.Cut(imp, "."); !ok || mod == "" || name == "" {
+					err = fmt.Errorf("import %q: want module.name", imp)
+					break
+				}
+				fn.Imports = append(fn.Imports, imp)
 			}
 		default:
 			return fmt.Errorf("env %s: unknown (want %s, %s, %s or %s)", k, EnvMemoryPages, EnvMaxOutputBytes, EnvDeadline, EnvImports)

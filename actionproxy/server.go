@@ -10,10 +10,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/reclave/reclave/enclave"
+	"github.com/reclave/reclave/internal/jsonstrict"
 )
 
 // Sentinel is the line written to stdout and to stderr after every activation (every /run),
@@ -41,6 +44,11 @@ const (
 // shutdownGrace bounds how long Serve waits for in-flight requests after its context ends.
 const shutdownGrace = 30 * time.Second
 
+// DefaultReadTimeout is how long a client has to send a request's body when
+// Options.ReadTimeout is zero: OpenWhisk's invoker sends a body at once, and even /init's
+// largest (a 48 MiB action, 64 MiB in base64) takes about half a second on a gigabit network.
+const DefaultReadTimeout = 30 * time.Second
+
 // Attestation is the value of [AttestationKey] in the response of an attested /run.
 type Attestation struct {
 	// Bundle is the attestation bundle (package enclave/attest, schema version 1): outer
@@ -63,15 +71,30 @@ type Options struct {
 	// Stdout and Stderr receive the activation logs: the function's stderr, enclave warnings,
 	// and the Sentinel lines. Nil discards them.
 	Stdout, Stderr io.Writer
+	// ReadTimeout bounds how long a client may take to send the body of a request, from the
+	// moment the server starts reading it (its headers have been read; Serve bounds those
+	// by 30 s); a client that is slower is answered 408. Zero means DefaultReadTimeout;
+	// negative means no limit.
+	//
+	// The server reads and parses a request's whole body before it takes any lock, so a
+	// slow or stalled client never delays another caller's activation; the timeout bounds
+	// what such a client holds (a goroutine, a connection, its buffer). It is set per
+	// request on the connection (http.ResponseController.SetReadDeadline) rather than as
+	// http.Server.ReadTimeout, so that it holds wherever the Server is mounted (Serve, or
+	// another http.Server or test server serving it as a handler), and is cleared once the
+	// body is read: it never touches a running activation.
+	ReadTimeout time.Duration
 }
 
 // Server is an OpenWhisk action proxy serving one WebAssembly function from a reclave enclave.
 // It is safe for concurrent use; invocations are served one at a time, as OpenWhisk sends them.
+// No lock is held while a request's body is read or its response written: a slow client
+// delays nobody else (see Options.ReadTimeout).
 type Server struct {
 	opts Options
 
-	runMu sync.Mutex        // held through a /run: its activation, its log and its sentinels
-	mu    sync.Mutex        // guards fn and enc
+	runMu sync.Mutex        // held through a /run's activation, its log and its sentinels; never while reading a request
+	mu    sync.Mutex        // guards fn and enc; never held while reading a request
 	fn    *enclave.Function // nil until a successful /init
 	enc   *enclave.Enclave  // nil between the invocations of mode cold, and after Close
 }
@@ -107,27 +130,32 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.run(w, r)
 }
 
-// init handles /init: decode the module, create (and attest) the enclave.
+// init handles /init: read and decode the request (no lock held), then create (and attest)
+// the enclave.
 func (s *Server) init(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.fn != nil {
+	if s.initialised() { // refused before reading a body of up to 512 MiB
 		sendError(w, http.StatusForbidden, "Cannot initialize the action more than once.")
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxInitBytes))
+	body, status, err := s.readBody(w, r, maxInitBytes)
 	if err != nil {
-		sendError(w, http.StatusBadRequest, fmt.Sprintf("reading the request: %v", err))
+		sendError(w, status, err.Error())
 		return
 	}
+	// Every level of the body is reclave's to read (value, its env): one meaning each, no key
+	// twice or in two cases. Unknown keys are allowed: invokers add their own.
 	var req struct {
 		Value *initValue `json:"value"`
 	}
-	if err := json.Unmarshal(body, &req); err != nil {
-		sendError(w, http.StatusBadRequest, fmt.Sprintf("Error unmarshaling request: %v", err))
+	if err := jsonstrict.Unmarshal(body, &req, jsonstrict.Options{}); err != nil {
+		sendError(w, http.StatusBadRequest, "Error unmarshaling request: "+err.Error())
 		return
 	}
 	if req.Value == nil || req.Value.Code == "" {
+		if s.initialised() {
+			sendError(w, http.StatusForbidden, "Cannot initialize the action more than once.")
+			return
+		}
 		sendError(w, http.StatusForbidden, "Missing main/no code to execute.")
 		return
 	}
@@ -136,14 +164,70 @@ func (s *Server) init(w http.ResponseWriter, r *http.Request) {
 		sendError(w, http.StatusBadRequest, "invalid action: "+err.Error())
 		return
 	}
-	enc, err := s.create(r.Context(), fn)
-	if err != nil {
-		sendError(w, http.StatusBadGateway, "cannot start action: "+err.Error())
+	if status, msg := s.load(r.Context(), fn); status != http.StatusOK {
+		sendError(w, status, msg)
 		return
 	}
-	s.fn, s.enc = &fn, enc
 	w.Header().Set("Content-Type", "application/json")
 	io.WriteString(w, `{"ok":true}`+"\n")
+}
+
+// initialised reports whether a /init has loaded the function.
+func (s *Server) initialised() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fn != nil
+}
+
+// load creates the enclave for fn, unless a function is loaded already, and returns the
+// status of the /init.
+func (s *Server) load(ctx context.Context, fn enclave.Function) (int, string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fn != nil {
+		return http.StatusForbidden, "Cannot initialize the action more than once."
+	}
+	enc, err := s.create(ctx, fn)
+	if err != nil {
+		return http.StatusBadGateway, "cannot start action: " + err.Error()
+	}
+	s.fn, s.enc = &fn, enc
+	return http.StatusOK, ""
+}
+
+// readBody reads a request's whole body, at most limit bytes, within the read timeout
+// (Options.ReadTimeout). It holds no lock. On error it returns the status to answer: 408 for
+// a client that was too slow, 400 otherwise (too large, cut off).
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, int, error) {
+	timeout := s.opts.ReadTimeout
+	if timeout == 0 {
+		timeout = DefaultReadTimeout
+	}
+	rc := http.NewResponseController(w)
+	deadline := timeout > 0 && r.ContentLength != 0
+	if deadline {
+		// A ResponseWriter without deadlines (http.ErrNotSupported) reads without one: no
+		// lock is held meanwhile, so only this request waits.
+		_ = rc.SetReadDeadline(time.Now().Add(timeout))
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err == nil {
+		if deadline {
+			// Cleared at once: net/http's read that watches for the client going away (and
+			// cancels the request's context, hence the activation, when it fails) must not
+			// inherit it.
+			_ = rc.SetReadDeadline(time.Time{})
+		}
+		return body, http.StatusOK, nil
+	}
+	// What is left of the body on the wire is unknown: close the connection after the
+	// answer, rather than let net/http read the rest first (with no deadline, from a
+	// client that may never send it).
+	w.Header().Set("Connection", "close")
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return nil, http.StatusRequestTimeout, fmt.Errorf("reading the request: the body did not arrive within %v", timeout)
+	}
+	return nil, http.StatusBadRequest, fmt.Errorf("reading the request: %w", err)
 }
 
 // create creates an enclave for fn and logs its warnings.
@@ -167,13 +251,25 @@ type runRequest struct {
 	Deadline     json.Number     `json:"deadline"`
 }
 
-// run handles /run: invoke the function, reset the enclave per the mode, answer.
+// activation is a /run request, read and checked: what the invocation needs.
+type activation struct {
+	input    []byte    // the function's input
+	nonce    *[32]byte // the client's nonce, for an attested run
+	deadline time.Time // the request's deadline; zero: none
+}
+
+// run handles /run: read and parse the request (no lock held), then invoke the function,
+// reset the enclave per the mode, write the log and the sentinels (one activation at a
+// time), and answer (no lock held).
 func (s *Server) run(w http.ResponseWriter, r *http.Request) {
+	act, status, resp := s.parseRun(w, r)
 	// One activation at a time, its log and sentinels together: logs never interleave.
 	s.runMu.Lock()
-	status, resp := s.activate(w, r)
+	if act != nil {
+		status, resp = s.activate(r.Context(), act)
+	}
 	// The invoker reads the logs up to the sentinels once it has the response: write them
-	// first, on both streams, whatever the outcome.
+	// first, on both streams, whatever the outcome (a refused request included).
 	fmt.Fprintln(s.opts.Stdout, Sentinel)
 	fmt.Fprintln(s.opts.Stderr, Sentinel)
 	s.runMu.Unlock()
@@ -182,32 +278,48 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 	w.Write(resp)
 }
 
-// activate serves one /run and returns the status and body of the response.
-func (s *Server) activate(w http.ResponseWriter, r *http.Request) (int, []byte) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRunBytes))
+// parseRun reads and parses a /run request; on failure it returns nil and the status and
+// body of the response.
+func (s *Server) parseRun(w http.ResponseWriter, r *http.Request) (*activation, int, []byte) {
+	body, status, err := s.readBody(w, r, maxRunBytes)
 	if err != nil {
-		return errorBody(http.StatusBadRequest, fmt.Sprintf("reading the request: %v", err))
+		status, resp := errorBody(status, err.Error())
+		return nil, status, resp
 	}
+	// The levels the server reads have one meaning each: the body's own keys here, value's
+	// in parseValue. Unknown keys are allowed (invokers add activation fields); deeper
+	// levels of value are the function's input, passed on as bytes.
 	var req runRequest
-	if err := json.Unmarshal(body, &req); err != nil {
-		return errorBody(http.StatusBadRequest, fmt.Sprintf("Error unmarshaling request: %v", err))
+	if err := jsonstrict.Unmarshal(body, &req, jsonstrict.Options{KeyDepth: 1}); err != nil {
+		status, resp := errorBody(http.StatusBadRequest, "Error unmarshaling request: "+err.Error())
+		return nil, status, resp
 	}
-	input, nonce, err := parseValue(req.Value)
-	if err != nil {
-		return errorBody(http.StatusBadRequest, err.Error())
+	act := &activation{}
+	if act.input, act.nonce, err = parseValue(req.Value); err != nil {
+		status, resp := errorBody(http.StatusBadRequest, err.Error())
+		return nil, status, resp
 	}
-	ctx := r.Context()
 	if req.Deadline != "" {
 		ms, err := req.Deadline.Int64()
 		if err != nil {
-			return errorBody(http.StatusBadRequest, fmt.Sprintf("deadline %s: want milliseconds since the epoch", req.Deadline))
+			status, resp := errorBody(http.StatusBadRequest, fmt.Sprintf("deadline %s: want milliseconds since the epoch", req.Deadline))
+			return nil, status, resp
 		}
 		if ms > 0 {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithDeadline(ctx, time.UnixMilli(ms))
-			defer cancel()
+			act.deadline = time.UnixMilli(ms)
 		}
 	}
+	return act, 0, nil
+}
+
+// activate serves one parsed /run and returns the status and body of the response.
+func (s *Server) activate(ctx context.Context, act *activation) (int, []byte) {
+	if !act.deadline.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, act.deadline)
+		defer cancel()
+	}
+	input, nonce := act.input, act.nonce
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -217,6 +329,7 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) (int, []byte) 
 	if nonce != nil && s.opts.Enclave.Quoter == nil {
 		return errorBody(http.StatusBadRequest, AttestKey+": this server has no attestation platform")
 	}
+	var err error
 	if s.enc == nil { // mode cold after the first run, or after an unusable enclave
 		if s.enc, err = s.create(ctx, *s.fn); err != nil {
 			return errorBody(http.StatusBadGateway, "cannot start action: "+err.Error())
@@ -234,7 +347,10 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) (int, []byte) 
 			io.WriteString(s.opts.Stderr, "\n")
 		}
 	}
-	if s.opts.Enclave.OneShot || errors.Is(err, enclave.ErrUnusable) || inv == nil {
+	if inv != nil && inv.Reset == enclave.ResetRetire {
+		fmt.Fprintf(s.opts.Stderr, "reclave: enclave retired after the activation: %v\n", s.enc.Unusable())
+	}
+	if s.opts.Enclave.OneShot || errors.Is(err, enclave.ErrUnusable) || inv == nil || inv.Reset == enclave.ResetRetire {
 		if cerr := s.enc.Close(context.WithoutCancel(ctx)); cerr != nil {
 			fmt.Fprintf(s.opts.Stderr, "reclave: destroy enclave: %v\n", cerr)
 		}
@@ -250,6 +366,11 @@ func parseValue(v json.RawMessage) ([]byte, *[32]byte, error) {
 	if len(v) == 0 || bytes.Equal(v, []byte("null")) {
 		return []byte("{}"), nil, nil
 	}
+	// value's own keys have one meaning: no key twice, none in two cases (the attestation
+	// request among them). Its values are the function's input, passed on as they are.
+	if err := jsonstrict.Check(v, jsonstrict.Options{KeyDepth: 1}); err != nil {
+		return nil, nil, fmt.Errorf("value: %w", err)
+	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(v, &fields); err != nil {
 		return nil, nil, fmt.Errorf("value: want a JSON object (the action's parameters): %v", err)
@@ -261,7 +382,7 @@ func parseValue(v json.RawMessage) ([]byte, *[32]byte, error) {
 	var req struct {
 		Nonce string `json:"nonce"`
 	}
-	if err := json.Unmarshal(at, &req); err != nil {
+	if err := jsonstrict.Unmarshal(at, &req, jsonstrict.Options{}); err != nil {
 		return nil, nil, fmt.Errorf("%s: want {\"nonce\": \"<64 hex digits>\"}: %v", AttestKey, err)
 	}
 	b, err := hex.DecodeString(req.Nonce)
@@ -295,6 +416,11 @@ func respond(inv *enclave.Invocation, input []byte, err error) (int, []byte) {
 	}
 	if inv.Bundle == nil {
 		return http.StatusOK, inv.Output
+	}
+	if holdsAttestationKey(out) {
+		// The response would hold the key twice (ours first, the function's after it), and a
+		// client's JSON parser might take the function's: one meaning per response.
+		return errorBody(http.StatusBadGateway, fmt.Sprintf("The action's result holds the key %s (or a case variant of it), which the attestation of an attested run is returned under.", AttestationKey))
 	}
 	bundle, merr := inv.Bundle.Marshal()
 	if merr != nil {
@@ -341,6 +467,21 @@ func errorMessage(err error) string {
 		return ie.Error() // "<kind>: <cause>"
 	}
 	return fmt.Sprintf("%s: %v", kind, err)
+}
+
+// holdsAttestationKey reports whether out is a JSON object with AttestationKey, in any case,
+// among its own keys.
+func holdsAttestationKey(out []byte) bool {
+	var v map[string]json.RawMessage
+	if out[0] != '{' || json.Unmarshal(out, &v) != nil {
+		return false
+	}
+	for k := range v {
+		if strings.EqualFold(k, AttestationKey) {
+			return true
+		}
+	}
+	return false
 }
 
 // hasErrorKey reports whether out is a JSON object with an "error" key.

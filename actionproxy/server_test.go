@@ -2,6 +2,7 @@ package actionproxy_test
 
 import (
 	"archive/zip"
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -11,6 +12,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -200,6 +202,11 @@ func counterOutput(count float64, previous string) func(*testing.T, map[string]a
 
 func fixed(b string) func() []byte { return func() []byte { return []byte(b) } }
 
+// withKey inserts keys (ending with a comma) at the start of body's top-level object.
+func withKey(body []byte, keys string) []byte {
+	return append([]byte("{"+keys), body[1:]...)
+}
+
 // TestProtocol drives reclave's action proxy over real HTTP on loopback through every status
 // path of the protocol, and checks the activation log sentinels.
 func TestProtocol(t *testing.T) {
@@ -236,13 +243,58 @@ func TestProtocol(t *testing.T) {
 			{"init unknown env", "/init", func() []byte {
 				return initBody("x", "", counter, map[string]string{"RECLAVE_DEADLIN": "1s"})
 			}, 400, errorContains("unknown")},
+			{"init negative output limit", "/init", func() []byte {
+				return initBody("x", "", counter, map[string]string{"RECLAVE_MAX_OUTPUT_BYTES": "-5"})
+			}, 400, errorContains("RECLAVE_MAX_OUTPUT_BYTES")},
+			{"init zero output limit", "/init", func() []byte {
+				return initBody("x", "", counter, map[string]string{"RECLAVE_MAX_OUTPUT_BYTES": "0"})
+			}, 400, errorContains("RECLAVE_MAX_OUTPUT_BYTES")},
+			{"init too many memory pages", "/init", func() []byte {
+				return initBody("x", "", counter, map[string]string{"RECLAVE_MEMORY_PAGES": "70000"})
+			}, 400, errorContains("RECLAVE_MEMORY_PAGES")},
+			{"init zero memory pages", "/init", func() []byte {
+				return initBody("x", "", counter, map[string]string{"RECLAVE_MEMORY_PAGES": "0"})
+			}, 400, errorContains("RECLAVE_MEMORY_PAGES")},
+			{"init negative deadline", "/init", func() []byte {
+				return initBody("x", "", counter, map[string]string{"RECLAVE_DEADLINE": "-1s"})
+			}, 400, errorContains("RECLAVE_DEADLINE")},
+			{"init malformed import", "/init", func() []byte {
+				return initBody("x", "", counter, map[string]string{"RECLAVE_IMPORTS": "wasi_snapshot_preview1.path_open, nodot"})
+			}, 400, errorContains("RECLAVE_IMPORTS")},
+			{"init value twice", "/init", func() []byte {
+				return withKey(initBody("x", "", counter, nil), `"value":{"name":"x","binary":true,"code":"AGFzbQEAAAA="},`)
+			}, 400, errorContains(`duplicate key "value"`)},
+			{"init Value beside value", "/init", func() []byte {
+				return withKey(initBody("x", "", counter, nil), `"Value":{"name":"x","binary":true,"code":"AGFzbQEAAAA="},`)
+			}, 400, errorContains(`differs only in case`)},
+			{"init code twice in value", "/init", func() []byte {
+				return bytes.Replace(initBody("x", "", counter, nil), []byte(`{"value":{`), []byte(`{"value":{"code":"AGFzbQEAAAA=",`), 1)
+			}, 400, errorContains(`duplicate key "code" in $.value`)},
+			{"init env key twice", "/init", func() []byte {
+				return bytes.Replace(initBody("x", "", counter, map[string]string{"RECLAVE_DEADLINE": "1s"}),
+					[]byte(`"env":{`), []byte(`"env":{"RECLAVE_DEADLINE":"1h",`), 1)
+			}, 400, errorContains(`duplicate key "RECLAVE_DEADLINE" in $.value.env`)},
 			{"init module that does not load", "/init", func() []byte { return initBody("x", "_start", counter, nil) }, 502, errorContains("cannot start action")},
 			{"run still before init", "/run", run(`{"user":"alice"}`), 500, errorContains("no action defined yet")},
-			{"init", "/init", func() []byte {
-				return initBody("counter", "", counter, map[string]string{"RECLAVE_DEADLINE": "300ms", "__OW_API_HOST": "https://whisk"})
+			{"init, with unknown keys", "/init", func() []byte {
+				b := initBody("counter", "", counter, map[string]string{"RECLAVE_DEADLINE": "300ms", "__OW_API_HOST": "https://whisk"})
+				b = withKey(b, `"activation_id":"x","transaction_id":"y","extra":{"a":[1,{"b":2}]},`)
+				return bytes.Replace(b, []byte(`{"value":{`), []byte(`{"value":{"unknown":true,`), 1)
 			}, 200, ok},
 			{"second init", "/init", func() []byte { return initBody("counter", "", counter, nil) }, 403, errorContains("more than once")},
 			{"run malformed JSON", "/run", fixed(`{"value":{"user":`), 400, errorContains("unmarshal")},
+			{"run trailing data", "/run", func() []byte { return append(runBody(`{"user":"alice"}`, later()), "{}"...) }, 400, errorContains("data after")},
+			{"run value twice", "/run", fixed(`{"value":{"user":"alice"},"value":{"user":"mallory"}}`), 400, errorContains(`duplicate key "value"`)},
+			{"run Value beside value", "/run", fixed(`{"value":{"user":"alice"},"Value":{"user":"mallory"}}`), 400, errorContains(`key "Value" in $ differs only in case from key "value"`)},
+			{"run escaped value key", "/run", fixed(`{"value":{"user":"alice"},"v\u0061lue":{"user":"mallory"}}`), 400, errorContains(`duplicate key "value"`)},
+			{"run unknown key twice", "/run", fixed(`{"value":{},"activation_id":"a","activation_id":"b"}`), 400, errorContains(`duplicate key "activation_id"`)},
+			{"run key twice in value", "/run", run(`{"user":"alice","user":"mallory"}`), 400, errorContains(`value: jsonstrict: duplicate key "user" in $`)},
+			{"run case variant in value", "/run", run(`{"user":"alice","User":"mallory"}`), 400, errorContains(`differs only in case`)},
+			{"run attestation request twice", "/run", run(`{"__reclave_attest":{"nonce":"` + strings.Repeat("ab", 32) + `"},"__reclave_attest":{"nonce":"` + strings.Repeat("cd", 32) + `"}}`), 400, errorContains(`duplicate key "__reclave_attest"`)},
+			{"run nonce twice", "/run", run(`{"__reclave_attest":{"nonce":"` + strings.Repeat("ab", 32) + `","nonce":"` + strings.Repeat("cd", 32) + `"}}`), 400, errorContains(`duplicate key "nonce"`)},
+			{"run Nonce beside nonce", "/run", run(`{"__reclave_attest":{"nonce":"` + strings.Repeat("ab", 32) + `","Nonce":"` + strings.Repeat("cd", 32) + `"}}`), 400, errorContains(`differs only in case`)},
+			{"run with unknown keys", "/run", fixed(`{"value":{"user":"alice"},"env":{"a":1},"activation_id":"x","transaction_id":"y","api_key":"u:k"}`), 200, counterOutput(1, "")},
+			{"run with a duplicate inside the function's input", "/run", run(`{"user":"alice","deep":{"a":1,"a":2,"A":3},"list":[{"b":1,"b":2}]}`), 200, counterOutput(1, "")},
 			{"run value not an object", "/run", run(`[1,2]`), 400, errorContains("JSON object")},
 			{"run", "/run", run(`{"user":"alice"}`), 200, counterOutput(1, "")},
 			{"run again: rewound", "/run", run(`{"user":"bob"}`), 200, counterOutput(1, "")},
@@ -490,5 +542,157 @@ func TestConcurrentRuns(t *testing.T) {
 	}
 	if traps != workers*each/2 || sentinels != workers*each {
 		t.Errorf("stderr: %d trap logs, %d sentinels; want %d and %d", traps, sentinels, workers*each/2, workers*each)
+	}
+}
+
+// stall opens a connection to p and sends the headers of a POST to path announcing a body of
+// 100 bytes, and only the first 5 of them; the connection stays open until the test ends.
+func (p *proxy) stall(t *testing.T, path string) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(p.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if path == "/run" {
+		p.runs++
+	}
+	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: reclave\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"val", path)
+	return conn
+}
+
+// postWithin sends body to path with a client that gives up after 10 s, and returns the
+// status and body, or an error.
+func (p *proxy) postWithin(path string, body []byte) (int, string, error) {
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Post(p.url+path, "application/json", bytes.NewReader(body))
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(raw), err
+}
+
+// TestSlowClient: a client that sends part of its body and stalls delays no other caller —
+// the server reads a whole body before it takes any lock — and is answered 408 once the read
+// timeout passes.
+func TestSlowClient(t *testing.T) {
+	counter := wasmOf(t, "counter")
+	newProxy := func(t *testing.T, readTimeout time.Duration) *proxy {
+		p := &proxy{stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+		startProxyWith(t, p, actionproxy.Options{
+			Enclave:     enclave.Config{MemoryBytes: testMemory, Reset: enclave.ResetRewind},
+			Stdout:      p.stdout,
+			Stderr:      p.stderr,
+			ReadTimeout: readTimeout,
+		})
+		return p
+	}
+	// settle lets the server start reading a stalled request, so that a server that locked
+	// before reading would hold its lock when the next request arrives. The test does not
+	// depend on it to pass, only to catch that regression.
+	settle := func() { time.Sleep(100 * time.Millisecond) }
+
+	t.Run("others are served meanwhile", func(t *testing.T) {
+		p := newProxy(t, time.Minute) // the stalled clients stay stalled through this test
+		p.stall(t, "/init")
+		settle()
+		if status, body, err := p.postWithin("/init", initBody("counter", "", counter, nil)); err != nil || status != 200 {
+			t.Fatalf("/init while another /init stalls: %d %s %v", status, body, err)
+		}
+		p.stall(t, "/run")
+		p.stall(t, "/run")
+		settle()
+		for i := range 3 {
+			p.runs++
+			status, body, err := p.postWithin("/run", runBody(`{"user":"alice"}`, time.Now().Add(time.Minute)))
+			if err != nil || status != 200 || body != `{"count":1,"previous_input":""}` {
+				t.Fatalf("/run %d while two others stall: %d %s %v", i, status, body, err)
+			}
+		}
+	})
+
+	t.Run("stalled clients are refused", func(t *testing.T) {
+		const readTimeout = 200 * time.Millisecond
+		p := newProxy(t, readTimeout)
+		refused := func(conn net.Conn) {
+			t.Helper()
+			conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatalf("no response to a stalled request: %v", err)
+			}
+			defer resp.Body.Close()
+			raw, _ := io.ReadAll(resp.Body)
+			var v map[string]string
+			if resp.StatusCode != http.StatusRequestTimeout || json.Unmarshal(raw, &v) != nil || !strings.Contains(v["error"], "did not arrive within "+readTimeout.String()) {
+				t.Fatalf("stalled request: %d %s, want 408 with an error naming the timeout", resp.StatusCode, raw)
+			}
+			if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+				t.Errorf("Content-Type %q", ct)
+			}
+		}
+		refused(p.stall(t, "/init"))
+		if status, body, err := p.postWithin("/init", initBody("counter", "", counter, nil)); err != nil || status != 200 {
+			t.Fatalf("/init after a refused one: %d %s %v", status, body, err)
+		}
+		refused(p.stall(t, "/run"))
+		p.runs++
+		if status, body, err := p.postWithin("/run", runBody(`{"user":"alice"}`, time.Now().Add(time.Minute))); err != nil || status != 200 {
+			t.Fatalf("/run after a refused one: %d %s %v", status, body, err)
+		}
+		// The refused /run is an activation too: its sentinels are written.
+		if got := strings.Count(p.stdout.String(), actionproxy.Sentinel+"\n"); got != p.runs {
+			t.Errorf("%d sentinels after %d runs", got, p.runs)
+		}
+	})
+}
+
+// TestAttestedRunKeyCollision: the function is an adversary; an attested run whose result
+// already holds the attestation's key (in any case) would be a response with that key twice,
+// whose meaning depends on the client's JSON parser: refused with 502. Without attestation
+// the result passes through as it is.
+func TestAttestedRunKeyCollision(t *testing.T) {
+	echo, err := os.ReadFile("testdata/echo.wasm") // returns its input
+	if err != nil {
+		t.Fatal(err)
+	}
+	platform, err := attest.NewSimulatedPlatform()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startProxy(t, "rewind", platform)
+	if status, _, raw := p.post(t, "/init", initBody("echo", "", echo, nil)); status != 200 {
+		t.Fatalf("init: %d %s", status, raw)
+	}
+	nonce := `"__reclave_attest":{"nonce":"` + strings.Repeat("ab", 32) + `"}`
+	tests := []struct {
+		name   string
+		value  string
+		status int
+		check  func(t *testing.T, v map[string]any, raw []byte)
+	}{
+		{"attested, the result holds the key", `{"a":1,"__reclave_attestation":{"bundle":"forged"},` + nonce + `}`, 502, errorContains("holds the key " + actionproxy.AttestationKey)},
+		{"attested, the result holds a case variant", `{"a":1,"__Reclave_Attestation":{"bundle":"forged"},` + nonce + `}`, 502, errorContains("case variant")},
+		{"attested, an ordinary result", `{"a":1,` + nonce + `}`, 200, func(t *testing.T, v map[string]any, raw []byte) {
+			if _, ok := v[actionproxy.AttestationKey]; !ok || v["a"] != 1.0 || len(v) != 2 {
+				t.Errorf("body %s", raw)
+			}
+		}},
+		{"not attested: passed through", `{"a":1,"__reclave_attestation":{"bundle":"forged"}}`, 200, func(t *testing.T, v map[string]any, raw []byte) {
+			if string(raw) != `{"a":1,"__reclave_attestation":{"bundle":"forged"}}` {
+				t.Errorf("body %s", raw)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, v, raw := p.post(t, "/run", runBody(tt.value, time.Now().Add(time.Minute)))
+			if status != tt.status {
+				t.Fatalf("status %d, want %d: %s", status, tt.status, raw)
+			}
+			tt.check(t, v, raw)
+		})
 	}
 }

@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/reclave/reclave/enclave/attest"
 )
@@ -57,8 +60,9 @@ func cmdAttestRoot(args []string, stdout, stderr io.Writer) error {
 }
 
 // cmdAttestVerify verifies a bundle. Exit codes: 0 accepted, 1 refused (any attest.Refusal,
-// a malformed bundle included), 2 unusable flags or files (missing or unreadable bundle,
-// root or policy; a policy that does not parse; bad hex).
+// a malformed bundle included, and a bundle with a duplicate or case-variant key:
+// duplicate_key), 2 unusable flags or files (missing or unreadable bundle, root or policy; a
+// policy that does not parse, duplicate or case-variant keys included; bad hex).
 func cmdAttestVerify(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("attest verify", stderr)
 	rootFile := fs.String("root", "", "trusted platform root certificate `FILE` (PEM; reclave attest root)")
@@ -80,12 +84,13 @@ func cmdAttestVerify(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%w: bundle: %v", errInput, err)
 	}
+	// The bundle is parsed once: the parse that is verified is the one whose output is
+	// printed (package attest: "What was verified is what is shown"). A bundle that does not
+	// parse is refused (exit 1) where Verify would refuse it, after the flags and files.
+	bundle, parseErr := attest.ParseBundle(data)
 	// Hardware evidence (an SGX remote report) chains to the manufacturer, checked by the
 	// hardware verifier; simulated evidence to the root the verifier brings.
-	hardware := false
-	if b, err := attest.ParseBundle(data); err == nil && b.Evidence.Format == attest.FormatEGo {
-		hardware = true
-	}
+	hardware := parseErr == nil && bundle.Evidence.Format == attest.FormatEGo
 	var root *x509.Certificate
 	switch {
 	case *rootFile != "":
@@ -110,14 +115,18 @@ func cmdAttestVerify(args []string, stdout, stderr io.Writer) error {
 		if opts.Nonce, err = parseNonce("--nonce", *nonceHex); err != nil {
 			return err
 		}
-	} else if b, err := attest.ParseBundle(data); err == nil {
+	}
+	if parseErr != nil {
+		return refusalError(parseErr)
+	}
+	if !nonceChecked {
 		// No nonce to check: expect the bundle's own (its signature is still verified).
-		if in, err := attest.ParseInnerFields(b.Inner.Report); err == nil {
+		if in, err := attest.ParseInnerFields(bundle.Inner.Report); err == nil {
 			opts.Nonce = in.Nonce
-		}
-	} // else Verify refuses the bundle
+		} // else VerifyBundle refuses the bundle
+	}
 
-	res, err := attest.Verify(data, opts)
+	res, err := attest.VerifyBundle(bundle, opts)
 	if err != nil {
 		return refusalError(err)
 	}
@@ -128,15 +137,39 @@ func cmdAttestVerify(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "  module:      %x\n", res.Inner.ModuleHash)
 	fmt.Fprintf(stdout, "  clean state: %x\n", res.Inner.CleanStateHash)
 	fmt.Fprintf(stdout, "  epoch:       %d\n", res.Inner.Epoch)
-	fmt.Fprintf(stdout, "  enclave:     %s\n", res.Inner.EnclaveID)
+	fmt.Fprintf(stdout, "  enclave:     %s\n", displayText([]byte(res.Inner.EnclaveID)))
 	fmt.Fprintf(stdout, "  simulated:   %s\n", yes[res.Simulated])
 	if nonceChecked {
 		fmt.Fprintf(stdout, "  nonce:       %x (matches)\n", res.Inner.Nonce)
 	} else {
 		fmt.Fprintf(stdout, "  nonce:       NOT CHECKED (no --nonce): the bundle may be a replay\n")
 	}
-	fmt.Fprintf(stdout, "  output:      %s\n", strings.TrimRight(string(res.Output), "\n"))
+	// The verified output (res.Output), never the file read again.
+	fmt.Fprintf(stdout, "  output:      %s\n", displayText(bytes.TrimRight(res.Output, "\n")))
 	return nil
+}
+
+// outputIndent continues a multi-line value under the column the values start at, so that
+// no line of it can pass for another field of the report.
+const outputIndent = "               "
+
+// displayText returns b for a terminal: as it is when it is valid UTF-8 without control
+// characters (tabs and line breaks allowed, later lines indented under the first), else Go
+// quoted ("..." with escapes), so that a function's output cannot move the cursor, rewrite
+// the report's lines or hide behind bidirectional overrides.
+func displayText(b []byte) string {
+	if !utf8.Valid(b) {
+		return strconv.Quote(string(b))
+	}
+	for _, r := range string(b) {
+		if r == '\n' || r == '\t' {
+			continue
+		}
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
+			return strconv.Quote(string(b))
+		}
+	}
+	return strings.ReplaceAll(string(b), "\n", "\n"+outputIndent)
 }
 
 // refusalError turns a verification error into "refused: <reason> (<code>)".

@@ -25,6 +25,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	platform := fs.String("platform", "", "keep the simulated attestation platform's root in `DIR` (reclave attest root --platform DIR prints it); default a new in-memory root")
 	quoter := fs.String("quoter", "simulated", "who quotes the enclaves' outer evidence: simulated, or ego (the SGX platform through EGo: a reclave built with -tags ego, run under ego run)")
 	signerKey := fs.String("signer-key", "", "enclave signer's private key `FILE` (PEM, RSA-3072, exponent 3); default reclave's committed TEST key")
+	readTimeout := fs.Duration("read-timeout", actionproxy.DefaultReadTimeout, "how long a client has to send a request's body (`DURATION`); a slower one is answered 408")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -41,6 +42,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("%w: --memory-mib %d: must be at least 2", errUsage, *memoryMiB)
 	case !slices.Contains(enclave.Strategies(), cfg.Strategy):
 		return fmt.Errorf("%w: --strategy %q: want one of %v", errUsage, *strategy, enclave.Strategies())
+	case *readTimeout <= 0:
+		return fmt.Errorf("%w: --read-timeout %v: must be positive", errUsage, *readTimeout)
 	}
 	if *signerKey != "" {
 		if cfg.Signer, err = enclave.LoadSigner(*signerKey); err != nil {
@@ -67,5 +70,6 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		platformKind = "outer evidence from the SGX platform (EGo)"
 	}
 	fmt.Fprintf(stderr, "reclave serve: mode %s, %d MiB enclaves, SIMULATED SGX life cycle, %s\n", *mode, *memoryMiB, platformKind)
-	return actionproxy.ListenAndServe(ctx, *addr, actionproxy.Options{Enclave: cfg, Stdout: stdout, Stderr: stderr}, stderr)
+	opts := actionproxy.Options{Enclave: cfg, Stdout: stdout, Stderr: stderr, ReadTimeout: *readTimeout}
+	return actionproxy.ListenAndServe(ctx, *addr, opts, stderr)
 }

@@ -47,6 +47,8 @@ func TestServeUsageErrors(t *testing.T) {
 		{"unknown mode", []string{"serve", "--mode", "lukewarm"}, 2, `mode "lukewarm"`},
 		{"unknown strategy", []string{"serve", "--strategy", "magic"}, 2, `--strategy "magic"`},
 		{"tiny memory", []string{"serve", "--memory-mib", "1"}, 2, "--memory-mib 1"},
+		{"zero read timeout", []string{"serve", "--read-timeout", "0s"}, 2, "--read-timeout 0s"},
+		{"bad read timeout", []string{"serve", "--read-timeout", "soon"}, 2, "read-timeout"},
 		{"arguments", []string{"serve", "counter"}, 2, "no arguments"},
 		{"missing signer key", []string{"serve", "--signer-key", filepath.Join(dir, "none.pem")}, 2, "--signer-key"},
 		{"unusable address", []string{"serve", "--addr", "256.0.0.1:http"}, 1, "listen"},

@@ -383,7 +383,19 @@ func TestRefusals(t *testing.T) {
 		tc{"quoting_cert_garbage", withBundle(func(b *attest.Bundle) { b.Evidence.QuotingCert = []byte("not a certificate") }), attest.ErrMalformedBundle},
 		tc{"l0_key_garbage", withBundle(func(b *attest.Bundle) { b.L0PublicKey = []byte("not a key") }), attest.ErrMalformedBundle},
 		tc{"inner_report_replaced_by_garbage", withBundle(func(b *attest.Bundle) { b.Inner.Report = []byte("short") }), attest.ErrBadInnerSignature},
+		tc{"output_base64_line_break", func(*attest.VerifyOptions) []byte {
+			return bytes.Replace(good, []byte(`"output":"eyJn`), []byte(`"output":"eyJn\n`), 1)
+		}, attest.ErrMalformedBundle},
+		tc{"output_base64_padding_bits", func(*attest.VerifyOptions) []byte { return withPaddingBits(t, good, "output") }, attest.ErrMalformedBundle},
+		tc{"nested_too_deep", func(*attest.VerifyOptions) []byte {
+			return bytes.Replace(good, []byte(`"schema_version":1`), []byte(`"schema_version":1,"x":`+strings.Repeat("[", 20)+strings.Repeat("]", 20)), 1)
+		}, attest.ErrMalformedBundle},
 	)
+	// Duplicate and case-variant keys, at every level: refused before anything else,
+	// whichever copy is real (see TestDuplicateKeys for the details of the error).
+	for _, d := range duplicateKeyCases(t, good) {
+		cases = append(cases, tc{"duplicate_key_" + d.name, func(*attest.VerifyOptions) []byte { return d.doc }, attest.ErrDuplicateKey})
+	}
 	// Policy missing.
 	cases = append(cases, tc{"no_policy", func(o *attest.VerifyOptions) []byte { o.Policy = nil; return marshal(t, valid()) }, attest.ErrPolicyInvalid})
 	// Hardware evidence (an EGo remote report) without a hardware verifier, refused by it,

@@ -3,7 +3,7 @@
 // invocation, which runtime ran (MRENCLAVE), which function it ran (the module's hash), and
 // that the enclave had been rewound to the published clean state first. The producer side is
 // used by the enclave runtime; the verifier side ([Verify]) is for clients and imports
-// nothing of reclave's.
+// nothing of reclave's but internal/jsonstrict, a JSON checker built on encoding/json.
 //
 // # The nested chain
 //
@@ -87,7 +87,30 @@
 //	  "output": "<base64>"                 the invocation's output (its SHA-256 is in the inner report)
 //	}
 //
-// Unknown fields, missing binary values and trailing data are refused.
+// Unknown fields, missing binary values, base64 in any but this canonical form and trailing
+// data are refused ([ErrMalformedBundle]), and so, before anything else, is an object that
+// holds a key twice or two keys that differ only in case ("output" beside "Output", or
+// "out\u0070ut"), at any level ([ErrDuplicateKey]). Policies are read the same way
+// ([ParsePolicy]: [ErrPolicyInvalid], also [ErrDuplicateKey] for such keys).
+//
+// # What was verified is what is shown
+//
+// encoding/json keeps the last of duplicate keys and matches keys case-insensitively; other
+// parsers keep the first, or match exactly. A verifier that accepted
+// {"output": "<fake>", "output": "<real>"} after checking "<real>" would let any other
+// program reading the accepted file show "<fake>": a parser differential. Refusing
+// duplicate and case-variant keys (package internal/jsonstrict, which folds case as
+// encoding/json does) gives an accepted bundle one meaning for every parser. Then the
+// bytes shown to a caller are the bytes that were verified:
+//
+//   - [Verify] parses the bundle once ([ParseBundle]) and verifies that parse; [Result]
+//     carries the verified values, its Output a copy of the exact bytes whose SHA-256 the
+//     inner report binds, taken before the hash was compared ([VerifyBundle] copies the
+//     bundle's values first, so later changes to the [Bundle] do not reach the Result);
+//   - show the output from Result.Output, never from the bundle's JSON read again (with
+//     another parser, or another version of this one); `reclave attest verify` parses the
+//     file once and prints Result.Output, escaped if it holds control characters;
+//   - the input is the caller's own ([VerifyOptions].Input): only its hash is compared.
 //
 // # Verifying
 //

@@ -1,11 +1,23 @@
 package attest
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/reclave/reclave/internal/jsonstrict"
+)
 
 // Refusal is the type of every error Verify (and the policy loader) returns for evidence it
 // refuses. Each refusal is one of the Err* values below, wrapped with details: test with
 // errors.Is(err, attest.ErrNonceMismatch), or errors.As(err, &r) for its Code, a stable
 // snake_case word suitable for logs and records.
+//
+// A duplicate or case-variant JSON key is two refusals at once, so that errors.Is matches
+// both: in a bundle, ErrDuplicateKey and ErrMalformedBundle (errors.As finds
+// ErrDuplicateKey, Code "duplicate_key"); in a policy, ErrPolicyInvalid and ErrDuplicateKey
+// (errors.As finds ErrPolicyInvalid, Code "policy_invalid": the verifier's own
+// configuration is unusable). The key itself is a *jsonstrict.DuplicateKeyError in the same
+// error, for errors.As.
 type Refusal struct {
 	Code   string
 	Reason string
@@ -17,12 +29,51 @@ func refuse(r *Refusal, format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{r}, args...)...)
 }
 
+// multiRefusal is an error that is several refusals at once: errors.Is matches each of errs,
+// errors.As finds the first that fits.
+type multiRefusal struct {
+	msg  string
+	errs []error
+}
+
+func (e *multiRefusal) Error() string   { return e.msg }
+func (e *multiRefusal) Unwrap() []error { return e.errs }
+
+// jsonRefusal turns an error from reading JSON (package jsonstrict, or encoding/json) into a
+// refusal of kind (ErrMalformedBundle or ErrPolicyInvalid), keeping err in the chain. A
+// duplicate or case-variant key is also ErrDuplicateKey: first for a bundle, second for a
+// policy (see Refusal).
+func jsonRefusal(kind *Refusal, err error) error {
+	var dup *jsonstrict.DuplicateKeyError
+	if !errors.As(err, &dup) {
+		return fmt.Errorf("%w: %w", kind, err)
+	}
+	if kind == ErrPolicyInvalid {
+		return &multiRefusal{
+			msg:  fmt.Sprintf("%v: %s: %v", kind, ErrDuplicateKey.Reason, err),
+			errs: []error{kind, ErrDuplicateKey, err},
+		}
+	}
+	return &multiRefusal{
+		msg:  fmt.Sprintf("%v (%s): %v", ErrDuplicateKey, kind.Reason, err),
+		errs: []error{ErrDuplicateKey, kind, err},
+	}
+}
+
 // Refusals, in the order Verify checks them.
 var (
-	// ErrMalformedBundle: the bundle is not valid JSON of the documented form (unknown or
-	// missing fields, bad base64, trailing data), or one of its binary parts (outer report,
-	// inner report, certificate, L0 public key) does not decode.
+	// ErrMalformedBundle: the bundle is not valid JSON of the documented form (unknown,
+	// duplicate or missing fields, values of the wrong type, base64 that is bad or not in
+	// its canonical form, trailing data, nesting deeper than 16 levels), or one of its
+	// binary parts (outer report, inner report, certificate, L0 public key) does not
+	// decode.
 	ErrMalformedBundle = &Refusal{"malformed_bundle", "malformed bundle"}
+	// ErrDuplicateKey: a JSON object in the bundle (or the policy) holds a key twice, or two
+	// keys that differ only in case ("output" and "Output"), at any nesting level. Parsers
+	// disagree about which one counts, so the document has no single meaning: refused
+	// before anything else is read from it. Such a bundle is also ErrMalformedBundle, such a
+	// policy also ErrPolicyInvalid (see Refusal).
+	ErrDuplicateKey = &Refusal{"duplicate_key", "duplicate or case-variant JSON key"}
 	// ErrSchemaVersion: the bundle's schema_version is not 1.
 	ErrSchemaVersion = &Refusal{"schema_version", "unsupported bundle schema_version"}
 	// ErrNoTrustedRoot: VerifyOptions.Root is nil; nothing can be trusted.
@@ -75,8 +126,8 @@ var (
 	// ErrEpochReplay: the epoch is not greater than the last one the Sequence accepted for
 	// this enclave: the enclave was not rewound since (or the report is replayed).
 	ErrEpochReplay = &Refusal{"epoch_replay", "rewind epoch not greater than the last seen for this enclave"}
-	// ErrPolicyInvalid: the policy is missing, does not parse (unknown keys, bad hex,
-	// trailing data) or lacks a required field.
+	// ErrPolicyInvalid: the policy is missing, does not parse (unknown keys, duplicate or
+	// case-variant keys, bad hex, trailing data) or lacks a required field.
 	ErrPolicyInvalid = &Refusal{"policy_invalid", "invalid policy"}
 	// ErrNoHardwareVerifier: the evidence is hardware evidence (FormatEGo) and
 	// VerifyOptions.Hardware is nil: this verifier cannot check it (reclave built without
@@ -90,7 +141,7 @@ var (
 
 // Refusals lists every refusal, for documentation and tests.
 var Refusals = []*Refusal{
-	ErrMalformedBundle, ErrSchemaVersion, ErrNoTrustedRoot, ErrUntrustedRoot,
+	ErrMalformedBundle, ErrDuplicateKey, ErrSchemaVersion, ErrNoTrustedRoot, ErrUntrustedRoot,
 	ErrBadQuoteSignature, ErrReportDataMismatch, ErrBadInnerSignature, ErrEnclaveIDMismatch,
 	ErrInnerMeasurement, ErrSimulatedRefused, ErrDebugRefused, ErrPolicyMRENCLAVE,
 	ErrPolicyMRSIGNER, ErrPolicyProductID, ErrPolicyISVSVN, ErrPolicyTCBStatus, ErrPolicyModule,

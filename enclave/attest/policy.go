@@ -1,14 +1,13 @@
 package attest
 
 import (
-	"bytes"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"slices"
+
+	"github.com/reclave/reclave/internal/jsonstrict"
 )
 
 // Digest is a SHA-256 value; in JSON, 64 hex digits.
@@ -44,7 +43,7 @@ func (s *TCBStatus) UnmarshalText(b []byte) error {
 }
 
 // Policy is what a client accepts. Lists accept any of their values. A policy file is its
-// JSON form, read strictly (unknown keys are errors):
+// JSON form, read strictly (unknown keys, and keys given twice or in two cases, are errors):
 //
 //	{
 //	  "mrenclave":        ["<hex>", ...],  required: accepted runtime measurements
@@ -100,16 +99,15 @@ func LoadPolicy(path string) (*Policy, error) {
 	return p, nil
 }
 
-// ParsePolicy parses a policy's JSON strictly and validates it.
+// ParsePolicy parses a policy's JSON strictly and validates it. Refused (ErrPolicyInvalid): a
+// duplicate or case-variant key anywhere ("mrenclave" beside "MRENCLAVE": also
+// ErrDuplicateKey), unknown keys, values of the wrong type, bad hex, trailing data, nesting
+// deeper than 16 levels, a missing required field.
 func ParsePolicy(data []byte) (*Policy, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var p Policy
-	if err := dec.Decode(&p); err != nil {
-		return nil, refuse(ErrPolicyInvalid, "%v", err)
-	}
-	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
-		return nil, refuse(ErrPolicyInvalid, "data after the policy")
+	opts := jsonstrict.Options{DisallowUnknownFields: true, MaxDepth: maxJSONDepth}
+	if err := jsonstrict.Unmarshal(data, &p, opts); err != nil {
+		return nil, jsonRefusal(ErrPolicyInvalid, err)
 	}
 	if err := p.Validate(); err != nil {
 		return nil, err

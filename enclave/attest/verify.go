@@ -44,12 +44,16 @@ type VerifyOptions struct {
 	Hardware func(raw []byte) (Report, error)
 }
 
-// Result is what a successful verification established.
+// Result is what a successful verification established. Its values are the ones that were
+// verified: show these (Output above all), not values read from the bundle's JSON again.
 type Result struct {
-	Report      Report      // the outer report
-	Inner       InnerFields // the inner report
-	Output      []byte      // the invocation's output, bound by the inner report
-	Simulated   bool        // the evidence is simulated (report flag or simulated root)
+	Report Report      // the outer report
+	Inner  InnerFields // the inner report
+	// Output is the invocation's output, bound by the inner report: the very bytes whose
+	// SHA-256 was compared, copied from the bundle before the comparison, so that changing
+	// the Bundle afterwards does not change it.
+	Output      []byte
+	Simulated   bool // the evidence is simulated (report flag or simulated root)
 	L0PublicKey *ecdsa.PublicKey
 }
 
@@ -60,7 +64,10 @@ func NewNonce() [32]byte {
 	return n
 }
 
-// Verify parses a bundle's JSON and verifies it: see VerifyBundle.
+// Verify parses a bundle's JSON (ParseBundle: a duplicate or case-variant key anywhere is
+// refused first, ErrDuplicateKey) and verifies it: see VerifyBundle. The Result's output is
+// the one this parse read and the verification checked; a caller that shows the output must
+// take it from the Result, not parse bundleJSON again with another parser.
 func Verify(bundleJSON []byte, opts VerifyOptions) (*Result, error) {
 	b, err := ParseBundle(bundleJSON)
 	if err != nil {
@@ -88,10 +95,14 @@ func Verify(bundleJSON []byte, opts VerifyOptions) (*Result, error) {
 //     (ErrNonceMismatch);
 //  9. with a Sequence: nonce not seen before (ErrNonceReplay), epoch greater than the last
 //     accepted for the enclave (ErrEpochReplay); then both are recorded.
+//
+// VerifyBundle works on its own copy of b's binary values, taken when it starts: the Result
+// holds what was checked even if the caller (or another goroutine) changes b meanwhile.
 func VerifyBundle(b *Bundle, opts VerifyOptions) (*Result, error) {
 	if b == nil {
 		return nil, refuse(ErrMalformedBundle, "no bundle")
 	}
+	b = b.clone()
 	if b.SchemaVersion != SchemaVersion {
 		return nil, refuse(ErrSchemaVersion, "schema_version %d", b.SchemaVersion)
 	}
