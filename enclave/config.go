@@ -50,6 +50,12 @@ const (
 	ResetRecycle Reset = "recycle"
 	// ResetCreate is reported for an invocation served by a fresh enclave (mode cold).
 	ResetCreate Reset = "create"
+	// ResetRetire is reported when the reset after an invocation failed: the enclave could
+	// not be brought back to its clean state (a re-created instance's start function or init
+	// overran its deadline, or a function-point recycle could not rebuild the instance from
+	// the snapshot). The enclave is unusable and must be closed; the invocation's own outcome
+	// stands, since it ran on a clean state.
+	ResetRetire Reset = "retire"
 )
 
 // Strategy is how a rewind restores linear memory.

@@ -738,6 +738,10 @@ func (e *Enclave) Warnings() []string {
 	return w
 }
 
+// Unusable returns why the enclave can no longer serve (it was closed, or retired after an
+// invocation whose reset failed: see [ResetRetire]), or nil while it can.
+func (e *Enclave) Unusable() error { return e.unusable }
+
 // Close destroys the enclave: the runtime and its instances are closed and the region is
 // unmapped. It is safe to call more than once.
 func (e *Enclave) Close(ctx context.Context) error {

@@ -53,8 +53,15 @@ type Invocation struct {
 // Invoke runs the function once with input on its stdin and returns its stdout, then resets
 // the enclave as configured, so that the returned Invocation accounts for the whole cost of
 // the invocation. A failed invocation returns an *InvokeError together with the Invocation;
-// the enclave has been rewound or recycled by then. If it could not be, the error wraps
-// ErrUnusable and the enclave must be closed.
+// the enclave has been rewound or recycled by then. If it could not be, Invocation.Reset is
+// ResetRetire and the enclave must be closed (it refuses further invocations with
+// ErrUnusable); the invocation's own outcome stands, and the error of a failed one also
+// wraps ErrUnusable.
+//
+//	inv, err := e.Invoke(ctx, input)
+//	if inv != nil && inv.Reset == enclave.ResetRetire {
+//		e.Close(ctx) // and create a new enclave for the next caller
+//	}
 func (e *Enclave) Invoke(ctx context.Context, input []byte) (*Invocation, error) {
 	return e.invoke(ctx, input, nil)
 }
@@ -166,8 +173,13 @@ func (e *Enclave) invoke(ctx context.Context, input []byte, nonce *[32]byte) (*I
 	inv.Reset = reset
 	inv.Total = time.Since(start)
 	if resetErr != nil {
-		e.unusable = resetErr
-		return inv, errors.Join(err, &InvokeError{Kind: KindInternal, Err: fmt.Errorf("%w: %s: %w", ErrUnusable, reset, resetErr)})
+		// The invocation ran on a clean state, so its outcome stands; the enclave retires.
+		e.unusable = fmt.Errorf("%s after an invocation: %w", reset, resetErr)
+		inv.Reset = ResetRetire
+		if err != nil {
+			return inv, errors.Join(fmt.Errorf("invoke %s: %w", e.fn.Name, err), &InvokeError{Kind: KindInternal, Err: fmt.Errorf("%w: %w", ErrUnusable, e.unusable)})
+		}
+		return inv, nil
 	}
 	if err != nil {
 		return inv, fmt.Errorf("invoke %s: %w", e.fn.Name, err)
@@ -361,7 +373,10 @@ func (e *Enclave) rebuild(ctx context.Context, inv *Invocation, phases bool) (er
 		if phases {
 			inv.timedPhase("fn_init", start)
 		}
-		return e.resetTracking(context.WithoutCancel(ctx))
+		// The pages the instantiation, the start function and the init wrote stay in the
+		// dirty set and tables: they are not the clean state (the runtime snapshot is empty
+		// memory), so the next rewind must restore them too.
+		return nil
 	}
 
 	if inst.state.Get() != 0 {

@@ -154,7 +154,7 @@ func (s *Session) Invoke(ctx context.Context, input []byte, nonce *[32]byte) (*C
 		if err != nil {
 			return nil, fmt.Errorf("destroy enclave: %w", err)
 		}
-	case errors.Is(c.Err, enclave.ErrUnusable):
+	case errors.Is(c.Err, enclave.ErrUnusable) || inv != nil && inv.Reset == enclave.ResetRetire:
 		enc.Close(context.WithoutCancel(ctx))
 		s.enc, closed = nil, true // the next invocation creates a new one
 	}

@@ -1,6 +1,3 @@
-// Package wasmgen generates small WebAssembly modules for reclave's benchmarks: modules whose
-// shape (memory size, pages written per call) is a parameter, so a benchmark can sweep it
-// without a toolchain.
 package wasmgen
 
 import "encoding/binary"
