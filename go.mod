@@ -3,6 +3,7 @@ module github.com/reclave/reclave
 go 1.26.0
 
 require (
+	github.com/HdrHistogram/hdrhistogram-go v1.1.2
 	github.com/apache/openwhisk-client-go v0.0.0-20250309042127-fa7fa7e48863
 	github.com/edgelesssys/ego v1.9.0
 	github.com/montanaflynn/stats v0.14.0

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -43,17 +44,18 @@ var Targets = []string{TargetEmbedded, TargetProcess, TargetOpenWhisk}
 //	schema_version: 1          # required
 //	name: default              # required: names the run in reports
 //	description: text          # optional
-//	workloads: [json-stats]    # optional: workload names; default every workload found
-//	workloads_dir: path        # optional: a folder of workload folders, relative to the config
+//	workloads: [json-stats]    # optional: workload names (at least one); default every workload found
+//	workloads_dir: path        # optional: an existing folder of workload folders, relative to the config
 //	                           # file; default the workloads built into reclave
-//	modes: [cold, rewind]      # optional: default cold, warm, reinstantiate, rewind
+//	modes: [cold, rewind]      # optional (at least one): default cold, warm, reinstantiate, rewind
 //	size: small                # optional: input size test | small | large; default small
-//	iterations: 100            # optional: measured invocations per (workload, mode); default 100
+//	iterations: 100            # optional: measured invocations per (workload, mode); default 100;
+//	                           # as many as the machine's disk holds the records of (Limits)
 //	warmup: 5                  # optional: invocations before measuring, excluded; default 5
 //	mode_iterations:           # optional: per-mode override of iterations (cold is slow)
 //	  cold: 20
 //	repetitions: 1             # optional: run each group this many times (each with its own
-//	                           # enclaves and warm-up); default 1
+//	                           # enclaves and warm-up); default 1; bounded like iterations
 //	target: embedded           # optional: embedded (reclave's runtime in this process) |
 //	                           # process (every enclave in a `reclave serve` process, invoked
 //	                           # over loopback HTTP; mode cold starts one per invocation);
@@ -109,12 +111,40 @@ var Targets = []string{TargetEmbedded, TargetProcess, TargetOpenWhisk}
 //	  compile_cache: false     # optional: cold starts reuse compiled code, as an ahead-of-time
 //	                           # compiled module would (true), or compile every time (false);
 //	                           # default false. The other modes always reuse it
+//	records: full              # optional: what the run writes of its records: full
+//	                           # (records.jsonl) | gzip (records.jsonl.gz, the same lines
+//	                           # compressed: for soaks) | none (no records; summary.json and
+//	                           # resources.jsonl are written all the same); default full. A
+//	                           # run-wide key: experiments cannot set it
 //	experiments:               # optional: several experiments in one run, one after another,
 //	  - name: headline         # into the same records and summary. Each item needs a name
 //	  - name: throughput       # (recorded as the records' experiment) and overrides any of the
 //	    modes: [warm, rewind]  # keys above but schema_version: mappings (enclave, load) key by
 //	    load: {concurrency: [1, 2, 4]}  # key, everything else replaced. Without experiments
 //	                           # the config is one experiment with no name
+//
+// Limits. An integer key takes a whole number that fits an int (3.5, 1e3, "3" and
+// 99999999999999999999 are errors naming the key and its line). A key given empty (no value,
+// ~, [] or {}) is an error: leave it out for its default (workloads: every workload; modes:
+// every mode). workloads_dir must be an existing folder. Besides enclave.memory_mib (2 to
+// 16384) and load.concurrency (1 to 1024) no key has a fixed maximum; instead reclave run
+// refuses, before it creates anything, a plan that cannot fit the machine, judged from an
+// estimate ([Config.Estimate], [Config.CheckResources]):
+//   - disk: the records, against the space free on the file system of the output folder.
+//     Records = Σ over workloads × modes × compartment settings × concurrency levels of
+//     repetitions × (iterations of the mode + warmup × concurrency); with load.duration, as
+//     many as min(concurrency, CPUs) workers can make at 10⁶ a second (cold: one per
+//     measurement of memory_bytes at 2 GB/s). Each is the JSON line of a record with every
+//     field filled at its widest (its phases, output hash, enclave identifier: 700 to 900
+//     bytes); a quarter of that with records: gzip, nothing with records: none.
+//   - memory: what the run holds at once, against MemAvailable: the largest group's enclaves,
+//     concurrency × (memory_mib + the runtime image when measured + a snapshot of up to
+//     memory_mib in modes cold and rewind), plus the plan (an entry, about 128 bytes, per
+//     repetition of each configuration) and the runtime image read once.
+//
+// The error names the key that weighs most (repetitions, iterations, mode_iterations.M,
+// warmup, load.duration, load.concurrency or enclave.memory_mib), with its line. Outside Linux
+// neither the free disk nor the available memory is read, and nothing is refused for them.
 type Config struct {
 	SchemaVersion  int            `yaml:"schema_version"`
 	Name           string         `yaml:"name"`
@@ -133,12 +163,16 @@ type Config struct {
 	OpenWhisk      OpenWhiskSpec  `yaml:"openwhisk"`
 	Enclave        EnclaveConfig  `yaml:"enclave"`
 	Experiments    []yaml.Node    `yaml:"experiments"`
+	Records        string         `yaml:"records"`
 
 	// Experiment names the experiment this config is, for a config made from an item of
 	// another's experiments list; empty otherwise.
 	Experiment string `yaml:"-"`
 	// runs are the configs of the experiments, base keys merged with each item's.
 	runs []*Config
+	// lines are the lines of the keys the file gives, by path (enclave.memory_mib,
+	// modes[1]): errors name them. An experiment's are those of its merged document.
+	lines map[string]int
 
 	// File is the path the config was read from; Raw its bytes (copied into the run's folder
 	// and hashed into the summary).
@@ -225,12 +259,27 @@ func LoadConfig(path string) (*Config, error) {
 // ParseConfig parses and validates a config; file names it in errors and anchors
 // workloads_dir.
 func ParseConfig(b []byte, file string) (*Config, error) {
-	c := &Config{File: file, Raw: b}
-	if err := strictyaml.Decode(b, "config "+file, c); err != nil {
+	root, err := strictyaml.Parse(b, "config "+file)
+	if err != nil {
 		return nil, err
 	}
-	bad := func(key, format string, args ...any) error {
-		return fmt.Errorf("config %s: %s: %s", file, key, fmt.Sprintf(format, args...))
+	return parseConfig(root, b, file)
+}
+
+// parseConfig decodes and validates the config whose document is root (the file's, or an
+// experiment's merged from the file's nodes: either way the nodes carry the file's lines).
+func parseConfig(root *yaml.Node, b []byte, file string) (*Config, error) {
+	c := &Config{File: file, Raw: b}
+	if err := strictyaml.DecodeNode(root, "config "+file, c); err != nil {
+		return nil, err
+	}
+	c.lines = make(map[string]int)
+	for _, k := range strictyaml.Keys(root) {
+		c.lines[k.Path] = k.Line
+	}
+	bad := c.keyError
+	if err := c.checkGiven(root); err != nil {
+		return nil, err
 	}
 	if c.SchemaVersion != ConfigSchemaVersion {
 		return nil, bad("schema_version", "%d: this build reads version %d", c.SchemaVersion, ConfigSchemaVersion)
@@ -248,8 +297,11 @@ func ParseConfig(b []byte, file string) (*Config, error) {
 		if c.OpenWhisk.ActionPrefix == "" {
 			c.OpenWhisk.ActionPrefix = "reclave-"
 		}
-		if c.OpenWhisk.MemoryMB < 0 || c.OpenWhisk.Timeout < 0 {
-			return nil, bad("openwhisk", "memory_mb and timeout must not be negative")
+		if c.OpenWhisk.MemoryMB < 0 {
+			return nil, bad("openwhisk.memory_mb", "%d: must not be negative", c.OpenWhisk.MemoryMB)
+		}
+		if c.OpenWhisk.Timeout < 0 {
+			return nil, bad("openwhisk.timeout", "%v: must not be negative", c.OpenWhisk.Timeout)
 		}
 		if c.Enclave.Attestation == "inner" {
 			return nil, bad("enclave.attestation", "target openwhisk does not ask for inner reports: want none or outer")
@@ -339,6 +391,12 @@ func ParseConfig(b []byte, file string) (*Config, error) {
 	if c.Repetitions < 1 {
 		return nil, bad("repetitions", "%d: must be at least 1", c.Repetitions)
 	}
+	if c.Records == "" {
+		c.Records = RecordsFull
+	}
+	if !slices.Contains(RecordsModes, c.Records) {
+		return nil, bad("records", "%q: want one of %v", c.Records, RecordsModes)
+	}
 	if c.Target == "" {
 		c.Target = "embedded"
 	}
@@ -361,7 +419,7 @@ func ParseConfig(b []byte, file string) (*Config, error) {
 	if err := c.Load.validate(bad); err != nil {
 		return nil, err
 	}
-	if err := c.parseExperiments(b, file); err != nil {
+	if err := c.parseExperiments(root, file); err != nil {
 		return nil, err
 	}
 	if c.Target == TargetOpenWhisk {
@@ -373,7 +431,68 @@ func ParseConfig(b []byte, file string) (*Config, error) {
 	if c.WorkloadsDir != "" && !filepath.IsAbs(c.WorkloadsDir) {
 		c.WorkloadsDir = filepath.Join(filepath.Dir(file), c.WorkloadsDir)
 	}
+	if c.WorkloadsDir != "" {
+		if st, err := os.Stat(c.WorkloadsDir); err != nil {
+			return nil, bad("workloads_dir", "folder %s: %w", c.WorkloadsDir, err)
+		} else if !st.IsDir() {
+			return nil, bad("workloads_dir", "%s is not a folder", c.WorkloadsDir)
+		}
+	}
 	return c, nil
+}
+
+// keyError returns the error of the config's key (a path such as enclave.memory_mib or
+// modes[1]): "config FILE:LINE: KEY: ...", the line the file gives the key on (without it
+// when the file leaves the key out: its value is the default). format and args follow
+// fmt.Errorf (%w wraps).
+func (c *Config) keyError(key, format string, args ...any) error {
+	return fmt.Errorf("config %s: %s: "+format, append([]any{c.fileAt(key), key}, args...)...)
+}
+
+// fileAt is the config's file with the line of key, "FILE:LINE", or the file alone when the
+// file does not give the key.
+func (c *Config) fileAt(key string) string {
+	if line, ok := c.lines[key]; ok && line > 0 {
+		return fmt.Sprintf("%s:%d", c.File, line)
+	}
+	return c.File
+}
+
+// checkGiven refuses a key given without a value: empty, ~ or null, an empty list [] or an
+// empty mapping {}. Left out, a key has its default (every workload, every mode, ...); given
+// empty, it would silently mean the same, which is rarely what was meant.
+func (c *Config) checkGiven(root *yaml.Node) error {
+	for _, k := range strictyaml.Keys(root) {
+		if strings.HasPrefix(k.Path, "experiments[") {
+			continue // checked as part of the experiment's merged document
+		}
+		v := k.Value
+		if v.Kind == yaml.AliasNode && v.Alias != nil {
+			v = v.Alias
+		}
+		switch {
+		case v.Kind == yaml.ScalarNode && v.ShortTag() == "!!null":
+			return c.keyError(k.Path, "no value: give one, or leave the key out for its default")
+		case v.Kind == yaml.SequenceNode && len(v.Content) == 0:
+			what, ok := emptyListDefaults[k.Path]
+			if !ok {
+				what = "its default"
+			}
+			return c.keyError(k.Path, "an empty list: name at least one item, or leave the key out for %s", what)
+		case v.Kind == yaml.MappingNode && len(v.Content) == 0:
+			return c.keyError(k.Path, "an empty mapping: give at least one key, or leave the key out for its defaults")
+		}
+	}
+	return nil
+}
+
+// emptyListDefaults says what leaving out each list key means, for the error of an empty one.
+var emptyListDefaults = map[string]string{
+	"workloads":        "every workload",
+	"modes":            "every mode " + fmt.Sprint(Modes),
+	"load.concurrency": "one worker [1]",
+	"process.command":  "this reclave executable",
+	"experiments":      "one experiment, the document itself",
 }
 
 func (l *LoadSpec) validate(bad func(key, format string, args ...any) error) error {
@@ -435,18 +554,15 @@ func (c *Config) Runs() []*Config {
 }
 
 // parseExperiments makes a config of each item of the experiments list: the document's keys
-// with the item's merged over them (mappings key by key, anything else replaced), parsed and
-// validated like a config of its own.
-func (c *Config) parseExperiments(b []byte, file string) error {
+// (root) with the item's merged over them (mappings key by key, anything else replaced),
+// parsed and validated like a config of its own. The merged document is made of the file's
+// nodes, so its errors give the file's lines: the item's key's, or the document's where the
+// item does not set the key.
+func (c *Config) parseExperiments(root *yaml.Node, file string) error {
 	if len(c.Experiments) == 0 {
 		return nil
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(b, &doc); err != nil || len(doc.Content) != 1 {
-		return fmt.Errorf("config %s: experiments: %v", file, err)
-	}
 	base := &yaml.Node{Kind: yaml.MappingNode}
-	root := doc.Content[0]
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		if k := root.Content[i].Value; k != "experiments" && k != "name" && k != "description" {
 			base.Content = append(base.Content, root.Content[i], root.Content[i+1])
@@ -463,7 +579,7 @@ func (c *Config) parseExperiments(b []byte, file string) error {
 			switch k := item.Content[j].Value; k {
 			case "name":
 				name = item.Content[j+1].Value
-			case "schema_version", "experiments":
+			case "schema_version", "experiments", "records":
 				return fmt.Errorf("config %s: %s.%s (line %d): an experiment cannot set %s", file, where, k, item.Content[j].Line, k)
 			}
 		}
@@ -472,16 +588,12 @@ func (c *Config) parseExperiments(b []byte, file string) error {
 		}
 		for _, prev := range c.runs {
 			if prev.Experiment == name {
-				return fmt.Errorf("config %s: %s.name: experiment %q listed twice", file, where, name)
+				return fmt.Errorf("config %s: %s.name (line %d): experiment %q listed twice", file, where, item.Line, name)
 			}
 		}
-		merged, err := yaml.Marshal(mergeNodes(base, item))
+		sub, err := parseConfig(mergeNodes(base, item), c.Raw, file)
 		if err != nil {
-			return fmt.Errorf("config %s: %s: %w", file, where, err)
-		}
-		sub, err := ParseConfig(merged, file)
-		if err != nil {
-			// The keys named are the merged document's; its lines are not the file's.
+			// The keys named are the merged document's; the lines are the file's.
 			return fmt.Errorf("%s: in %s (%s, merged with the keys above): %w", file, where, name, err)
 		}
 		sub.Experiment, sub.Name, sub.Description = name, c.Name, c.Description
@@ -534,15 +646,17 @@ func (c *Config) LoadWorkloads() ([]*workloads.Workload, error) {
 	var all []*workloads.Workload
 	var err error
 	if c.WorkloadsDir != "" {
-		all, err = workloads.Load(os.DirFS(c.WorkloadsDir))
-	} else {
-		all, err = workloads.Builtin()
-	}
-	if err != nil {
-		return nil, err
+		if all, err = workloads.Load(os.DirFS(c.WorkloadsDir)); err != nil {
+			return nil, c.keyError("workloads_dir", "folder %s: %w", c.WorkloadsDir, err)
+		}
+	} else if all, err = workloads.Builtin(); err != nil {
+		return nil, fmt.Errorf("config %s: built-in workloads: %w", c.File, err)
 	}
 	if len(c.Workloads) == 0 {
 		if len(all) == 0 {
+			if c.WorkloadsDir != "" {
+				return nil, c.keyError("workloads_dir", "no workloads found in folder %s", c.WorkloadsDir)
+			}
 			return nil, fmt.Errorf("config %s: no workloads found", c.File)
 		}
 		return all, nil
@@ -555,10 +669,10 @@ func (c *Config) LoadWorkloads() ([]*workloads.Workload, error) {
 			for _, w := range all {
 				names = append(names, w.Name)
 			}
-			return nil, fmt.Errorf("config %s: workloads[%d]: no workload %q (found %v)", c.File, i, name, names)
+			return nil, c.keyError(fmt.Sprintf("workloads[%d]", i), "no workload %q (found %v)", name, names)
 		}
 		if _, err := all[j].Input(c.Size); err != nil {
-			return nil, fmt.Errorf("config %s: workloads[%d]: %w", c.File, i, err)
+			return nil, c.keyError(fmt.Sprintf("workloads[%d]", i), "%w", err)
 		}
 		out = append(out, all[j])
 	}

@@ -20,9 +20,14 @@ import (
 
 // Names of the files a run writes into its folder.
 const (
-	RecordsFile = "records.jsonl"
-	SummaryFile = "summary.json"
-	ConfigFile  = "config.yaml"
+	// RecordsFile holds the records (records: full, the default); RecordsGzipFile the same
+	// compressed (records: gzip). A run with records: none writes neither.
+	RecordsFile     = results.RecordsFile
+	RecordsGzipFile = results.RecordsGzipFile
+	SummaryFile     = results.SummaryFile
+	// ResourcesFile holds the run's resource samples, one JSON line every ResourceInterval.
+	ResourcesFile = results.ResourcesFile
+	ConfigFile    = "config.yaml"
 	// PlatformRootFile holds the simulated platform's root certificate (PEM) of a run with
 	// attestation: the root a verifier of the run's evidence trusts.
 	PlatformRootFile = "platform_root.pem"
@@ -87,9 +92,10 @@ type Runner struct {
 }
 
 // Run runs the experiment cfg describes and writes its records (streamed, one line per
-// invocation), its summary and a copy of cfg into outDir. Progress lines go to log. When ctx
-// is cancelled or an enclave cannot be created, the records written so far stay valid and the
-// summary covers them, with a warning; the error is returned.
+// invocation, as cfg's records key says), its summary, its resource samples and a copy of
+// cfg into outDir. Progress lines go to log. When ctx is cancelled or an enclave cannot be
+// created, the records written so far stay valid and the summary covers them, with a
+// warning; the error is returned.
 func Run(ctx context.Context, cfg *Config, outDir string, log io.Writer) (*results.Summary, error) {
 	return Runner{Log: log}.Run(ctx, cfg, outDir)
 }
@@ -97,9 +103,11 @@ func Run(ctx context.Context, cfg *Config, outDir string, log io.Writer) (*resul
 // Run runs the experiment cfg describes into outDir: see the function [Run].
 //
 // The run is a stream of records: workers produce them, one goroutine encodes each to
-// records.jsonl as it arrives, and the summary of a configuration is computed when its last
-// record has arrived, so memory holds the records of one configuration at a time however
-// long the run.
+// records.jsonl as it arrives and accounts for it in the configuration's [results.Summarizer],
+// whose memory is bounded however many invocations the configuration has; the summary of a
+// configuration is computed when its last record has arrived. So the run's memory does not
+// grow with its length. resources.jsonl samples the process's memory, file descriptors and
+// goroutines every [ResourceInterval] to show it.
 func (rn Runner) Run(ctx context.Context, cfg *Config, outDir string) (*results.Summary, error) {
 	var groups []group
 	for _, exp := range cfg.Runs() {
@@ -127,11 +135,16 @@ func (rn Runner) Run(ctx context.Context, cfg *Config, outDir string) (*results.
 	if err := os.WriteFile(filepath.Join(outDir, ConfigFile), cfg.Raw, 0o644); err != nil {
 		return nil, fmt.Errorf("copy config: %w", err)
 	}
-	f, err := os.Create(filepath.Join(outDir, RecordsFile))
+	rw, err := createRecords(outDir, cfg.Records)
 	if err != nil {
-		return nil, fmt.Errorf("records: %w", err)
+		return nil, err
 	}
-	defer f.Close()
+	recordsOpen := true
+	defer func() {
+		if recordsOpen {
+			rw.close()
+		}
+	}()
 
 	started := time.Now()
 	sum := &results.Summary{
@@ -191,6 +204,9 @@ func (rn Runner) Run(ctx context.Context, cfg *Config, outDir string) (*results.
 		}
 	}
 	out.start(planned(groups))
+	if r.res, err = startResources(filepath.Join(outDir, ResourcesFile), started, ResourceInterval); err != nil {
+		return nil, err
+	}
 
 	stream := make(chan []pending, 16)
 	runErr := make(chan error, 1)
@@ -198,10 +214,9 @@ func (rn Runner) Run(ctx context.Context, cfg *Config, outDir string) (*results.
 		defer close(stream)
 		runErr <- r.run(ctx, groups, stream)
 	}()
-	enc := results.NewEncoder(f)
 	var writeErr error
-	// The configuration being run is summarised from its samples, not its records: memory
-	// holds a few numbers per invocation of one configuration at a time.
+	// The configuration being run is summarised from its samples, not its records, within
+	// bounded memory (see results.Summarizer); one configuration at a time.
 	var summ *results.Summarizer
 	batchConfig := -1
 	flush := func() {
@@ -219,7 +234,7 @@ func (rn Runner) Run(ctx context.Context, cfg *Config, outDir string) (*results.
 		for i := range recs {
 			rec := recs[i].record()
 			if writeErr == nil {
-				enc.Append(&rec)
+				rw.append(&rec)
 			}
 			if c := recs[i].gr.g.config; c != batchConfig || summ == nil {
 				flush()
@@ -228,16 +243,16 @@ func (rn Runner) Run(ctx context.Context, cfg *Config, outDir string) (*results.
 			summ.Add(&rec)
 		}
 		if writeErr == nil {
-			writeErr = enc.Flush() // a batch's records reach the file together
+			writeErr = rw.flush() // a batch's records reach the file together
 		}
+		r.res.consumed(len(recs))
 		out.done(len(recs))
 	}
 	flush()
 	out.stop()
 	err = errors.Join(<-runErr, writeErr)
-	if cerr := f.Close(); cerr != nil {
-		err = errors.Join(err, fmt.Errorf("records: %w", cerr))
-	}
+	recordsOpen = false
+	err = errors.Join(err, rw.close(), r.res.close())
 
 	sum.Warnings = append(sum.Warnings, r.warnings()...)
 	sum.Env.FinishedAt = time.Now().UTC().Format(time.RFC3339)
@@ -260,6 +275,7 @@ type runner struct {
 	whisk     *whisk        // target openwhisk's connection; nil without it
 	start     time.Time
 	out       *console
+	res       *resourceSampler // resources.jsonl; nil outside Runner.Run
 
 	mu    sync.Mutex
 	warns []string
@@ -337,6 +353,7 @@ func (r *runner) run(ctx context.Context, plan []group, out chan<- []pending) er
 			label = g.cfg.Experiment + ": " + label
 		}
 		r.out.status(label)
+		r.res.setRunning(label)
 		if err := r.group(ctx, g, out); err != nil {
 			return fmt.Errorf("%s/%s: %w", g.t.w.Name, g.mode, err)
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 
@@ -13,11 +14,11 @@ import (
 // Subdir is the folder of a run folder into which [All] writes the figures.
 const Subdir = "plots"
 
-// Input files of a run folder (harness.SummaryFile and harness.RecordsFile; this package does
-// not import the harness).
+// Input files of a run folder (results.SummaryFile and results.RecordsFile; the records may
+// also be compressed, results.RecordsGzipFile, and are then read from it).
 const (
-	summaryFile = "summary.json"
-	recordsFile = "records.jsonl"
+	summaryFile = results.SummaryFile
+	recordsFile = results.RecordsFile
 )
 
 // inputHint returns the command that writes an input file, for the reason of a skipped
@@ -46,6 +47,11 @@ func (in *inputs) load(name string) error {
 	}
 	in.read[name] = true
 	path := filepath.Join(in.dir, name)
+	if name == recordsFile {
+		if p, err := results.FindRecords(in.dir); err == nil {
+			path = p // records.jsonl, or records.jsonl.gz
+		}
+	}
 	var err error
 	if _, err = os.Stat(path); err == nil {
 		switch name {
@@ -75,14 +81,49 @@ func (in *inputs) env() results.Env {
 	return results.Env{}
 }
 
-// readRecords reads records.jsonl.
+// maxRecordsPerConfig is the number of records per configuration [All] keeps for the
+// figures drawn from records (the cdf): beyond it, a uniform sample of that many (Vitter's
+// algorithm R, seeded: the same records give the same figure), so that a run of any length
+// can be drawn in bounded memory. The cdf draws a distribution through 401 quantiles; those
+// of a uniform sample of 100,000 are within a fraction of a percent in rank of the full one's.
+const maxRecordsPerConfig = results.ExactLimit
+
+// readRecords reads the records of records.jsonl (or records.jsonl.gz) that the figures
+// drawn from records use: measured, successful and not dropped, without their phases, at
+// most maxRecordsPerConfig per configuration.
 func readRecords(path string) ([]results.Record, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read records: %w", err)
 	}
 	defer f.Close()
-	recs, err := results.DecodeRecords(f)
+	type kept struct {
+		idx  []int // indexes in recs
+		seen int64
+	}
+	var recs []results.Record
+	byKey := map[results.Key]*kept{}
+	rng := rand.New(rand.NewPCG(results.ReservoirSeed, 0))
+	err = results.ScanRecords(f, func(r *results.Record) error {
+		if r.Warmup || r.Error != "" || r.Dropped {
+			return nil
+		}
+		r.PhasesNs = nil
+		k := r.Key()
+		kp := byKey[k]
+		if kp == nil {
+			kp = &kept{}
+			byKey[k] = kp
+		}
+		kp.seen++
+		if len(kp.idx) < maxRecordsPerConfig {
+			kp.idx = append(kp.idx, len(recs))
+			recs = append(recs, *r)
+		} else if j := rng.Int64N(kp.seen); j < maxRecordsPerConfig {
+			recs[kp.idx[j]] = *r
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("read records %s: %w", path, err)
 	}

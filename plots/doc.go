@@ -81,8 +81,10 @@
 // fraction of invocations from 0 to 1. It draws the measured records that succeeded and were
 // not dropped; in the open and burst load models latency counts from the intended start, so
 // queueing is not hidden (coordinated omission). Distributions of more than 400 invocations
-// are drawn through 401 of their quantiles. It shows that rewinding improves the tail, not
-// only the median.
+// are drawn through 401 of their quantiles. [All] reads records.jsonl, or records.jsonl.gz,
+// keeping at most 100,000 records per configuration (a seeded uniform sample of a longer
+// one), so that a soak of millions of invocations is drawn in bounded memory. It shows that
+// rewinding improves the tail, not only the median.
 //
 // [Throughput] draws throughput, successful invocations per second (a logarithmic axis)
 // against the number of workers of a closed loop (logarithmic, labelled at the levels

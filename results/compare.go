@@ -126,60 +126,37 @@ func (c *Comparison) Regressions() []ComparisonRow {
 	return out
 }
 
-// sideSamples is one run's samples of one configuration.
+// sideSamples is one run's samples of one configuration, held within bounded memory: every
+// sample up to [ExactLimit], then a histogram and a reservoir (see [Summarizer]).
 type sideSamples struct {
-	xs     []float64
+	s      *series
+	reps   map[int]*series // per repetition, with UnitRepetition
 	errors int
 }
 
-// collect groups the measured records of a run by [Key], in order of first appearance:
-// warm-up records and dropped arrivals are skipped, failed invocations counted apart. With
-// byRepetition each configuration's samples are the medians of its repetitions, in
-// repetition order.
-func collect(records []Record, metric func(*Record) int64, byRepetition bool) ([]Key, map[Key]*sideSamples) {
-	var order []Key
-	groups := map[Key]*sideSamples{}
-	reps := map[Key]map[int][]float64{}
-	for i := range records {
-		r := &records[i]
-		if r.Warmup || r.Dropped {
-			continue
-		}
-		k := r.Key()
-		g := groups[k]
-		if g == nil {
-			g = &sideSamples{}
-			groups[k] = g
-			order = append(order, k)
-			reps[k] = map[int][]float64{}
-		}
-		if r.Error != "" {
-			g.errors++
-			continue
-		}
-		if byRepetition {
-			reps[k][r.Repetition] = append(reps[k][r.Repetition], float64(metric(r)))
-		} else {
-			g.xs = append(g.xs, float64(metric(r)))
-		}
-	}
-	if byRepetition {
-		for k, byRep := range reps {
-			for _, rep := range slices.Sorted(maps.Keys(byRep)) {
-				groups[k].xs = append(groups[k].xs, median(byRep[rep]))
-			}
-		}
-	}
-	return order, groups
+// side is one run's configurations, in order of first appearance.
+type side struct {
+	order  []Key
+	groups map[Key]*sideSamples
 }
 
-// Compare compares two runs, the base and the new (current) one, configuration by
-// configuration, as benchstat compares benchmarks: the median of the metric with its 95%
-// confidence interval on each side, the change of the median, and the Mann–Whitney U test
-// (benchmath's AssumeNothing) for whether the change is significant. Warm-up records, dropped
-// arrivals and failed invocations are left out. It is an error when a run has no measured
-// record or when the runs share no configuration.
-func Compare(base, current []Record, opts CompareOptions) (*Comparison, error) {
+// Comparer compares two runs streamed record by record ([Comparer.AddBase],
+// [Comparer.AddNew]) within bounded memory, so that runs of any length can be compared:
+// each configuration's samples are held exactly up to [ExactLimit], beyond which the medians
+// come from an HDR histogram (within [QuantileRelError]) and the Mann–Whitney U test and the
+// medians' confidence intervals from a seeded uniform reservoir of [ReservoirSize] samples
+// (a row's warnings say so). [Compare] is the same for records in memory.
+type Comparer struct {
+	opts         CompareOptions
+	metric       func(*Record) int64
+	name         string
+	byRepetition bool
+	base, cur    side
+	limit, k     int
+}
+
+// NewComparer returns a Comparer, or an error for options [Compare] would refuse.
+func NewComparer(opts CompareOptions) (*Comparer, error) {
 	if opts.Alpha == 0 {
 		opts.Alpha = 0.05
 	}
@@ -193,45 +170,120 @@ func Compare(base, current []Record, opts CompareOptions) (*Comparison, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compare: %w", err)
 	}
-	var byRepetition bool
+	c := &Comparer{opts: opts, metric: metric, name: name, limit: ExactLimit, k: ReservoirSize,
+		base: side{groups: map[Key]*sideSamples{}}, cur: side{groups: map[Key]*sideSamples{}}}
 	switch opts.Unit {
 	case "", UnitInvocation:
 	case UnitRepetition:
-		byRepetition = true
+		c.byRepetition = true
 	default:
 		return nil, fmt.Errorf("compare: unit %q: want %s or %s", opts.Unit, UnitInvocation, UnitRepetition)
 	}
-	baseOrder, baseGroups := collect(base, metric, byRepetition)
-	newOrder, newGroups := collect(current, metric, byRepetition)
-	if len(baseOrder) == 0 {
+	return c, nil
+}
+
+// AddBase accounts for a record of the base run; AddNew for one of the new run. Warm-up
+// records and dropped arrivals are skipped, failed invocations counted apart.
+func (c *Comparer) AddBase(r *Record) { c.add(&c.base, r) }
+
+// AddNew accounts for a record of the new run: see [Comparer.AddBase].
+func (c *Comparer) AddNew(r *Record) { c.add(&c.cur, r) }
+
+func (c *Comparer) add(sd *side, r *Record) {
+	if r.Warmup || r.Dropped {
+		return
+	}
+	k := r.Key()
+	g := sd.groups[k]
+	if g == nil {
+		g = &sideSamples{s: newSeries(c.limit, c.k), reps: map[int]*series{}}
+		sd.groups[k] = g
+		sd.order = append(sd.order, k)
+	}
+	if r.Error != "" {
+		g.errors++
+		return
+	}
+	x := float64(c.metric(r))
+	if !c.byRepetition {
+		g.s.add(x)
+		return
+	}
+	rs := g.reps[r.Repetition]
+	if rs == nil {
+		rs = newSeries(c.limit, 0)
+		g.reps[r.Repetition] = rs
+	}
+	rs.add(x)
+}
+
+// samples returns a configuration's samples as compared: the series itself, or with
+// UnitRepetition a series of the medians of its repetitions, in repetition order.
+func (c *Comparer) samples(g *sideSamples) *series {
+	if !c.byRepetition {
+		return g.s
+	}
+	s := newSeries(c.limit, c.k)
+	for _, rep := range slices.Sorted(maps.Keys(g.reps)) {
+		s.add(g.reps[rep].median())
+	}
+	return s
+}
+
+// Comparison compares the records added so far, as [Compare] does.
+func (c *Comparer) Comparison() (*Comparison, error) {
+	if len(c.base.order) == 0 {
 		return nil, errors.New("compare: the base run has no measured records")
 	}
-	if len(newOrder) == 0 {
+	if len(c.cur.order) == 0 {
 		return nil, errors.New("compare: the new run has no measured records")
 	}
-	c := &Comparison{Metric: name, Alpha: opts.Alpha, Threshold: opts.Threshold, Unit: UnitInvocation}
-	if byRepetition {
-		c.Unit = UnitRepetition
+	cmp := &Comparison{Metric: c.name, Alpha: c.opts.Alpha, Threshold: c.opts.Threshold, Unit: UnitInvocation}
+	if c.byRepetition {
+		cmp.Unit = UnitRepetition
 	}
-	thresholds := &benchmath.Thresholds{CompareAlpha: opts.Alpha}
-	for _, k := range baseOrder {
-		ng, ok := newGroups[k]
+	thresholds := &benchmath.Thresholds{CompareAlpha: c.opts.Alpha}
+	for _, k := range c.base.order {
+		ng, ok := c.cur.groups[k]
 		if !ok {
-			c.OnlyBase = append(c.OnlyBase, k)
+			cmp.OnlyBase = append(cmp.OnlyBase, k)
 			continue
 		}
-		c.Rows = append(c.Rows, compareRow(k, baseGroups[k], ng, thresholds, opts.Threshold))
+		bg := c.base.groups[k]
+		cmp.Rows = append(cmp.Rows, compareRow(k, c.samples(bg), c.samples(ng), bg.errors, ng.errors, thresholds, c.opts.Threshold))
 	}
-	for _, k := range newOrder {
-		if _, ok := baseGroups[k]; !ok {
-			c.OnlyNew = append(c.OnlyNew, k)
+	for _, k := range c.cur.order {
+		if _, ok := c.base.groups[k]; !ok {
+			cmp.OnlyNew = append(cmp.OnlyNew, k)
 		}
 	}
-	if len(c.Rows) == 0 {
-		return c, fmt.Errorf("compare: the runs share no configuration (base has %d, new has %d; %s)",
-			len(baseOrder), len(newOrder), describeKeyDifference(baseOrder[0], newOrder[0]))
+	if len(cmp.Rows) == 0 {
+		return cmp, fmt.Errorf("compare: the runs share no configuration (base has %d, new has %d; %s)",
+			len(c.base.order), len(c.cur.order), describeKeyDifference(c.base.order[0], c.cur.order[0]))
 	}
-	return c, nil
+	return cmp, nil
+}
+
+// Compare compares two runs, the base and the new (current) one, configuration by
+// configuration, as benchstat compares benchmarks: the median of the metric with its 95%
+// confidence interval on each side, the change of the median, and the Mann–Whitney U test
+// (benchmath's AssumeNothing) for whether the change is significant. Warm-up records, dropped
+// arrivals and failed invocations are left out. It is an error when a run has no measured
+// record or when the runs share no configuration. A configuration with more than
+// [ExactLimit] samples on a side is compared within bounded memory: see [Comparer], which
+// compares runs streamed from disk.
+func Compare(base, current []Record, opts CompareOptions) (*Comparison, error) {
+	c, err := NewComparer(opts)
+	if err != nil {
+		return nil, err
+	}
+	for i := range base {
+		c.AddBase(&base[i])
+	}
+	for i := range current {
+		c.AddNew(&current[i])
+	}
+	return c.Comparison()
 }
 
 // describeKeyDifference names the parameters in which two keys differ, to say why two runs
@@ -251,37 +303,47 @@ func describeKeyDifference(a, b Key) string {
 	return "for example " + strings.Join(diffs, ", ")
 }
 
-func compareRow(k Key, b, n *sideSamples, th *benchmath.Thresholds, threshold float64) ComparisonRow {
-	row := ComparisonRow{Key: k, BaseN: len(b.xs), NewN: len(n.xs), BaseErrors: b.errors, NewErrors: n.errors,
+// compareRow compares one configuration's samples of the two runs.
+func compareRow(k Key, b, n *series, baseErrors, newErrors int, th *benchmath.Thresholds, threshold float64) ComparisonRow {
+	row := ComparisonRow{Key: k, BaseN: int(b.n), NewN: int(n.n), BaseErrors: baseErrors, NewErrors: newErrors,
 		Delta: math.NaN(), P: 1}
 	var bw, nw []string
-	row.Base, bw = Describe(b.xs)
-	row.New, nw = Describe(n.xs)
+	row.Base, bw = b.describe()
+	row.New, nw = n.describe()
 	for _, w := range bw {
 		row.Warnings = append(row.Warnings, "base: "+w)
 	}
 	for _, w := range nw {
 		row.Warnings = append(row.Warnings, "new: "+w)
 	}
-	if b.errors > 0 {
-		row.Warnings = append(row.Warnings, fmt.Sprintf("base: %d of %d invocations failed and are left out", b.errors, b.errors+len(b.xs)))
+	for _, sd := range []struct {
+		name string
+		s    *series
+	}{{"base", b}, {"new", n}} {
+		if sd.s.sampled() {
+			row.Warnings = append(row.Warnings, fmt.Sprintf("%s: %d samples: median within %s (HDR histogram); interval and U test on a uniform sample of %d",
+				sd.name, sd.s.n, formatThreshold(QuantileRelError), len(sd.s.res)))
+		}
 	}
-	if n.errors > 0 {
-		row.Warnings = append(row.Warnings, fmt.Sprintf("new: %d of %d invocations failed and are left out", n.errors, n.errors+len(n.xs)))
+	if baseErrors > 0 {
+		row.Warnings = append(row.Warnings, fmt.Sprintf("base: %d of %d invocations failed and are left out", baseErrors, baseErrors+row.BaseN))
+	}
+	if newErrors > 0 {
+		row.Warnings = append(row.Warnings, fmt.Sprintf("new: %d of %d invocations failed and are left out", newErrors, newErrors+row.NewN))
 	}
 	switch {
-	case len(b.xs) == 0:
+	case b.n == 0:
 		row.Verdict = VerdictNoData
 		return row
-	case len(n.xs) == 0:
+	case n.n == 0:
 		row.Verdict = VerdictFailed
 		return row
 	}
 	if row.Base.P50 != 0 {
 		row.Delta = row.New.P50/row.Base.P50 - 1
 	}
-	// NewSample sorts its values in place: give it copies.
-	cmp := benchmath.AssumeNothing.Compare(benchmath.NewSample(slices.Clone(b.xs), th), benchmath.NewSample(slices.Clone(n.xs), th))
+	// testSample returns copies, sorted: NewSample sorts its values in place.
+	cmp := benchmath.AssumeNothing.Compare(benchmath.NewSample(b.testSample(), th), benchmath.NewSample(n.testSample(), th))
 	row.P = cmp.P
 	for _, w := range cmp.Warnings {
 		row.Warnings = append(row.Warnings, w.Error())

@@ -3,17 +3,41 @@
 // that turn one into the other. It is plain data and statistics: it imports no enclave, harness
 // or plotting code, so any tool can read a run with it.
 //
-// # Schemas (version 2)
+// # Schemas (version 3)
 //
 // Both files carry schema_version (currently [SchemaVersion]). Later versions may add fields;
 // a field's meaning never changes within a version. Readers refuse a version newer than they
-// know; older versions are migrated when read (version 1 records: see [Record.Migrate]).
-// Durations are integers in nanoseconds (suffix _ns), sizes in bytes (suffix _bytes),
-// pages are 64 KiB Wasm pages unless said otherwise.
+// know; older versions are migrated when read (version 1 records: see [Record.Migrate];
+// version 1 and 2 summaries: see [Summary.Migrate]). Durations are integers in nanoseconds
+// (suffix _ns), sizes in bytes (suffix _bytes), pages are 64 KiB Wasm pages unless said
+// otherwise.
+//
+// # What version 3 adds
+//
+// Version 3 is one bump shared by the changes made at the same time: each appends what it
+// adds to this list (and documents its fields below), so that one version number covers them.
+//
+//   - Bounded summaries (results): a summary's memory no longer grows with the number of
+//     invocations. Each result's statistics say how they were computed: quantiles (exact |
+//     hdr), quantile_rel_error and reservoir; distinct outputs are counted up to
+//     [MaxDistinctOutputs] (distinct_outputs_capped). Version 1 and 2 summaries are read with
+//     quantiles exact and distinct_outputs_capped false, which is how they were computed.
+//   - Records may be written compressed, records.jsonl.gz (a config's records: gzip), or not
+//     at all (records: none); every reader of records reads either file ([FindRecords],
+//     [ScanRecords]). Record lines are unchanged: a version 2 record reads as it is.
+//   - resources.jsonl: the driver's RSS, open file descriptors, goroutines and Go heap,
+//     sampled every few seconds during a run ([ResourceSample]).
+//   - A record's reset may be retire: the enclave could not be reset after the invocation and
+//     was destroyed (see the field). Readers of version 2 never see it.
 //
 // # records.jsonl: one JSON object per line, one line per invocation, written as it completes
 //
-//	schema_version  2
+// With a config's records: gzip the same lines are in records.jsonl.gz (gzip, flushed through
+// to the file at least every second: a run killed meanwhile loses at most that much, and its
+// stream's end, which readers report as cut short); with records: none there is no records
+// file at all (the summary and resources.jsonl are still written).
+//
+//	schema_version  3 (the fields are those of version 2)
 //	target          what served the invocation: embedded (reclave's enclave runtime in the
 //	                driver's process) | openwhisk (an OpenWhisk deployment)
 //	experiment      the experiment of the config the record belongs to (a config's experiments:
@@ -73,8 +97,13 @@
 //	                modes: invoke, and the reset that followed (rewind, reinstantiate, recycle;
 //	                a rewind to the runtime snapshot point adds instantiate and fn_init)
 //	reset           how the state was reset: none | rewind | reinstantiate | recycle | create
-//	                (recycle: the instance was re-created because its state could not be reset
-//	                the configured way, e.g. after a trap in mode warm or a deadline)
+//	                | retire (recycle: the instance was re-created because its state could not
+//	                be reset the configured way, e.g. after a trap in mode warm or a deadline;
+//	                retire, version 3: the reset failed — a re-created instance's start
+//	                function or init overran its deadline, or a recycle could not rebuild the
+//	                instance from the snapshot — so the enclave was destroyed and the next
+//	                invocation creates one, its phase recreate; the invocation's own outcome
+//	                stands, since it ran on a clean state)
 //	enclave_id      identifier of the enclave instance that served the invocation
 //	epoch           number of resets the enclave had done before this invocation
 //	memory_pages    linear memory size in Wasm pages when the handler returned
@@ -96,8 +125,10 @@
 //
 // # summary.json
 //
-//	schema_version  2 (version 1 summaries lack exec_ns, dropped, late, valid, invalid,
-//	                repetitions and repetition_throughput_per_s, and have fewer key fields)
+//	schema_version  3 (version 1 summaries lack exec_ns, dropped, late, valid, invalid,
+//	                repetitions and repetition_throughput_per_s, and have fewer key fields;
+//	                version 1 and 2 summaries lack quantiles, quantile_rel_error, reservoir
+//	                and distinct_outputs_capped, and are read with quantiles exact)
 //	env             where the run was made:
 //	  cpu, cores, kernel, os, arch, go_version
 //	  dependencies    module path → version of the dependencies built in
@@ -121,11 +152,31 @@
 //	  valid, invalid  invocations whose output matched, or did not match, the workload's expected
 //	                  output (records with valid absent are in neither)
 //	  repetitions     number of repetitions seen
+//	  quantiles       how the statistics below were computed, so that a configuration of any
+//	                  length is summarised in bounded memory. "exact": from every sample, each
+//	                  statistic (latency_ns, response_ns, ..., each phase, pages and bytes
+//	                  restored) having at most [ExactLimit] (100,000) samples. "hdr": at least
+//	                  one had more; from then on such a statistic is held as an HDR histogram
+//	                  with [QuantileDigits] (3) significant digits, plus, for the five
+//	                  distributions, a uniform reservoir of [ReservoirSize] (16,384) samples
+//	                  (Vitter's algorithm R, seeded with [ReservoirSeed]: the same records give
+//	                  the same summary). With "hdr": p50, p90, p99, p999, the phase medians and
+//	                  the pages and bytes medians are within quantile_rel_error of the nearest-
+//	                  rank value of the raw samples; n, min, max are exact; mean and stddev are
+//	                  exact up to floating-point rounding (Welford's running moments); the
+//	                  median's interval p50_ci95_lo, p50_ci95_hi is benchmath's of the reservoir
+//	                  (so as wide as that of 16,384 samples, and the p50 of the histogram may
+//	                  in rare cases lie just outside it)
+//	  quantile_rel_error  with quantiles "hdr": the bound on the relative error of a quantile,
+//	                  [QuantileRelError] (0.001: 0.1%); absent with "exact"
+//	  reservoir       with quantiles "hdr": the number of samples in the reservoir of
+//	                  latency_ns (and of the other distributions) that the median's interval
+//	                  comes from; absent with "exact"
 //	  latency_ns      distribution of latency_ns over the successful invocations: p50, p90, p99,
-//	                  p999 (nearest rank of the raw samples: the value of rank ⌈n·p/100⌉), mean,
-//	                  stddev (population: divided by n), min, max, p50_ci95_lo and p50_ci95_hi
-//	                  (95% confidence interval of the median from order statistics, benchmath's;
-//	                  null when n < 6, with a warning)
+//	                  p999 (nearest rank of the raw samples: the value of rank ⌈n·p/100⌉; see
+//	                  quantiles), mean, stddev (population: divided by n), min, max, p50_ci95_lo
+//	                  and p50_ci95_hi (95% confidence interval of the median from order
+//	                  statistics, benchmath's; null when n < 6, with a warning)
 //	  response_ns, rewind_ns, exec_ns   the same for response_ns, rewind_ns and exec_ns
 //	  startup_ns      the same for latency_ns − phases_ns.invoke: everything an invocation
 //	                  costs but the function's own execution (creation, reset, overheads)
@@ -140,7 +191,10 @@
 //	  resets          count of each reset kind
 //	  pages_restored_p50, bytes_restored_p50   medians over successful invocations
 //	  distinct_outputs  number of distinct outputs: 1 for a function whose state is reset and
-//	                  whose input is fixed; more when state leaks across invocations (mode warm)
+//	                  whose input is fixed; more when state leaks across invocations (mode warm).
+//	                  Counted exactly up to [MaxDistinctOutputs] (1024), where counting stops
+//	  distinct_outputs_capped  true when counting stopped: there were at least
+//	                  distinct_outputs (1024) distinct outputs, maybe more
 //	  warnings        statistical and run warnings, as data, each one sentence: "latency_ns: need
 //	                  >= 6 samples for confidence interval at level 0.95"; "latency_ns: high
 //	                  variance: …" when the median's interval reaches more than 10%
@@ -148,14 +202,33 @@
 //	                  did not match, dropped arrivals, late starts
 //	warnings        run-wide warnings
 //
+// # resources.jsonl: the driver's resources during a run, one JSON object per line
+//
+// `reclave run` samples its own process when the run starts, every 5 s
+// (harness.ResourceInterval) on a goroutine of its own, off the invocations' path, and when
+// it ends; each sample is a line ([ResourceSample]), written at once. Whether a long run's
+// memory is flat shows here.
+//
+//	schema_version  3
+//	t_ns            when the sample was taken, on the run's clock (that of start_ns)
+//	running         the group running then: "experiment: workload/mode" or "workload/mode";
+//	                absent before the first group and in the last sample
+//	records         records (warm-up included) consumed by the run so far
+//	rss_bytes       resident set size: VmRSS of /proc/self/status; -1 where unknown
+//	fds             open file descriptors: the entries of /proc/self/fd, less the one that
+//	                lists them; -1 where unknown
+//	goroutines      runtime.NumGoroutine()
+//	heap_bytes      Go heap objects, live or not yet swept (runtime/metrics
+//	                /memory/classes/heap/objects:bytes)
+//
 // # CSV (reclave export DIR --csv)
 //
-// A header row, then one row per record of records.jsonl in its order (warm-up records
-// included, with warmup true). The columns are the fields of records.jsonl above, in the same
-// order and with the same names, except phases_ns, which is replaced by one column per phase
-// name seen in the run, phase_<name>_ns (phase_compile_ns, phase_invoke_ns, ...), sorted by
-// name. Integers are written in decimal, booleans as true or false; valid is true, false or
-// empty (unknown); a string or number absent from the JSON line (strategy outside mode rewind,
-// error on success, provider_ns outside OpenWhisk) and a phase the invocation did not have are
-// empty cells. See [CSVWriter].
+// A header row, then one row per record of records.jsonl (or records.jsonl.gz) in its order
+// (warm-up records included, with warmup true). The columns are the fields of records.jsonl
+// above, in the same order and with the same names, except phases_ns, which is replaced by
+// one column per phase name seen in the run, phase_<name>_ns (phase_compile_ns,
+// phase_invoke_ns, ...), sorted by name. Integers are written in decimal, booleans as true
+// or false; valid is true, false or empty (unknown); a string or number absent from the JSON
+// line (strategy outside mode rewind, error on success, provider_ns outside OpenWhisk) and a
+// phase the invocation did not have are empty cells. See [CSVWriter].
 package results

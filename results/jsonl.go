@@ -2,11 +2,43 @@ package results
 
 import (
 	"bufio"
+	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 )
+
+// Names of the files of a run folder that this package reads and describes (doc.go).
+const (
+	// RecordsFile holds the records, one JSON line per invocation (records: full, the default).
+	RecordsFile = "records.jsonl"
+	// RecordsGzipFile holds the same lines compressed with gzip (a config's records: gzip).
+	RecordsGzipFile = "records.jsonl.gz"
+	// SummaryFile holds the [Summary].
+	SummaryFile = "summary.json"
+	// ResourcesFile holds the run's resource samples ([ResourceSample]), one JSON line each.
+	ResourcesFile = "resources.jsonl"
+)
+
+// FindRecords returns the path of the records of a run folder: records.jsonl, or else
+// records.jsonl.gz. A run made with records: none has neither: the error then wraps
+// fs.ErrNotExist and says so.
+func FindRecords(dir string) (string, error) {
+	for _, name := range []string{RecordsFile, RecordsGzipFile} {
+		p := filepath.Join(dir, name)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("records: %w", err)
+		}
+	}
+	return "", fmt.Errorf("records: no %s or %s in %s (a run with records: none writes none): %w",
+		RecordsFile, RecordsGzipFile, dir, fs.ErrNotExist)
+}
 
 // Encoder writes records as JSON lines, one per invocation. [Encoder.Encode] writes each line
 // at once, so that a crash or an interrupt leaves every record written so far complete and
@@ -77,13 +109,24 @@ func DecodeRecords(r io.Reader) ([]Record, error) {
 }
 
 // ScanRecords reads JSON lines of records and calls fn with each one in turn (the record is
-// fn's to keep), so a run of any length can be read in constant memory. Blank lines are
-// skipped; records of an older schema version are migrated ([Record.Migrate]). A malformed
-// line, a record of an unknown schema version or a final line cut short (a run that was
-// killed while writing) is an error naming its line number; so is an error from fn,
-// which stops the scan.
+// fn's to keep), so a run of any length can be read in constant memory. Lines compressed with
+// gzip (records.jsonl.gz) are recognised by their first bytes and read the same way. Blank
+// lines are skipped; records of an older schema version are migrated ([Record.Migrate]). A
+// malformed line, a record of an unknown schema version or a final line cut short (a run that
+// was killed while writing; for a compressed file, a stream cut short) is an error naming
+// its line number; so is an error from fn, which stops the scan.
 func ScanRecords(r io.Reader, fn func(*Record) error) error {
-	sc := bufio.NewScanner(r)
+	br := bufio.NewReaderSize(r, 64*1024)
+	var src io.Reader = br
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return fmt.Errorf("read compressed records: %w", err)
+		}
+		defer zr.Close()
+		src = zr
+	}
+	sc := bufio.NewScanner(src)
 	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
 	line := 0
 	for sc.Scan() {
@@ -94,6 +137,10 @@ func ScanRecords(r io.Reader, fn func(*Record) error) error {
 		}
 		var rec Record
 		if err := json.Unmarshal(b, &rec); err != nil {
+			if serr := sc.Err(); serr != nil && src != io.Reader(br) && errors.Is(serr, io.ErrUnexpectedEOF) {
+				// The scanner hands out what it had when the compressed stream broke off.
+				return fmt.Errorf("records line %d: compressed records cut short (a run killed while writing): %w", line, serr)
+			}
 			return fmt.Errorf("records line %d: %w", line, err)
 		}
 		if rec.SchemaVersion < 1 || rec.SchemaVersion > SchemaVersion {
@@ -107,6 +154,9 @@ func ScanRecords(r io.Reader, fn func(*Record) error) error {
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
 			return fmt.Errorf("records line %d: line longer than 16 MiB", line+1)
+		}
+		if src != io.Reader(br) && errors.Is(err, io.ErrUnexpectedEOF) {
+			return fmt.Errorf("records line %d: compressed records cut short (a run killed while writing): %w", line+1, err)
 		}
 		return fmt.Errorf("read records: %w", err)
 	}

@@ -9,7 +9,12 @@ package results
 // wait_ns), output validation (valid) and the enclave parameters compartments, attestation
 // and compile_cache. Version 1 records are read with the values version 1 runs had (see
 // [Record.Migrate]).
-const SchemaVersion = 2
+//
+// Version 3 is shared by the changes made together with it; doc.go lists what it adds
+// ("What version 3 adds"), and a change that belongs to version 3 appends itself there.
+// Version 2 records are read unchanged; version 1 and 2 summaries are migrated by
+// [Summary.Migrate].
+const SchemaVersion = 3
 
 // Record is one invocation, as one line of records.jsonl. Every duration is in nanoseconds,
 // every size in bytes, as the field names say. See doc.go for the meaning of each field.

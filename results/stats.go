@@ -38,24 +38,34 @@ func Summarize(records []Record) []Result {
 	return s.Results()
 }
 
-// Summarizer summarises records as they arrive, keeping per configuration only the samples the
-// statistics need (a few numbers per record, not the records), so a long run can stream its
-// records to disk and still be summarised exactly: memory grows with the number of samples,
-// nothing else. The zero value is not usable; call [NewSummarizer].
+// Summarizer summarises records as they arrive, keeping per configuration a bounded
+// account of each statistic rather than the records, so that a long run can stream its
+// records to disk and still be summarised: memory does not grow with the run's length. Each
+// series (latency, response, rewind, exec, start-up, each phase, pages and bytes restored)
+// is held exactly up to [ExactLimit] samples, so that the summary of a run of ordinary length
+// is exactly that of its samples ([Result.Quantiles] "exact"); beyond, quantiles come from an
+// HDR histogram within [QuantileRelError], the median's confidence interval from a seeded
+// reservoir of [ReservoirSize] samples, mean and standard deviation from running moments, min
+// and max exact ("hdr"). Distinct outputs are counted up to [MaxDistinctOutputs]. The same
+// records in the same order always give the same summary. The zero value is not usable; call
+// [NewSummarizer].
 type Summarizer struct {
 	order  []Key
 	groups map[Key]*group
+	limit  int // samples held exactly per series: ExactLimit (tests lower it)
+	k      int // reservoir size: ReservoirSize
 }
 
 // group is what a [Summarizer] keeps of one configuration.
 type group struct {
 	n, errors, dropped, late, valid, invalid int
 	errorKinds, resets                       map[string]int
-	lat, resp, rew, exec, startup            []float64
-	pages, restored                          []float64
-	phases                                   map[string][]float64
-	outputs                                  map[string]struct{}
+	lat, resp, rew, exec, startup            *series
+	pages, restored                          *series
+	phases                                   map[string]*series
+	outputs                                  distinctSet
 	reps                                     map[int]*span
+	limit, k                                 int
 }
 
 // span is the extent of one repetition on the run's clock and its successful invocations.
@@ -65,7 +75,23 @@ type span struct {
 }
 
 // NewSummarizer returns an empty Summarizer.
-func NewSummarizer() *Summarizer { return &Summarizer{groups: map[Key]*group{}} }
+func NewSummarizer() *Summarizer { return newSummarizer(ExactLimit, ReservoirSize) }
+
+// newSummarizer returns an empty Summarizer holding limit samples exactly per series and k in
+// a reservoir beyond.
+func newSummarizer(limit, k int) *Summarizer {
+	return &Summarizer{groups: map[Key]*group{}, limit: limit, k: k}
+}
+
+func newGroup(limit, k int) *group {
+	return &group{
+		resets: map[string]int{}, phases: map[string]*series{}, reps: map[int]*span{},
+		lat: newSeries(limit, k), resp: newSeries(limit, k), rew: newSeries(limit, k),
+		exec: newSeries(limit, k), startup: newSeries(limit, k),
+		pages: newSeries(limit, 0), restored: newSeries(limit, 0),
+		limit: limit, k: k,
+	}
+}
 
 // Add accounts for one record. Warm-up records are ignored; dropped arrivals are counted, not
 // measured; failed invocations are counted and kept out of the distributions.
@@ -76,7 +102,7 @@ func (s *Summarizer) Add(r *Record) {
 	k := r.Key()
 	g := s.groups[k]
 	if g == nil {
-		g = &group{resets: map[string]int{}, phases: map[string][]float64{}, outputs: map[string]struct{}{}, reps: map[int]*span{}}
+		g = newGroup(s.limit, s.k)
 		s.groups[k] = g
 		s.order = append(s.order, k)
 	}
@@ -111,21 +137,27 @@ func (s *Summarizer) Add(r *Record) {
 		return
 	}
 	sp.ok++
-	g.lat = append(g.lat, float64(r.LatencyNs))
-	g.resp = append(g.resp, float64(r.ResponseNs))
-	g.rew = append(g.rew, float64(r.RewindNs))
-	g.exec = append(g.exec, float64(r.ExecNs))
-	g.startup = append(g.startup, float64(r.LatencyNs-r.PhasesNs["invoke"]))
-	g.pages = append(g.pages, float64(r.PagesRestored))
-	g.restored = append(g.restored, float64(r.BytesRestored))
+	g.lat.add(float64(r.LatencyNs))
+	g.resp.add(float64(r.ResponseNs))
+	g.rew.add(float64(r.RewindNs))
+	g.exec.add(float64(r.ExecNs))
+	g.startup.add(float64(r.LatencyNs - r.PhasesNs["invoke"]))
+	g.pages.add(float64(r.PagesRestored))
+	g.restored.add(float64(r.BytesRestored))
 	for name, d := range r.PhasesNs {
-		g.phases[name] = append(g.phases[name], float64(d))
+		ps := g.phases[name]
+		if ps == nil {
+			ps = newSeries(g.limit, 0)
+			g.phases[name] = ps
+		}
+		ps.add(float64(d))
 	}
-	g.outputs[r.OutputSHA256] = struct{}{}
+	g.outputs.add(r.OutputSHA256)
 }
 
-// Results returns one [Result] per configuration seen, in order of first appearance. It sorts
-// the samples it holds in place; adding records afterwards and calling it again is allowed.
+// Results returns one [Result] per configuration seen, in order of first appearance. It does
+// not change what the Summarizer holds: adding records afterwards and calling it again gives
+// the summary of every record added.
 func (s *Summarizer) Results() []Result {
 	out := make([]Result, 0, len(s.order))
 	for _, k := range s.order {
@@ -137,7 +169,8 @@ func (s *Summarizer) Results() []Result {
 func (g *group) result(k Key) Result {
 	res := Result{Key: k, N: g.n, Errors: g.errors, ErrorKinds: g.errorKinds, Dropped: g.dropped,
 		Late: g.late, Valid: g.valid, Invalid: g.invalid, Resets: g.resets,
-		PhasesP50Ns: map[string]int64{}, DistinctOutput: len(g.outputs)}
+		PhasesP50Ns: map[string]int64{}, DistinctOutput: len(g.outputs.seen),
+		DistinctOutputsCapped: g.outputs.capped, Quantiles: QuantilesExact}
 
 	reps := make([]int, 0, len(g.reps))
 	for rep := range g.reps {
@@ -161,19 +194,29 @@ func (g *group) result(k Key) Result {
 		res.ThroughputPerS = float64(ok) / (float64(res.WallNs) / 1e9)
 	}
 
+	sampled := g.lat.sampled() || g.pages.sampled() || g.restored.sampled()
+	for _, ps := range g.phases {
+		sampled = sampled || ps.sampled()
+	}
+	if sampled {
+		res.Quantiles, res.QuantileRelError = QuantilesHDR, QuantileRelError
+		if g.lat.sampled() {
+			res.Reservoir = len(g.lat.res)
+		}
+	}
 	var warn []string
-	res.LatencyNs, warn = describeSorted(sortFloats(g.lat))
+	res.LatencyNs, warn = g.lat.describe()
 	for _, w := range warn {
 		res.Warnings = append(res.Warnings, "latency_ns: "+w)
 	}
-	res.ResponseNs, _ = describeSorted(sortFloats(g.resp))
-	res.RewindNs, _ = describeSorted(sortFloats(g.rew))
-	res.ExecNs, _ = describeSorted(sortFloats(g.exec))
-	res.StartupNs, _ = describeSorted(sortFloats(g.startup))
-	res.PagesRestoredP50 = median(g.pages)
-	res.BytesRestoredP50 = median(g.restored)
-	for name, xs := range g.phases {
-		res.PhasesP50Ns[name] = int64(median(xs))
+	res.ResponseNs, _ = g.resp.describe()
+	res.RewindNs, _ = g.rew.describe()
+	res.ExecNs, _ = g.exec.describe()
+	res.StartupNs, _ = g.startup.describe()
+	res.PagesRestoredP50 = g.pages.median()
+	res.BytesRestoredP50 = g.restored.median()
+	for name, ps := range g.phases {
+		res.PhasesP50Ns[name] = int64(ps.median())
 	}
 	if g.errors > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d of %d invocations failed and are not in the distributions", g.errors, g.n))
@@ -231,12 +274,20 @@ func describeSorted(sorted []float64) (Dist, []string) {
 	}
 	if ok {
 		d.P50CI95Lo, d.P50CI95Hi = &lo, &hi
-		if w := CIHalfWidth(d.P50, lo, hi); w > HighVariance {
-			warns = append(warns, fmt.Sprintf("high variance: the median's %.0f%% confidence interval [%s, %s] reaches %.0f%% from the median %s (more than ±%.0f%%)",
-				Confidence*100, FormatNs(lo), FormatNs(hi), w*100, FormatNs(d.P50), HighVariance*100))
-		}
+		warns = append(warns, highVariance(d.P50, lo, hi)...)
 	}
 	return d, warns
+}
+
+// highVariance returns the warning that the median's interval [lo, hi] reaches more than
+// [HighVariance] from the median p50, or nothing.
+func highVariance(p50, lo, hi float64) []string {
+	w := CIHalfWidth(p50, lo, hi)
+	if !(w > HighVariance) {
+		return nil
+	}
+	return []string{fmt.Sprintf("high variance: the median's %.0f%% confidence interval [%s, %s] reaches %.0f%% from the median %s (more than ±%.0f%%)",
+		Confidence*100, FormatNs(lo), FormatNs(hi), w*100, FormatNs(p50), HighVariance*100)}
 }
 
 // medianCI is the median's confidence interval at [Confidence] of a sorted sample, from

@@ -50,6 +50,9 @@ type Result struct {
 	Valid                    int              `json:"valid"`
 	Invalid                  int              `json:"invalid"`
 	Repetitions              int              `json:"repetitions"`
+	Quantiles                string           `json:"quantiles"`
+	QuantileRelError         float64          `json:"quantile_rel_error,omitempty"`
+	Reservoir                int              `json:"reservoir,omitempty"`
 	LatencyNs                Dist             `json:"latency_ns"`
 	ResponseNs               Dist             `json:"response_ns"`
 	RewindNs                 Dist             `json:"rewind_ns"`
@@ -63,12 +66,15 @@ type Result struct {
 	PagesRestoredP50         float64          `json:"pages_restored_p50"`
 	BytesRestoredP50         float64          `json:"bytes_restored_p50"`
 	DistinctOutput           int              `json:"distinct_outputs"`
+	DistinctOutputsCapped    bool             `json:"distinct_outputs_capped"`
 	Warnings                 []string         `json:"warnings,omitempty"`
 }
 
 // Dist summarises a sample of durations in nanoseconds. Quantiles are of the raw samples
-// (nearest rank); P50CI95Lo and P50CI95Hi bound the median with at least 95% confidence
-// (order statistics, no distributional assumption) and are nil when n is too small for one.
+// (nearest rank), or within [QuantileRelError] of them when the result's quantiles are "hdr";
+// P50CI95Lo and P50CI95Hi bound the median with at least 95% confidence (order statistics, no
+// distributional assumption; of the reservoir with "hdr") and are nil when n is too small for
+// one.
 type Dist struct {
 	P50       float64  `json:"p50"`
 	P90       float64  `json:"p90"`
@@ -139,7 +145,7 @@ func writeJSON(path string, v any) error {
 }
 
 // ReadSummary reads a summary.json. A summary of a newer schema version than this build
-// knows is refused rather than misread.
+// knows is refused rather than misread; an older one is migrated ([Summary.Migrate]).
 func ReadSummary(path string) (*Summary, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -152,5 +158,22 @@ func ReadSummary(path string) (*Summary, error) {
 	if s.SchemaVersion < 1 || s.SchemaVersion > SchemaVersion {
 		return nil, fmt.Errorf("read summary %s: schema_version %d not supported (this build reads 1..%d)", path, s.SchemaVersion, SchemaVersion)
 	}
+	s.Migrate()
 	return &s, nil
+}
+
+// Migrate fills in what a summary of an older schema version lacks, as far as it is known:
+// versions 1 and 2 computed every statistic from every sample, so their results get
+// quantiles "exact" (and distinct_outputs_capped false: they counted every output). What an
+// older version did not measure at all (exec_ns in version 1) stays zero, and schema_version
+// keeps the version the summary was written with.
+func (s *Summary) Migrate() {
+	if s.SchemaVersion >= 3 {
+		return
+	}
+	for i := range s.Results {
+		if s.Results[i].Quantiles == "" {
+			s.Results[i].Quantiles = QuantilesExact
+		}
+	}
 }

@@ -4,11 +4,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
-	"github.com/reclave/reclave/harness"
 	"github.com/reclave/reclave/results"
 )
 
@@ -33,15 +31,18 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%w: --threshold %v", errUsage, err)
 	}
-	base, err := readRunRecords(fs.Arg(0))
+	cmp, err := results.NewComparer(results.CompareOptions{Alpha: *alpha, Threshold: th, Metric: *metric, Unit: *unit})
 	if err != nil {
+		return fmt.Errorf("%w: %v", errInput, err)
+	}
+	// Streamed: runs of any length compare in bounded memory.
+	if err := scanRunRecords(fs.Arg(0), cmp.AddBase); err != nil {
 		return err
 	}
-	cur, err := readRunRecords(fs.Arg(1))
-	if err != nil {
+	if err := scanRunRecords(fs.Arg(1), cmp.AddNew); err != nil {
 		return err
 	}
-	c, err := results.Compare(base, cur, results.CompareOptions{Alpha: *alpha, Threshold: th, Metric: *metric, Unit: *unit})
+	c, err := cmp.Comparison()
 	if err != nil {
 		return fmt.Errorf("%w: %v", errInput, err)
 	}
@@ -67,37 +68,36 @@ func parsePercent(s string) (float64, error) {
 	return v / 100, nil
 }
 
-// runRecordsPath returns the records file of a run folder; a path to a file is taken as the
-// records file itself. A missing folder or file is unusable input.
+// runRecordsPath returns the records file of a run folder (records.jsonl, or
+// records.jsonl.gz); a path to a file is taken as the records file itself. A missing folder
+// or file is unusable input.
 func runRecordsPath(path string) (string, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return "", fmt.Errorf("%w: run %v", errInput, err)
 	}
 	if st.IsDir() {
-		path = filepath.Join(path, harness.RecordsFile)
-		if _, err := os.Stat(path); err != nil {
+		if path, err = results.FindRecords(path); err != nil {
 			return "", fmt.Errorf("%w: run %v", errInput, err)
 		}
 	}
 	return path, nil
 }
 
-// readRunRecords reads every record of a run folder (or of a records file). A missing file or
-// a malformed record is unusable input.
-func readRunRecords(path string) ([]results.Record, error) {
+// scanRunRecords calls fn with every record of a run folder (or of a records file, plain or
+// compressed) in turn. A missing file or a malformed record is unusable input.
+func scanRunRecords(path string, fn func(*results.Record)) error {
 	p, err := runRecordsPath(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	f, err := os.Open(p)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errInput, err)
+		return fmt.Errorf("%w: %v", errInput, err)
 	}
 	defer f.Close()
-	recs, err := results.DecodeRecords(f)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", errInput, p, err)
+	if err := results.ScanRecords(f, func(r *results.Record) error { fn(r); return nil }); err != nil {
+		return fmt.Errorf("%w: %s: %v", errInput, p, err)
 	}
-	return recs, nil
+	return nil
 }

@@ -192,6 +192,15 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	// A plan that cannot fit this machine (records on disk, enclaves and plan in memory) is
+	// refused before anything is created: planning allocates per repetition.
+	where := *out
+	if where == "" {
+		where = "out"
+	}
+	if err := cfg.CheckResources(where, nil); err != nil {
+		return err
+	}
 	dir := *out
 	if dir == "" {
 		if dir, err = harness.NewRunDir("out", time.Now()); err != nil {
@@ -207,7 +216,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fmt.Fprintf(stderr, "reclave: running %s (%s) into %s\n", cfg.Name, *config, dir)
 	sum, err := runner.Run(ctx, cfg, dir)
 	if sum != nil {
-		fmt.Fprintf(stdout, "records: %s\nsummary: %s\n", filepath.Join(dir, harness.RecordsFile), filepath.Join(dir, harness.SummaryFile))
+		recs, ferr := results.FindRecords(dir)
+		if ferr != nil {
+			recs = "none (records: none)"
+		}
+		fmt.Fprintf(stdout, "records: %s\nsummary: %s\n", recs, filepath.Join(dir, harness.SummaryFile))
 	}
 	return err
 }
