@@ -186,27 +186,29 @@ func TestDeadlineEndsEveryPath(t *testing.T) {
 	}
 }
 
-// TestStartFunctionDeadline: a start function that never returns is guest code like any
-// other; creating the enclave fails at the deadline, in every mode.
+// TestStartFunctionDeadline: a start function or an _initialize that never returns is guest
+// code like any other; creating the enclave fails at the deadline, in every mode.
 func TestStartFunctionDeadline(t *testing.T) {
 	const deadline = 150 * time.Millisecond
-	fn := hostileFn(t, "start_loop", deadline)
 	cases := append(deadlineCases(), resetCase{"warm", enclave.Config{MemoryBytes: testMemory, Reset: enclave.ResetNone}})
-	for _, rc := range cases {
-		t.Run(rc.name, func(t *testing.T) {
-			start := time.Now()
-			e, err := enclave.Create(context.Background(), rc.cfg, fn)
-			if err == nil {
-				e.Close(context.Background())
-				t.Fatal("created an enclave whose start function never returns")
-			}
-			if enclave.KindOf(err) != enclave.KindDeadline {
-				t.Fatalf("err %v (kind %q), want a deadline", err, enclave.KindOf(err))
-			}
-			if took := time.Since(start); took > deadlineBound(deadline) {
-				t.Errorf("stopped after %v, deadline %v", took, deadline)
-			}
-		})
+	for _, module := range []string{"start_loop", "init_loop"} {
+		fn := hostileFn(t, module, deadline)
+		for _, rc := range cases {
+			t.Run(module+"/"+rc.name, func(t *testing.T) {
+				start := time.Now()
+				e, err := enclave.Create(context.Background(), rc.cfg, fn)
+				if err == nil {
+					e.Close(context.Background())
+					t.Fatal("created an enclave whose start function never returns")
+				}
+				if enclave.KindOf(err) != enclave.KindDeadline {
+					t.Fatalf("err %v (kind %q), want a deadline", err, enclave.KindOf(err))
+				}
+				if took := time.Since(start); took > deadlineBound(deadline) {
+					t.Errorf("stopped after %v, deadline %v", took, deadline)
+				}
+			})
+		}
 	}
 }
 

@@ -40,10 +40,20 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
+}
+
+// signalContext returns a context that the first SIGINT or SIGTERM cancels: invocations stop
+// at once (the enclave's interrupt checks), run keeps what it recorded, serve lets an
+// activation in flight finish within its grace. A second signal ends the process at once:
+// after the first, the signals get their default action back.
+func signalContext() (context.Context, context.CancelFunc) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	context.AfterFunc(ctx, stop)
+	return ctx, stop
 }
 
 const usage = `usage:
@@ -92,10 +102,11 @@ const usage = `usage:
                                           Hardware evidence (EGo) needs no --root but a reclave
                                           built with -tags egoclient
   reclave serve [--addr :8080] [--mode rewind|reinstantiate|warm|cold] [--memory-mib MiB]
-                [--strategy S] [--platform DIR] [--signer-key FILE]
+                [--strategy S] [--platform DIR] [--signer-key FILE] [--read-timeout 30s]
                                           serve a function as an OpenWhisk action runtime (POST
                                           /init, POST /run; see docs/openwhisk.md) until SIGINT
-                                          or SIGTERM
+                                          or SIGTERM (an activation in flight may finish within
+                                          30 s; a second signal ends it at once)
   reclave workloads list [--json] [--workloads DIR]
   reclave workloads check [--workloads DIR] [NAME...]
   reclave workloads input NAME [--size S] [--workloads DIR]
