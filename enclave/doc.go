@@ -164,7 +164,8 @@
 //   - the L0 key's private scalar and the last attested epoch live in a vault page that is
 //     PROT_NONE: a read from anywhere faults. The one gate, which signs an inner report,
 //     reaches it through /proc/self/mem where Linux allows it (the page never becomes
-//     readable: ≈ 12 µs under load), else by two mprotects. [Enclave.GateCrossings] counts
+//     readable: ≈ 4–5 µs a crossing on a quiet machine, BenchmarkSignInner in
+//     internal/l0), else by two mprotects. [Enclave.GateCrossings] counts
 //     the gates: one to seal the key when the enclave is created, one per attested
 //     invocation, none otherwise.
 //   - the epoch: L1 counts resets in ordinary memory (a gate per rewind would cost more than

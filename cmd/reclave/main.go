@@ -102,7 +102,8 @@ const usage = `usage:
                                           Hardware evidence (EGo) needs no --root but a reclave
                                           built with -tags egoclient
   reclave serve [--addr :8080] [--mode rewind|reinstantiate|warm|cold] [--memory-mib MiB]
-                [--strategy S] [--platform DIR] [--signer-key FILE] [--read-timeout 30s]
+                [--strategy S] [--platform DIR] [--signer-key FILE] [--quoter simulated|ego]
+                [--read-timeout 30s]
                                           serve a function as an OpenWhisk action runtime (POST
                                           /init, POST /run; see docs/openwhisk.md) until SIGINT
                                           or SIGTERM (an activation in flight may finish within

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -119,24 +121,64 @@ func TestWorkloadsListWAT(t *testing.T) {
 	}
 }
 
-// TestWATModuleIsBuiltFromSource: the committed sum.wasm is what wat2wasm makes of sum.wat.
-// It needs wat2wasm (wabt), unlike the other tests.
+// TestWATModuleIsBuiltFromSource: every committed .wasm beside a .wat of the same name, in the
+// whole repository (test workloads, hostile modules, the proxy's test functions), is what
+// wat2wasm makes of the .wat, with the flags its header names ("wat2wasm --no-check … x.wat").
+// It needs wat2wasm (Debian package wabt); .ci/run installs it and sets RECLAVE_REQUIRE_TOOLS,
+// so that CI never skips it.
 func TestWATModuleIsBuiltFromSource(t *testing.T) {
 	wat2wasm, err := exec.LookPath("wat2wasm")
 	if err != nil {
+		if os.Getenv("RECLAVE_REQUIRE_TOOLS") != "" {
+			t.Fatal("wat2wasm not installed (Debian package wabt), and RECLAVE_REQUIRE_TOOLS is set")
+		}
 		t.Skip("wat2wasm not installed (Debian package wabt)")
 	}
-	out := filepath.Join(t.TempDir(), "sum.wasm")
-	if b, err := exec.Command(wat2wasm, filepath.Join(watSum, "sum.wat"), "-o", out).CombinedOutput(); err != nil {
-		t.Fatalf("wat2wasm: %v\n%s", err, b)
-	}
-	built, err1 := os.ReadFile(out)
-	committed, err2 := os.ReadFile(filepath.Join(watSum, "sum.wasm"))
-	if err := errors.Join(err1, err2); err != nil {
+	flagsRe := regexp.MustCompile("wat2wasm((?: --[a-z-]+)*) [^ ]+\\.wat")
+	var checked int
+	err = filepath.WalkDir("../..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "out" || d.Name() == "bin") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || filepath.Ext(path) != ".wat" {
+			return nil
+		}
+		committed, err := os.ReadFile(strings.TrimSuffix(path, ".wat") + ".wasm")
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		args := []string{path, "-o", filepath.Join(t.TempDir(), "out.wasm")}
+		if m := flagsRe.FindSubmatch(src[:min(len(src), 1024)]); m != nil {
+			args = append(strings.Fields(string(m[1])), args...)
+		}
+		if b, err := exec.Command(wat2wasm, args...).CombinedOutput(); err != nil {
+			t.Errorf("wat2wasm %s: %v\n%s", strings.Join(args, " "), err, b)
+			return nil
+		}
+		built, err := os.ReadFile(args[len(args)-1])
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(built, committed) {
+			t.Errorf("%s (%d bytes) is not wat2wasm's build of its .wat (%d bytes): rebuild it", strings.TrimSuffix(path, ".wat")+".wasm", len(committed), len(built))
+		}
+		checked++
+		return nil
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(built, committed) {
-		t.Fatalf("testdata sum.wasm (%d bytes) is not wat2wasm's build of sum.wat (%d bytes): rebuild it", len(committed), len(built))
+	if checked < 10 {
+		t.Fatalf("checked %d modules, want the dozen or so committed beside their .wat", checked)
 	}
 }
 

@@ -22,8 +22,8 @@
 // A vault's gate is one of two mechanisms ([Mechanism]). Where the kernel allows it
 // (Linux), the page stays PROT_NONE for good and the gate reads it through /proc/self/mem —
 // which the kernel serves whatever the page's protection, as it does for debuggers — into a
-// working copy, runs, writes the copy back and erases it: two syscalls (≈ 12 µs a crossing
-// under load), no page-table change, and no moment in which another thread could read the
+// working copy, runs, writes the copy back and erases it: two syscalls (≈ 4–5 µs a crossing
+// on a quiet machine: BenchmarkSignInner), no page-table change, and no moment in which another thread could read the
 // page. Elsewhere the gate is the classic pair of mprotects around the code. Both are a wall
 // against stray and overrunning accesses by L1 code — the bugs a compromised function would
 // exploit — not against L1 code that makes system calls on purpose: such code could call
