@@ -431,9 +431,13 @@ func nearestDir(dir string) string {
 }
 
 // memAvailable returns MemAvailable of /proc/meminfo's content b, in bytes, or -1.
-func memAvailable(b []byte) int64 {
+func memAvailable(b []byte) int64 { return procKB(b, "MemAvailable:") }
+
+// procKB returns the value of the line "key N kB" of a /proc file's content b (meminfo,
+// status), in bytes, or -1 when there is no such line or it does not read so.
+func procKB(b []byte, key string) int64 {
 	for line := range bytes.Lines(b) {
-		rest, ok := bytes.CutPrefix(line, []byte("MemAvailable:"))
+		rest, ok := bytes.CutPrefix(line, []byte(key))
 		if !ok {
 			continue
 		}

@@ -2,14 +2,12 @@ package harness
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"runtime"
 	"runtime/metrics"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -126,22 +124,7 @@ func readRSS() int64 {
 	if err != nil {
 		return -1
 	}
-	for line := range bytes.Lines(b) {
-		rest, ok := bytes.CutPrefix(line, []byte("VmRSS:"))
-		if !ok {
-			continue
-		}
-		f := bytes.Fields(rest) // "123456 kB"
-		if len(f) != 2 || string(f[1]) != "kB" {
-			return -1
-		}
-		kb, err := strconv.ParseInt(string(f[0]), 10, 64)
-		if err != nil {
-			return -1
-		}
-		return kb << 10
-	}
-	return -1
+	return procKB(b, "VmRSS:")
 }
 
 // countFDs returns the number of open file descriptors from /proc/self/fd, less the one
