@@ -29,15 +29,25 @@ done
 
 command -v go >/dev/null || { echo "run.sh: Go is not installed (https://go.dev/dl/)" >&2; exit 1; }
 
-echo "==> building bin/reclave"
+echo "==> building bin/reclave and bin/reclave-enclave"
 go build -o bin/reclave ./cmd/reclave
+# The runtime image every enclave measures (and target process starts): only what runs inside
+# an enclave, built reproducibly (two builds of a commit are byte-identical).
+CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags='-s -w -buildid=' -o bin/reclave-enclave ./cmd/reclave-enclave
 
+# Exit 3 from reclave run: every record and the summary are written, but invocations failed
+# or gave invalid outputs beyond what the config expects. The figures and the report are still
+# drawn (they show what happened), and run.sh exits 3 at the end.
+status=0
 if [ -z "$out" ]; then
   # reclave makes out/<timestamp> and links out/latest to it.
-  bin/reclave run --config "$config"
+  bin/reclave run --config "$config" || status=$?
   out=out/latest
 else
-  bin/reclave run --config "$config" --out "$out"
+  bin/reclave run --config "$config" --out "$out" || status=$?
+fi
+if [ "$status" != 0 ] && [ "$status" != 3 ]; then
+  exit "$status"
 fi
 
 if ((${#sweep[@]})); then
@@ -62,3 +72,7 @@ Outputs in $dir:
   plots/          the figures, each as .png / .svg / .pdf
   report.md       environment, tables and every figure with the paper's claim it reproduces
 MSG
+if [ "$status" = 3 ]; then
+  echo "run.sh: unexpected failures or invalid outputs (reclave run's message above): exit 3" >&2
+fi
+exit "$status"

@@ -11,7 +11,6 @@ import (
 
 	"github.com/reclave/reclave/actionproxy"
 	"github.com/reclave/reclave/enclave"
-	"github.com/reclave/reclave/harness"
 )
 
 // TestHostileFunction: the red team's findings through reclave serve. A /run that forces the
@@ -26,7 +25,7 @@ func TestHostileFunction(t *testing.T) {
 	}
 	for _, mode := range []string{"rewind", "reinstantiate"} {
 		t.Run(mode, func(t *testing.T) {
-			reset, oneShot, err := harness.ResetFor(mode)
+			reset, oneShot, err := actionproxy.ResetFor(mode)
 			if err != nil {
 				t.Fatal(err)
 			}

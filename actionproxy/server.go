@@ -65,7 +65,7 @@ type Attestation struct {
 // Options configure a Server.
 type Options struct {
 	// Enclave configures every enclave the server creates. Its Reset and OneShot come from the
-	// mode (harness.ResetFor): with OneShot (mode cold) each /run gets a fresh enclave, the
+	// mode ([ResetFor]): with OneShot (mode cold) each /run gets a fresh enclave, the
 	// first one the enclave /init created. A Quoter is needed for attested runs.
 	Enclave enclave.Config
 	// Stdout and Stderr receive the activation logs: the function's stderr, enclave warnings,

@@ -21,7 +21,6 @@ import (
 	"github.com/reclave/reclave/actionproxy"
 	"github.com/reclave/reclave/enclave"
 	"github.com/reclave/reclave/enclave/attest"
-	"github.com/reclave/reclave/harness"
 	"github.com/reclave/reclave/workloads"
 )
 
@@ -77,7 +76,7 @@ type proxy struct {
 // that it then shuts down cleanly.
 func startProxy(t testing.TB, mode string, quoter attest.Quoter) *proxy {
 	t.Helper()
-	reset, oneShot, err := harness.ResetFor(mode)
+	reset, oneShot, err := actionproxy.ResetFor(mode)
 	if err != nil {
 		t.Fatal(err)
 	}

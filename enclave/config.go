@@ -126,8 +126,9 @@ type Config struct {
 	// SnapshotPoint is where the clean state is taken. Zero means PointFunction.
 	SnapshotPoint SnapshotPoint
 	// RuntimeImage is the runtime's code as the enclave loads and measures it (the harness
-	// passes its own executable, as an EGo enclave measures its whole binary). Nil leaves it
-	// out of the layout: the measurement then covers the module, stacks and heap only.
+	// passes the reclave-enclave binary, cmd/reclave-enclave, as an EGo enclave measures its
+	// whole signed binary). Nil leaves it out of the layout: the measurement then covers the
+	// module, stacks and heap only.
 	RuntimeImage []byte
 	// Signer signs the enclave for EINIT. Zero means TestSigner().
 	Signer *Signer

@@ -26,8 +26,8 @@ var Modes = []string{"cold", "warm", "reinstantiate", "rewind"}
 const (
 	// TargetEmbedded is reclave's enclave runtime in the driver's process.
 	TargetEmbedded = "embedded"
-	// TargetProcess runs every enclave in a `reclave serve` process the driver starts (under
-	// EGo: `ego run reclave serve`, one real enclave launch per cold start) and invokes it
+	// TargetProcess runs every enclave in a reclave-enclave process the driver starts (under
+	// EGo: `ego run reclave-enclave`, one real enclave launch per cold start) and invokes it
 	// over loopback HTTP with OpenWhisk's action proxy protocol.
 	TargetProcess = "process"
 	// TargetOpenWhisk drives an OpenWhisk deployment: every workload is an action of a
@@ -55,9 +55,18 @@ var Targets = []string{TargetEmbedded, TargetProcess, TargetOpenWhisk}
 //	mode_iterations:           # optional: per-mode override of iterations (cold is slow)
 //	  cold: 20
 //	repetitions: 1             # optional: run each group this many times (each with its own
-//	                           # enclaves and warm-up); default 1; bounded like iterations
+//	                           # enclaves and warm-up); default 1; bounded like iterations.
+//	                           # summary.json's paired ratios get a 95% CI from 3 on
+//	order: round-robin         # optional: how an experiment's configurations (workloads × modes
+//	                           # × compartment settings × concurrency levels) share the run:
+//	                           # round-robin (in rounds, a round being one repetition of every
+//	                           # configuration, in this order) | random (in rounds, each round
+//	                           # shuffled, seed 1) | random:SEED (the same with another seed) |
+//	                           # sequential (each configuration's repetitions back to back, one
+//	                           # configuration after another: a burst of noise then lands on
+//	                           # one of them); default round-robin
 //	target: embedded           # optional: embedded (reclave's runtime in this process) |
-//	                           # process (every enclave in a `reclave serve` process, invoked
+//	                           # process (every enclave in a reclave-enclave process, invoked
 //	                           # over loopback HTTP; mode cold starts one per invocation);
 //	                           # default embedded
 //	openwhisk:                 # target openwhisk only (the deployment: ~/.wskprops, __OW_*):
@@ -68,8 +77,8 @@ var Targets = []string{TargetEmbedded, TargetProcess, TargetOpenWhisk}
 //	                           # With target openwhisk, modes is not given: the platform decides
 //	                           # cold or warm and every record says which
 //	process:                   # target process only:
-//	  command: [ego, run, bin/reclave]  # the serve command, reclave serve's flags appended;
-//	                           # default this reclave executable
+//	  command: [ego, run, bin/reclave-enclave]  # the enclave's command, reclave-enclave's
+//	                           # flags appended; default the runtime image (enclave.runtime_image)
 //	load:                      # optional: how invocations are issued; default closed, [1]
 //	  model: closed            # closed: each worker starts its next invocation when its last one
 //	                           #   ended; open: arrivals on a schedule, issued whether or not
@@ -88,9 +97,16 @@ var Targets = []string{TargetEmbedded, TargetProcess, TargetOpenWhisk}
 //	enclave:
 //	  memory_mib: 64           # optional: enclave memory in MiB besides the runtime image
 //	                           # (stack, module, heap); default 64
-//	  measure_runtime: true    # optional: load and measure reclave's own executable as the
-//	                           # enclave's runtime image, as an EGo enclave measures its binary
-//	                           # (adds its size to the enclave); default true
+//	  measure_runtime: true    # optional: load and measure the runtime image as the enclave's
+//	                           # code, as an EGo enclave measures its binary (adds its size to
+//	                           # the enclave); default true
+//	  runtime_image: ../bin/reclave-enclave  # optional: the runtime image, a build of
+//	                           # cmd/reclave-enclave (what runs inside an enclave), relative to
+//	                           # the config file: cold starts measure it (unless
+//	                           # measure_runtime: false), target process starts it; default
+//	                           # reclave-enclave beside the running reclave (./run.sh builds
+//	                           # bin/reclave-enclave beside bin/reclave). Run-wide: experiments
+//	                           # cannot set it
 //	  strategy: tracked        # optional: rewind strategy full | diff | cow | tracked; default tracked
 //	  snapshot_point: function # optional: function (after the function's init) | runtime
 //	                           # (before the module is instantiated); default function
@@ -104,13 +120,19 @@ var Targets = []string{TargetEmbedded, TargetProcess, TargetOpenWhisk}
 //	  quoter: simulated        # optional: who quotes the outer evidence: simulated (a simulated
 //	                           # platform, its root in the run folder) | ego (the SGX platform
 //	                           # through EGo: a reclave built with -tags ego, run under ego run;
-//	                           # with target process, passed to reclave serve); default simulated
+//	                           # with target process, passed to reclave-enclave); default simulated
 //	  compartments: on         # optional: on (L0 protection and the import allow-list) | off |
 //	                           # both (every group twice, off then on: the overhead figure);
 //	                           # per-function caps and deadlines are always on; default on
 //	  compile_cache: false     # optional: cold starts reuse compiled code, as an ahead-of-time
 //	                           # compiled module would (true), or compile every time (false);
 //	                           # default false. The other modes always reuse it
+//	expected_errors: [dropped] # optional: what the experiment produces by design and reclave
+//	                           # run (exit 3) and reclave compare (exit 1) do not count as
+//	                           # failures: error kinds (trap, deadline, canceled, exit, function,
+//	                           # output_limit, internal: a record's error_kind) and dropped
+//	                           # (arrivals of the open and burst models not issued); default
+//	                           # none: every failure counts
 //	records: full              # optional: what the run writes of its records: full
 //	                           # (records.jsonl) | gzip (records.jsonl.gz, the same lines
 //	                           # compressed: for soaks) | none (no records; summary.json and
@@ -157,6 +179,7 @@ type Config struct {
 	Warmup         *int           `yaml:"warmup"`
 	ModeIterations map[string]int `yaml:"mode_iterations"`
 	Repetitions    int            `yaml:"repetitions"`
+	Order          string         `yaml:"order"`
 	Target         string         `yaml:"target"`
 	Load           LoadSpec       `yaml:"load"`
 	Process        ProcessSpec    `yaml:"process"`
@@ -164,6 +187,7 @@ type Config struct {
 	Enclave        EnclaveConfig  `yaml:"enclave"`
 	Experiments    []yaml.Node    `yaml:"experiments"`
 	Records        string         `yaml:"records"`
+	ExpectedErrors []string       `yaml:"expected_errors"`
 
 	// Experiment names the experiment this config is, for a config made from an item of
 	// another's experiments list; empty otherwise.
@@ -184,6 +208,7 @@ type Config struct {
 type EnclaveConfig struct {
 	MemoryMiB      int    `yaml:"memory_mib"`
 	MeasureRuntime *bool  `yaml:"measure_runtime"`
+	RuntimeImage   string `yaml:"runtime_image"`
 	Strategy       string `yaml:"strategy"`
 	SnapshotPoint  string `yaml:"snapshot_point"`
 	SignerKey      string `yaml:"signer_key"`
@@ -207,8 +232,9 @@ type LoadSpec struct {
 
 // ProcessSpec configures target process.
 type ProcessSpec struct {
-	// Command starts a serve process: reclave serve's flags are appended. Default: this
-	// reclave executable. Under EGo: [ego, run, path/to/signed/reclave].
+	// Command starts an enclave process: reclave-enclave's flags (those of reclave serve)
+	// are appended. Default: the runtime image, [Config.RuntimeImagePath]. Under EGo:
+	// [ego, run, path/to/signed/reclave-enclave].
 	Command []string `yaml:"command"`
 }
 
@@ -222,6 +248,14 @@ type OpenWhiskSpec struct {
 	// MemoryMB and Timeout are the action's limits; zero leaves the platform's defaults.
 	MemoryMB int           `yaml:"memory_mb"`
 	Timeout  time.Duration `yaml:"timeout"`
+}
+
+// ExpectableErrors are what a config's expected_errors may name: the error kinds of records
+// (enclave.ErrorKind) and "dropped", an arrival of the open or burst model that was not issued.
+var ExpectableErrors = []string{
+	string(enclave.KindTrap), string(enclave.KindDeadline), string(enclave.KindCanceled),
+	string(enclave.KindExit), string(enclave.KindFunction), string(enclave.KindOutputLimit),
+	string(enclave.KindInternal), "dropped", // results.Dropped
 }
 
 // Load models.
@@ -391,6 +425,12 @@ func parseConfig(root *yaml.Node, b []byte, file string) (*Config, error) {
 	if c.Repetitions < 1 {
 		return nil, bad("repetitions", "%d: must be at least 1", c.Repetitions)
 	}
+	if c.Order == "" {
+		c.Order = OrderRoundRobin
+	}
+	if _, _, err := parseOrder(c.Order); err != nil {
+		return nil, bad("order", "%w", err)
+	}
 	if c.Records == "" {
 		c.Records = RecordsFull
 	}
@@ -419,6 +459,14 @@ func parseConfig(root *yaml.Node, b []byte, file string) (*Config, error) {
 	if err := c.Load.validate(bad); err != nil {
 		return nil, err
 	}
+	for i, kind := range c.ExpectedErrors {
+		if !slices.Contains(ExpectableErrors, kind) {
+			return nil, bad(fmt.Sprintf("expected_errors[%d]", i), "%q: want one of %v", kind, ExpectableErrors)
+		}
+		if slices.Index(c.ExpectedErrors, kind) != i {
+			return nil, bad(fmt.Sprintf("expected_errors[%d]", i), "%q listed twice", kind)
+		}
+	}
 	if err := c.parseExperiments(root, file); err != nil {
 		return nil, err
 	}
@@ -427,6 +475,14 @@ func parseConfig(root *yaml.Node, b []byte, file string) (*Config, error) {
 	}
 	if c.Enclave.SignerKey != "" && !filepath.IsAbs(c.Enclave.SignerKey) {
 		c.Enclave.SignerKey = filepath.Join(filepath.Dir(file), c.Enclave.SignerKey)
+	}
+	if c.Enclave.RuntimeImage != "" && !filepath.IsAbs(c.Enclave.RuntimeImage) {
+		c.Enclave.RuntimeImage = filepath.Join(filepath.Dir(file), c.Enclave.RuntimeImage)
+	}
+	for _, r := range c.runs {
+		if r.Enclave.RuntimeImage != c.Enclave.RuntimeImage {
+			return nil, fmt.Errorf("config %s: experiment %s: enclave.runtime_image: an experiment cannot set it (a run measures one image): set it at the top level", r.fileAt("enclave.runtime_image"), r.Experiment)
+		}
 	}
 	if c.WorkloadsDir != "" && !filepath.IsAbs(c.WorkloadsDir) {
 		c.WorkloadsDir = filepath.Join(filepath.Dir(file), c.WorkloadsDir)
@@ -491,7 +547,7 @@ var emptyListDefaults = map[string]string{
 	"workloads":        "every workload",
 	"modes":            "every mode " + fmt.Sprint(Modes),
 	"load.concurrency": "one worker [1]",
-	"process.command":  "this reclave executable",
+	"process.command":  "the runtime image (enclave.runtime_image)",
 	"experiments":      "one experiment, the document itself",
 }
 

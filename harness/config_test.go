@@ -66,6 +66,9 @@ func TestParseConfigErrorsNameTheKey(t *testing.T) {
 		{"duration with open", "schema_version: 1\nname: x\nload: {model: open, rate: 5, duration: 1s}\n", "load.duration"},
 		{"zero concurrency", "schema_version: 1\nname: x\nload: {concurrency: [0]}\n", "load.concurrency[0]"},
 		{"zero repetitions", "schema_version: 1\nname: x\nrepetitions: -1\n", "repetitions"},
+		{"unknown expected error", "schema_version: 1\nname: x\nexpected_errors: [deadline, oops]\n", `config x.yaml:3: expected_errors[1]: "oops": want one of [trap deadline`},
+		{"expected error twice", "schema_version: 1\nname: x\nexpected_errors: [dropped, dropped]\n", `expected_errors[1]: "dropped" listed twice`},
+		{"empty expected errors", "schema_version: 1\nname: x\nexpected_errors: []\n", "expected_errors: an empty list"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -162,5 +165,32 @@ experiments:
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: error %v, want one containing %q", tc.item, err, tc.want)
 		}
+	}
+}
+
+// TestExpectedErrors: expected_errors is set per experiment, an experiment's list replacing
+// the document's; left out, nothing is expected.
+func TestExpectedErrors(t *testing.T) {
+	const doc = `schema_version: 1
+name: x
+expected_errors: [deadline]
+experiments:
+  - name: inherits
+  - name: open
+    expected_errors: [dropped, trap]
+`
+	c, err := ParseConfig([]byte(doc), "x.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, r := range c.Runs() {
+		got[r.Experiment] = r.ExpectedErrors
+	}
+	if !slices.Equal(got["inherits"], []string{"deadline"}) || !slices.Equal(got["open"], []string{"dropped", "trap"}) {
+		t.Fatalf("expected errors by experiment: %v", got)
+	}
+	if one, _ := ParseConfig([]byte("schema_version: 1\nname: x\n"), "x.yaml"); one.ExpectedErrors != nil {
+		t.Fatalf("default: %v, want none", one.ExpectedErrors)
 	}
 }

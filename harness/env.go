@@ -34,7 +34,7 @@ func CaptureEnv(ctx context.Context, cfg *Config) results.Env {
 	}
 	if cfg != nil {
 		if cfg.Target != "" && cfg.Target != TargetEmbedded {
-			// Enclaves outside the driver: reclave serve processes, or an OpenWhisk deployment
+			// Enclaves outside the driver: reclave-enclave processes, or an OpenWhisk deployment
 			// of them. Both run the simulated SGX backend unless built with EGo, which the
 			// driver cannot see from here; the summary keeps simulated true and names the
 			// target.

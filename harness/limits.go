@@ -96,14 +96,15 @@ type culprit struct {
 // appending: the old array and the new one are both alive while it grows).
 const planEntryBytes = 2 * unsafe.Sizeof(group{})
 
-// runtimeImageBytes returns the size of the runtime image enclaves measure (this executable,
-// rounded up to whole pages), or 0 when it cannot be read (the run then fails on it itself).
-var runtimeImageBytes = func() int64 {
-	exe, err := os.Executable()
+// runtimeImageBytes returns the size of the runtime image the config's enclaves measure
+// (reclave-enclave, [Config.RuntimeImagePath]), rounded up to whole pages, or 0 when it cannot
+// be read (the run then fails on it itself, naming the path and how to build it).
+var runtimeImageBytes = func(c *Config) int64 {
+	path, err := c.RuntimeImagePath()
 	if err != nil {
 		return 0
 	}
-	st, err := os.Stat(exe)
+	st, err := os.Stat(path)
 	if err != nil {
 		return 0
 	}
@@ -125,7 +126,7 @@ func (c *Config) Estimate(cores int) (*PlanEstimate, error) {
 	est := &PlanEstimate{Cores: cores}
 	var image int64
 	if slices.ContainsFunc(c.Runs(), func(e *Config) bool { return *e.Enclave.MeasureRuntime && e.Target != TargetOpenWhisk }) {
-		image = runtimeImageBytes()
+		image = runtimeImageBytes(c)
 		est.ImageBytes = float64(image)
 	}
 	var maxDisk, maxPlan float64

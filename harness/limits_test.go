@@ -162,8 +162,8 @@ func TestEstimate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func(f func() int64) { runtimeImageBytes = f }(runtimeImageBytes)
-	runtimeImageBytes = func() int64 { return 8 * mib }
+	defer func(f func(*Config) int64) { runtimeImageBytes = f }(runtimeImageBytes)
+	runtimeImageBytes = func(*Config) int64 { return 8 * mib }
 	est, err := c.Estimate(1)
 	if err != nil {
 		t.Fatal(err)

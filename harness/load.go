@@ -66,6 +66,7 @@ func (gr *groupRun) emit(i int, p pending) {
 func (gr *groupRun) flush(i int) {
 	b := &gr.bufs[i]
 	if len(b.recs) > 0 {
+		gr.r.sent.Add(int64(len(b.recs)))
 		gr.out <- b.recs
 		b.recs = make([]pending, 0, 64)
 	}
@@ -95,7 +96,8 @@ func (r *runner) group(ctx context.Context, g group, out chan<- []pending) error
 		CompileCache:  g.cfg.Enclave.CompileCache,
 		Load:          g.cfg.Load.Model,
 		Concurrency:   g.concurrency,
-		Repetition:    g.repetition,
+		Repetition:    g.round,
+		Round:         g.round,
 		InputBytes:    len(g.t.input),
 	}
 	if g.mode == "rewind" {
@@ -288,7 +290,7 @@ func firstError(errs []error) error {
 func (gr *groupRun) open(ctx context.Context, n int) error {
 	l := gr.g.cfg.Load
 	gap := time.Duration(float64(time.Second) / l.Rate)
-	rng := rand.New(rand.NewPCG(l.Seed, uint64(gr.g.repetition)))
+	rng := rand.New(rand.NewPCG(l.Seed, uint64(gr.g.round)))
 	var offset time.Duration
 	return gr.schedule(ctx, n, func(i int) (time.Duration, int) {
 		if i > 0 {

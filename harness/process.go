@@ -23,19 +23,20 @@ import (
 	"github.com/reclave/reclave/results"
 )
 
-// processWorker is a worker of target process: its enclaves live in `reclave serve` processes
-// it starts — under EGo, `ego run reclave serve`, so that every cold start is a real enclave
-// launch — and it speaks the OpenWhisk action proxy protocol to them over loopback HTTP (see
-// package actionproxy). In mode cold every invocation starts a process, calls /init (the
-// enclave's creation) and /run, and stops it; in the other modes one process, started with
-// --mode, serves the worker's invocations.
+// processWorker is a worker of target process: its enclaves live in reclave-enclave processes
+// it starts (the runtime image, cmd/reclave-enclave: the server of `reclave serve` and nothing
+// of the harness) — under EGo, `ego run reclave-enclave`, so that every cold start is a real
+// enclave launch — and it speaks the OpenWhisk action proxy protocol to them over loopback
+// HTTP (see package actionproxy). In mode cold every invocation starts a process, calls
+// /init (the enclave's creation) and /run, and stops it; in the other modes one process,
+// started with --mode, serves the worker's invocations.
 type processWorker struct {
-	command []string // the serve command line but for its flags
+	command []string // the enclave's command line but for its flags
 	mode    string
 	fn      enclave.Function
 	imports []string // the imports the workload's manifest grants beyond the default
 	ecfg    enclave.Config
-	quoter  string // reclave serve's --quoter: simulated or ego
+	quoter  string // reclave-enclave's --quoter: simulated or ego
 	client  *http.Client
 
 	proc *serveProcess // the kept process (modes other than cold)
@@ -48,19 +49,55 @@ func newProcessWorker(cfg *Config, mode string, t *target, ecfg enclave.Config) 
 	}
 	command := cfg.Process.Command
 	if len(command) == 0 {
-		exe, err := os.Executable()
+		image, err := cfg.processImage()
 		if err != nil {
-			return nil, fmt.Errorf("target process: the reclave executable: %w", err)
+			return nil, err
 		}
-		command = []string{exe}
+		command = []string{image}
 	}
 	if len(t.fn.Stubs) > 0 {
-		return nil, fmt.Errorf("target process: workload %s stubs imports (%v), which reclave serve cannot", t.w.Name, t.fn.Stubs)
+		return nil, fmt.Errorf("target process: workload %s stubs imports (%v), which reclave-enclave cannot", t.w.Name, t.fn.Stubs)
 	}
 	return &processWorker{command: command, mode: mode, fn: t.fn, imports: t.w.Imports, ecfg: ecfg, quoter: cfg.Enclave.Quoter, client: &http.Client{}}, nil
 }
 
-// Prepare starts the worker's serve process and initialises its function (every mode but
+// processImage returns the runtime image that target process starts when process.command
+// is not given, or an error naming its path and how to build it.
+func (c *Config) processImage() (string, error) {
+	image, err := c.RuntimeImagePath()
+	if err != nil {
+		return "", fmt.Errorf("target process: %w", err)
+	}
+	if st, err := os.Stat(image); err != nil || !st.Mode().IsRegular() {
+		if err == nil {
+			err = errors.New("not a regular file")
+		}
+		return "", fmt.Errorf("target process: %w", c.runtimeImageError(image, err, "name the enclave's command with process.command"))
+	}
+	return image, nil
+}
+
+// checkProcessImages checks, before a run starts, that the experiments of target process
+// without a process.command have their runtime image to start.
+func (c *Config) checkProcessImages() error {
+	for _, e := range c.Runs() {
+		if e.Target == TargetProcess && len(e.Process.Command) == 0 {
+			if _, err := e.processImage(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// ResetFor returns how an enclave serving invocations of mode resets after each; it is
+// [actionproxy.ResetFor], which documents the modes (the mapping lives there so that
+// reclave-enclave needs none of the harness).
+func ResetFor(mode string) (reset enclave.Reset, oneShot bool, err error) {
+	return actionproxy.ResetFor(mode)
+}
+
+// Prepare starts the worker's enclave process and initialises its function (every mode but
 // cold).
 func (w *processWorker) Prepare(ctx context.Context) error {
 	if w.mode == "cold" || w.proc != nil {
@@ -71,7 +108,7 @@ func (w *processWorker) Prepare(ctx context.Context) error {
 	return err
 }
 
-// start launches a serve process and calls /init; it returns the phases it timed: launch
+// start launches an enclave process and calls /init; it returns the phases it timed: launch
 // (until the process listens) and init (the enclave's creation).
 func (w *processWorker) start(ctx context.Context) (*serveProcess, []enclave.Phase, error) {
 	t0 := time.Now()
@@ -93,7 +130,7 @@ func (w *processWorker) serveFlags() []string {
 		mode = "warm" // the process serves one invocation and is stopped
 	}
 	mib := max(w.ecfg.MemoryBytes>>20, 2)
-	flags := []string{"serve", "--addr", "127.0.0.1:0", "--mode", mode, "--memory-mib", strconv.FormatInt(mib, 10)}
+	flags := []string{"--addr", "127.0.0.1:0", "--mode", mode, "--memory-mib", strconv.FormatInt(mib, 10)}
 	if w.ecfg.Strategy != "" {
 		flags = append(flags, "--strategy", string(w.ecfg.Strategy))
 	}
@@ -146,7 +183,7 @@ func (w *processWorker) post(ctx context.Context, p *serveProcess, path string, 
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := w.client.Do(req)
 	if err != nil {
-		return 0, nil, fmt.Errorf("%s: %w (serve process: %s)", path, err, p.lastLog())
+		return 0, nil, fmt.Errorf("%s: %w (enclave process: %s)", path, err, p.lastLog())
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
@@ -170,7 +207,7 @@ func (w *processWorker) Invoke(ctx context.Context, input []byte, nonce *[32]byt
 			return nil, fmt.Errorf("cold start: %w", err)
 		}
 	} else if p == nil {
-		return nil, errors.New("target process: the worker has no serve process (Prepare failed)")
+		return nil, errors.New("target process: the worker has no enclave process (Prepare failed)")
 	}
 	value := bytes.TrimSpace(input)
 	if len(value) == 0 {
@@ -221,7 +258,7 @@ func (w *processWorker) Invoke(ctx context.Context, input []byte, nonce *[32]byt
 		c.Err = errors.New(e.Error)
 		kind = string(enclave.KindFunction)
 		if k, _, ok := strings.Cut(e.Error, ":"); ok && !strings.Contains(k, " ") {
-			kind = k // the error kind reclave serve's message starts with
+			kind = k // the error kind the server's message starts with
 		}
 		if status == http.StatusInternalServerError {
 			kind = string(enclave.KindInternal)
@@ -265,7 +302,7 @@ func (w *processWorker) Close(ctx context.Context) error {
 	return err
 }
 
-// serveProcess is a running `reclave serve`.
+// serveProcess is a running enclave process: reclave-enclave, or what process.command starts.
 type serveProcess struct {
 	cmd  *exec.Cmd
 	url  string
@@ -282,10 +319,10 @@ func launchServe(ctx context.Context, command, args []string) (*serveProcess, er
 	cmd.Stdout = io.Discard // the activation logs
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
-		return nil, fmt.Errorf("serve process: %w", err)
+		return nil, fmt.Errorf("enclave process: %w", err)
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("serve process %q: %w", command[0], err)
+		return nil, fmt.Errorf("enclave process %q: %w", command[0], err)
 	}
 	p := &serveProcess{cmd: cmd, done: make(chan error, 1)}
 	listening := make(chan string, 1)
@@ -316,10 +353,10 @@ func launchServe(ctx context.Context, command, args []string) (*serveProcess, er
 		return p, nil
 	case err := <-p.done:
 		p.done <- err
-		return nil, fmt.Errorf("serve process exited before listening (%v): %s", err, p.lastLog())
+		return nil, fmt.Errorf("enclave process %s exited before listening (%v): %s", command[0], err, p.lastLog())
 	case <-timer.C:
 		p.stop()
-		return nil, fmt.Errorf("serve process did not listen within 60 s: %s", p.lastLog())
+		return nil, fmt.Errorf("enclave process %s did not listen within 60 s: %s", command[0], p.lastLog())
 	case <-ctx.Done():
 		p.stop()
 		return nil, fmt.Errorf("interrupted: %w", ctx.Err())
@@ -344,6 +381,6 @@ func (p *serveProcess) stop() error {
 	case <-time.After(5 * time.Second):
 		_ = p.cmd.Process.Kill()
 		<-p.done
-		return errors.New("serve process did not stop within 5 s; killed")
+		return errors.New("enclave process did not stop within 5 s; killed")
 	}
 }

@@ -5,10 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/reclave/reclave/enclave"
@@ -102,15 +106,24 @@ func Run(ctx context.Context, cfg *Config, outDir string, log io.Writer) (*resul
 
 // Run runs the experiment cfg describes into outDir: see the function [Run].
 //
+// The configurations of an experiment run in rounds (see [Config] key order): a round is one
+// repetition of every configuration, each with its own enclaves and warm-up, so that a slow
+// stretch of a shared machine hits every configuration of the round alike; between rounds a
+// calibration loop is timed (the noise indicator, [results.Noise]).
+//
 // The run is a stream of records: workers produce them, one goroutine encodes each to
-// records.jsonl as it arrives and accounts for it in the configuration's [results.Summarizer],
-// whose memory is bounded however many invocations the configuration has; the summary of a
-// configuration is computed when its last record has arrived. So the run's memory does not
-// grow with its length. resources.jsonl samples the process's memory, file descriptors and
-// goroutines every [ResourceInterval] to show it.
+// records.jsonl as it arrives and accounts for it in the experiment's [results.Summarizer],
+// keyed by configuration (the rounds of a configuration are not contiguous in the stream),
+// whose memory is bounded however many invocations a configuration has; the summaries of an
+// experiment's configurations, their round medians among them, are computed when its last
+// record has arrived. So the run's memory does not grow with its length, only with the
+// number of configurations of one experiment. resources.jsonl samples the process's memory,
+// file descriptors and goroutines every [ResourceInterval] to show it.
 func (rn Runner) Run(ctx context.Context, cfg *Config, outDir string) (*results.Summary, error) {
 	var groups []group
-	for _, exp := range cfg.Runs() {
+	var schedule []results.Schedule
+	next := 0 // the index of the next configuration planned
+	for e, exp := range cfg.Runs() {
 		wls, err := exp.LoadWorkloads()
 		if err != nil {
 			return nil, err
@@ -123,11 +136,10 @@ func (rn Runner) Run(ctx context.Context, cfg *Config, outDir string) (*results.
 			}
 			targets = append(targets, t)
 		}
-		next := 0
-		if len(groups) > 0 {
-			next = groups[len(groups)-1].config + 1
-		}
-		groups = append(groups, plan(exp, targets, next)...)
+		expGroups, sched := plan(exp, e, targets, next)
+		groups = append(groups, expGroups...)
+		schedule = append(schedule, sched)
+		next += sched.Configurations
 	}
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return nil, fmt.Errorf("output folder: %w", err)
@@ -151,6 +163,7 @@ func (rn Runner) Run(ctx context.Context, cfg *Config, outDir string) (*results.
 		SchemaVersion: results.SchemaVersion,
 		Env:           CaptureEnv(ctx, cfg),
 		Config:        results.Config{Name: cfg.Name, File: cfg.File},
+		Schedule:      schedule,
 	}
 	out := &console{log: rn.Log, bar: rn.Progress}
 	// Enclaves of the modes other than cold share compiled code: their creation is not
@@ -164,14 +177,15 @@ func (rn Runner) Run(ctx context.Context, cfg *Config, outDir string) (*results.
 			return nil, fmt.Errorf("config %s: enclave.signer_key: %w", cfg.File, err)
 		}
 	}
-	if slices.ContainsFunc(cfg.Runs(), func(c *Config) bool { return *c.Enclave.MeasureRuntime }) {
-		exe, err := os.Executable()
-		if err == nil {
-			r.image, err = os.ReadFile(exe)
+	if slices.ContainsFunc(cfg.Runs(), func(c *Config) bool { return *c.Enclave.MeasureRuntime && c.Target != TargetOpenWhisk }) {
+		// The runtime image every enclave adds and measures: reclave-enclave, not this binary.
+		if r.image, err = cfg.loadRuntimeImage(); err != nil {
+			return nil, err
 		}
-		if err != nil {
-			return nil, fmt.Errorf("runtime image: %w", err)
-		}
+		sum.Env.RuntimeImageBytes, sum.Env.RuntimeImageSHA256 = int64(len(r.image)), sha256Hex(r.image)
+	}
+	if err := cfg.checkProcessImages(); err != nil {
+		return nil, err
 	}
 	if slices.ContainsFunc(cfg.Runs(), func(c *Config) bool {
 		return c.Target == TargetEmbedded && c.Enclave.Attestation != "none" && c.Enclave.Quoter == "simulated"
@@ -208,6 +222,7 @@ func (rn Runner) Run(ctx context.Context, cfg *Config, outDir string) (*results.
 		return nil, err
 	}
 
+	r.noise = startNoise(started)
 	stream := make(chan []pending, 16)
 	runErr := make(chan error, 1)
 	go func() {
@@ -215,20 +230,27 @@ func (rn Runner) Run(ctx context.Context, cfg *Config, outDir string) (*results.
 		runErr <- r.run(ctx, groups, stream)
 	}()
 	var writeErr error
-	// The configuration being run is summarised from its samples, not its records, within
-	// bounded memory (see results.Summarizer); one configuration at a time.
+	// The experiment being run is summarised from its samples, not its records, within
+	// bounded memory (see results.Summarizer), keyed by configuration: its rounds interleave
+	// the configurations in the stream. One experiment at a time; its results are listed in
+	// the plan's order (workload, mode, compartments, concurrency), whatever order the rounds
+	// ran them in.
 	var summ *results.Summarizer
-	batchConfig := -1
+	batchExp := -1
+	order := map[results.Key]int{} // the plan index of each configuration of the experiment
+	var lastGroup *groupRun
+	lastMode := ""
 	flush := func() {
 		if summ == nil {
 			return
 		}
 		res := summ.Results()
+		slices.SortStableFunc(res, func(a, b results.Result) int { return order[a.Key] - order[b.Key] })
 		sum.Results = append(sum.Results, res...)
 		for _, s := range res {
 			out.result(s)
 		}
-		summ = nil
+		summ, order, lastGroup = nil, map[results.Key]int{}, nil
 	}
 	for recs := range stream {
 		for i := range recs {
@@ -236,9 +258,18 @@ func (rn Runner) Run(ctx context.Context, cfg *Config, outDir string) (*results.
 			if writeErr == nil {
 				rw.append(&rec)
 			}
-			if c := recs[i].gr.g.config; c != batchConfig || summ == nil {
+			g := &recs[i].gr.g
+			if g.exp != batchExp || summ == nil {
 				flush()
-				batchConfig, summ = c, results.NewSummarizer()
+				batchExp, summ = g.exp, results.NewSummarizer()
+			}
+			if gr := recs[i].gr; gr != lastGroup || rec.Mode != lastMode {
+				// A group's records share their key, but for target openwhisk's mode (the
+				// platform's): look the key up only when either changes.
+				lastGroup, lastMode = gr, rec.Mode
+				if _, ok := order[rec.Key()]; !ok {
+					order[rec.Key()] = g.config
+				}
 			}
 			summ.Add(&rec)
 		}
@@ -246,6 +277,7 @@ func (rn Runner) Run(ctx context.Context, cfg *Config, outDir string) (*results.
 			writeErr = rw.flush() // a batch's records reach the file together
 		}
 		r.res.consumed(len(recs))
+		r.consumed.Add(int64(len(recs)))
 		out.done(len(recs))
 	}
 	flush()
@@ -254,6 +286,11 @@ func (rn Runner) Run(ctx context.Context, cfg *Config, outDir string) (*results.
 	recordsOpen = false
 	err = errors.Join(err, rw.close(), r.res.close())
 
+	sum.Paired = results.Pairs(sum.Results)
+	sum.Noise = r.noise.finish()
+	for _, w := range sum.Noise.Warnings() {
+		r.warn(w)
+	}
 	sum.Warnings = append(sum.Warnings, r.warnings()...)
 	sum.Env.FinishedAt = time.Now().UTC().Format(time.RFC3339)
 	if err != nil {
@@ -276,6 +313,12 @@ type runner struct {
 	start     time.Time
 	out       *console
 	res       *resourceSampler // resources.jsonl; nil outside Runner.Run
+	noise     *noiseMeter      // the noise indicator; nil outside Runner.Run
+
+	// sent counts the records the groups sent to the stream, consumed those its consumer
+	// has written: the calibration loop waits for the consumer to catch up, so that it
+	// times the machine, not the encoding of the last round's records.
+	sent, consumed atomic.Int64
 
 	mu    sync.Mutex
 	warns []string
@@ -298,37 +341,99 @@ func (r *runner) warnings() []string {
 	return slices.Clone(r.warns)
 }
 
-// group is one configuration's repetition: the unit the load models run.
+// group is one configuration's repetition, run in one round: the unit the load models run.
 type group struct {
-	config       int     // the configuration's index in the plan; its repetitions share it
+	config       int     // the configuration's index in the plan; its rounds share it
+	exp          int     // the experiment's index in the config's runs
 	cfg          *Config // the experiment's config
 	t            *target
 	mode         string
 	compartments bool
 	concurrency  int
-	repetition   int
+	// round is the round the group runs in, and the configuration's repetition: every round
+	// runs each configuration once, so a configuration's r-th repetition is in round r.
+	round int
 }
 
-// plan lists the groups of an experiment in the order they run: per workload, per mode, per
-// compartment setting, per concurrency, the repetitions one after another (so that a
-// configuration's records arrive together and are summarised when its last one has). The
-// configurations are numbered from first.
-func plan(cfg *Config, targets []*target, first int) []group {
-	var plan []group
-	config := first
+// Orders of a config's key order (see [Config]).
+const (
+	OrderRoundRobin = results.OrderRoundRobin
+	OrderRandom     = results.OrderRandom
+	OrderSequential = results.OrderSequential
+)
+
+// defaultOrderSeed seeds order random when the config gives no seed.
+const defaultOrderSeed = 1
+
+// parseOrder parses a config's order: round-robin, random, random:SEED or sequential, and
+// returns the order and the seed of order random.
+func parseOrder(s string) (order string, seed uint64, err error) {
+	switch s {
+	case OrderRoundRobin, OrderSequential:
+		return s, 0, nil
+	case OrderRandom:
+		return s, defaultOrderSeed, nil
+	}
+	if v, ok := strings.CutPrefix(s, OrderRandom+":"); ok {
+		seed, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return "", 0, fmt.Errorf("%q: the seed of random:SEED must be a non-negative integer", s)
+		}
+		return OrderRandom, seed, nil
+	}
+	return "", 0, fmt.Errorf("%q: want %s, %s, %s:SEED or %s", s, OrderRoundRobin, OrderRandom, OrderRandom, OrderSequential)
+}
+
+// plan lists the groups of experiment exp (the exp-th of the config's runs) in the order they
+// run, and says how. Its configurations — per workload, per mode, per compartment setting,
+// per concurrency level, in that order — are numbered from first. With order round-robin
+// the groups run in rounds: round r runs the r-th repetition of every configuration, in the
+// configurations' order; with random, in an order shuffled for each round (Fisher–Yates with
+// a PCG generator seeded with the order's seed and the round, so the same config gives the
+// same order); with sequential, each configuration's repetitions run back to back, one
+// configuration after another.
+func plan(cfg *Config, exp int, targets []*target, first int) ([]group, results.Schedule) {
+	var confs []group
 	for _, t := range targets {
 		for _, mode := range cfg.Modes {
 			for _, comp := range cfg.CompartmentSettings() {
 				for _, c := range cfg.Load.Concurrency {
-					for rep := range cfg.Repetitions {
-						plan = append(plan, group{config: config, cfg: cfg, t: t, mode: mode, compartments: comp, concurrency: c, repetition: rep})
-					}
-					config++
+					confs = append(confs, group{config: first + len(confs), exp: exp, cfg: cfg, t: t, mode: mode, compartments: comp, concurrency: c})
 				}
 			}
 		}
 	}
-	return plan
+	order, seed, err := parseOrder(cfg.Order)
+	if err != nil { // parseConfig refused it; a Config built by hand runs round-robin
+		order = OrderRoundRobin
+	}
+	sched := results.Schedule{Experiment: cfg.Experiment, Order: order, Seed: seed, Rounds: cfg.Repetitions, Configurations: len(confs)}
+	plan := make([]group, 0, len(confs)*cfg.Repetitions)
+	if order == OrderSequential {
+		for _, g := range confs {
+			for round := range cfg.Repetitions {
+				g.round = round
+				plan = append(plan, g)
+			}
+		}
+		return plan, sched
+	}
+	idx := make([]int, len(confs))
+	for round := range cfg.Repetitions {
+		for i := range idx {
+			idx[i] = i
+		}
+		if order == OrderRandom {
+			rng := rand.New(rand.NewPCG(seed, uint64(round)))
+			rng.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
+		}
+		for _, i := range idx {
+			g := confs[i]
+			g.round = round
+			plan = append(plan, g)
+		}
+	}
+	return plan, sched
 }
 
 // planned is the number of records a plan will produce, or 0 when it runs for a duration.
@@ -343,14 +448,30 @@ func planned(plan []group) int {
 	return n
 }
 
+// run runs the groups of plan in turn. Whenever a round begins (a new experiment, or the next
+// round of one), and once more at the end, it times the calibration loop for the noise
+// indicator, after the stream's consumer has caught up with the records sent.
 func (r *runner) run(ctx context.Context, plan []group, out chan<- []pending) error {
+	prevExp, prevRound := -1, -1
+	defer func() {
+		r.drain()
+		r.noise.calibrate()
+	}()
 	for _, g := range plan {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("interrupted: %w", err)
 		}
+		if g.exp != prevExp || g.round != prevRound {
+			prevExp, prevRound = g.exp, g.round
+			r.drain()
+			r.noise.calibrate()
+		}
 		label := g.t.w.Name + "/" + g.mode
 		if g.cfg.Experiment != "" {
 			label = g.cfg.Experiment + ": " + label
+		}
+		if g.cfg.Repetitions > 1 {
+			label += fmt.Sprintf(" (round %d/%d)", g.round+1, g.cfg.Repetitions)
 		}
 		r.out.status(label)
 		r.res.setRunning(label)
@@ -359,6 +480,16 @@ func (r *runner) run(ctx context.Context, plan []group, out chan<- []pending) er
 		}
 	}
 	return nil
+}
+
+// drain waits, up to a second, until the stream's consumer has written every record sent.
+func (r *runner) drain() {
+	for range 1000 {
+		if r.consumed.Load() >= r.sent.Load() {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // newInvoker returns a worker for group g: an embedded session, or a worker of the config's
@@ -404,23 +535,4 @@ func (r *runner) enclaveConfig(cfg *Config, mode string, compartments bool) encl
 		c.Cache = r.cache
 	}
 	return c
-}
-
-// ResetFor returns how an enclave serving invocations of mode resets after each: cold uses a
-// one-shot enclave (created for one invocation and destroyed), warm none, reinstantiate a new
-// instance, rewind the snapshot. A cold start is that of a reusable-enclave platform: the
-// one-shot enclave is created as a rewinding one, so its creation takes the snapshot (phase
-// snapshot) that later requests would be rewound to, then serves its one invocation.
-func ResetFor(mode string) (reset enclave.Reset, oneShot bool, err error) {
-	switch mode {
-	case "cold":
-		return enclave.ResetRewind, true, nil
-	case "warm":
-		return enclave.ResetNone, false, nil
-	case "reinstantiate":
-		return enclave.ResetReinstantiate, false, nil
-	case "rewind":
-		return enclave.ResetRewind, false, nil
-	}
-	return "", false, fmt.Errorf("mode %q: want one of %v", mode, Modes)
 }

@@ -155,8 +155,9 @@ func figureSpecs() []figureSpec {
 				"claim is the number of decades between the cold and the rewind bar. Reinstantiate " +
 				"(enclave kept, Wasm instance re-created) is the middle ground; warm (no reset, state " +
 				"leaks) is an insecure lower bound, for reference only. A bar is the median latency " +
-				"of the invocation, reset or creation included; whiskers are the 95% confidence " +
-				"interval of the median.",
+				"of the invocation, reset or creation included; its whisker is the 95% confidence " +
+				"interval of the median, which needs at least 6 invocations: the caption names the " +
+				"bars drawn without one (typically cold, of which configs run few).",
 		},
 		{
 			base: BreakdownBase, title: breakdownTitle, input: summaryFile,
@@ -175,7 +176,8 @@ func figureSpecs() []figureSpec {
 				"included, not only the median.",
 			read: "One panel per workload, one curve per mode: the fraction of invocations (Y) that " +
 				"took at most a latency (X, logarithmic). A curve further left is faster; a steeper " +
-				"one varies less; where a curve meets 0.99 is its 99th percentile.",
+				"one varies less; where a curve meets 0.99 is its 99th percentile, for a curve of at " +
+				"least 100 invocations (below, that is its maximum: the caption says which curves).",
 		},
 		{
 			base: RewindScalingBase, title: "Rewind latency vs. pages dirtied", input: results.RewindBenchFile,
@@ -186,7 +188,9 @@ func figureSpecs() []figureSpec {
 			read: "One panel per linear memory size, both axes logarithmic. Strategies that copy or " +
 				"scan all memory (full, diff) are flat lines climbing from panel to panel; those that " +
 				"restore dirty pages only (cow, tracked) climb within a panel. The dashed line is a " +
-				"plain copy of the same pages, the physical lower bound.",
+				"plain copy of the same pages, the physical lower bound. A point under 1 µs includes " +
+				"the tens of nanoseconds of the clock reads around it (the table above gives no ratio " +
+				"over such a copy).",
 		},
 		{
 			base: ThroughputBase, title: throughputTitle, input: summaryFile,
@@ -195,8 +199,9 @@ func figureSpecs() []figureSpec {
 				"enclaves, at every level of concurrency.",
 			read: "One panel per workload, one line per mode: successful invocations per second " +
 				"(logarithmic) against the number of closed-loop workers. Lines flatten once the " +
-				"workers outnumber the cores (see the caption); the vertical distance between cold " +
-				"and rewind is the gain of reuse.",
+				"workers outnumber the cores (see the caption); the vertical distance between two " +
+				"lines is the ratio of their throughputs, between cold and rewind (when both are " +
+				"drawn) the gain of reuse.",
 		},
 		{
 			base: OverheadBase, title: overheadTitle, input: summaryFile,
@@ -216,7 +221,9 @@ func figureSpecs() []figureSpec {
 				"start needs.",
 			read: "Per workload, on a logarithmic time axis: the cold start for context, the outer " +
 				"evidence (once per enclave), the inner report (once per invocation) and the rewind " +
-				"for context. The inner report is what attestation adds to a rewound invocation.",
+				"for context. The inner report is what attestation adds to a rewound invocation; a " +
+				"workload without that bar was not measured with inner attestation (the caption " +
+				"names those that were).",
 		},
 	}
 }

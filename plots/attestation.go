@@ -2,6 +2,7 @@ package plots
 
 import (
 	"errors"
+	"fmt"
 	"image/color"
 	"strings"
 
@@ -12,8 +13,13 @@ import (
 // [Attestation].
 const AttestationBase = "attestation"
 
-// attestationNote says how the two kinds of evidence of the attestation figure are made.
-const attestationNote = "outer: simulated quote (ECDSA P-256), inner: L0 key signature"
+// How the two kinds of evidence of the attestation figure are made, for its caption: the outer
+// evidence of a simulated platform, or of SGX hardware, and the inner report.
+const (
+	attestationOuterSimulated = "outer: simulated quote (ECDSA P-256)"
+	attestationOuterHardware  = "outer: the platform's SGX quote"
+	attestationInner          = "inner: L0 key signature"
+)
 
 // attestationYLabel is the text of the Y axis label of the attestation figure.
 const attestationYLabel = "median time (log scale)"
@@ -28,7 +34,7 @@ var attestationSeries = []struct {
 	value func(s *results.Summary, workload string) (float64, bool)
 }{
 	{"cold start (total)", modeColors["cold"], func(s *results.Summary, w string) (float64, bool) {
-		if r := reference(s, w, "cold", nil); r != nil && positive(r.LatencyNs.P50) {
+		if r := attestedRef(s, w, "cold"); r != nil && positive(r.LatencyNs.P50) {
 			return r.LatencyNs.P50, true
 		}
 		return 0, false
@@ -36,8 +42,28 @@ var attestationSeries = []struct {
 	{"outer evidence (per cold start)", rgb(0xE6, 0x9F, 0x00), outerEvidence}, // orange
 	{"inner report (per invocation)", rgb(0xCC, 0x79, 0xA7), innerReport},     // reddish purple
 	{"rewind", modeColors["rewind"], func(s *results.Summary, w string) (float64, bool) {
-		return phaseOf(reference(s, w, "rewind", nil), "rewind")
+		return phaseOf(attestedRef(s, w, "rewind"), "rewind")
 	}},
+}
+
+// Indexes of the outer evidence and the inner report in attestationSeries.
+const (
+	outerSeries = 1
+	innerSeries = 2
+)
+
+// attestedRef returns the result of workload w in mode m the attestation figure draws: the
+// reference result (see the package documentation) among those measured with inner
+// attestation, when there is one, else the reference result. A run that measures a workload
+// with outer evidence only (say, in its headline experiment) and with inner attestation (in an
+// attestation experiment) thus draws every bar of it from the attested configuration, the one
+// with an inner report.
+func attestedRef(s *results.Summary, w, m string) *results.Result {
+	inner := func(r *results.Result) bool { return r.Attestation == "inner" }
+	if r := reference(s, w, m, inner); r != nil {
+		return r
+	}
+	return reference(s, w, m, nil)
 }
 
 // phaseOf returns the median of phase of r, and whether r has a positive one.
@@ -55,21 +81,21 @@ func phaseOf(r *results.Result, phase string) (float64, bool) {
 // outerEvidence returns the median cost of the outer evidence of workload w, the phase quote
 // of its cold result, paid once per enclave.
 func outerEvidence(s *results.Summary, w string) (float64, bool) {
-	return phaseOf(reference(s, w, "cold", nil), "quote")
+	return phaseOf(attestedRef(s, w, "cold"), "quote")
 }
 
 // innerReport returns the median cost of the inner report of workload w, the phase attest,
 // paid on every invocation: that of its rewind result, or else that of the first other
 // non-cold mode (canonical order) that has one.
 func innerReport(s *results.Summary, w string) (float64, bool) {
-	if v, ok := phaseOf(reference(s, w, "rewind", nil), "attest"); ok {
+	if v, ok := phaseOf(attestedRef(s, w, "rewind"), "attest"); ok {
 		return v, true
 	}
 	for _, m := range orderModes(s.Modes()) {
 		if m == "cold" || m == "rewind" {
 			continue
 		}
-		if v, ok := phaseOf(reference(s, w, m, nil), "attest"); ok {
+		if v, ok := phaseOf(attestedRef(s, w, m), "attest"); ok {
 			return v, true
 		}
 	}
@@ -82,9 +108,12 @@ func innerReport(s *results.Summary, w string) (float64, bool) {
 //
 // A workload is drawn when it has an outer evidence (phase quote of its cold result) or an
 // inner report (phase attest of its rewind result, or else of another non-cold mode); bars
-// whose value is missing or not positive are left out. A nil summary, or one in which no
-// workload has either phase (a run without attestation), is an error, and then nothing is
-// written; if writing a file fails, the error comes with the paths written before it.
+// whose value is missing or not positive are left out. A workload's results are those
+// measured with inner attestation when the run has some (see attestedRef). The caption says
+// how each kind of evidence drawn is made and, when only some workloads have an inner report,
+// which. A nil summary, or one in which no workload has either phase (a run without
+// attestation), is an error, and then nothing is written; if writing a file fails, the error
+// comes with the paths written before it.
 func Attestation(s *results.Summary, dir string) ([]string, error) {
 	fig, err := newAttestationFigure(s)
 	return drawFigure("attestation figure", fig, err, dir, AttestationBase)
@@ -115,15 +144,29 @@ func newAttestationFigure(s *results.Summary) (*headlineFigure, error) {
 	}
 	// Every series keeps its slot, so that a bar is always at the same place in its group,
 	// unless no workload has it at all.
-	for _, sr := range attestationSeries {
+	var innerOf []string // the workloads with an inner report
+	var evidence []string
+	for i, sr := range attestationSeries {
 		lb := &logBars{name: sr.name, color: sr.color, groups: len(workloads)}
 		for g, w := range workloads {
 			if v, ok := sr.value(s, w); ok {
 				lb.bars = append(lb.bars, bar{group: g, median: v})
+				if i == innerSeries {
+					innerOf = append(innerOf, w)
+				}
 			}
 		}
-		if len(lb.bars) > 0 {
-			fig.series = append(fig.series, lb)
+		if len(lb.bars) == 0 {
+			continue
+		}
+		fig.series = append(fig.series, lb)
+		switch {
+		case i == outerSeries && s.Env.Simulated:
+			evidence = append(evidence, attestationOuterSimulated)
+		case i == outerSeries:
+			evidence = append(evidence, attestationOuterHardware)
+		case i == innerSeries:
+			evidence = append(evidence, attestationInner)
 		}
 	}
 	for i, lb := range fig.series {
@@ -131,8 +174,17 @@ func newAttestationFigure(s *results.Summary) (*headlineFigure, error) {
 	}
 	fig.layout()
 
-	// The note on a line of its own: with the environment, it is wider than the figure.
-	caption := append(envCaption(s.Env), "bar: median")
-	fig.caption = strings.Join(caption, "  ·  ") + "\n" + attestationNote
+	// The notes on a line of their own: with the environment, they are wider than the figure.
+	caption := strings.Join(append(envCaption(s.Env), "bar: median"), "  ·  ")
+	notes := strings.Join(evidence, ", ")
+	if len(innerOf) > 0 && len(innerOf) < len(workloads) {
+		// Say where the inner report is, so that its absence elsewhere is not read as zero.
+		of := strings.Join(innerOf, ", ")
+		if len(innerOf) > maxCaptionItems {
+			of = fmt.Sprintf("%d of %d workloads", len(innerOf), len(workloads))
+		}
+		notes += "  ·  inner report measured for " + of
+	}
+	fig.caption = caption + "\n" + notes
 	return fig, nil
 }

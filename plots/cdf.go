@@ -2,9 +2,11 @@ package plots
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 
@@ -41,6 +43,9 @@ const cdfMaxPoints = 400
 // free slot shows its wait. Records with no such latency, or nothing to draw at all, are an
 // error, and then nothing is written; if writing a file fails, the error comes with the paths
 // written before it.
+//
+// A curve of fewer than 100 invocations ([results.QuantileMinN] of 99) crosses 0.99 at its
+// maximum: it shows no 99th percentile, and the caption names such curves.
 func CDF(records []results.Record, env results.Env, dir string) ([]string, error) {
 	fig, err := newCDFFigure(records, env)
 	return drawFigure("cdf figure", fig, err, dir, CDFBase)
@@ -110,12 +115,18 @@ func newCDFFigure(records []results.Record, env results.Env) (*panelsFigure, err
 		y:      axisSpec{min: 0, max: 1, ticks: fractionTicks{}},
 	}
 	lo, hi := math.Inf(1), math.Inf(-1)
+	curves := map[string]int{}   // per mode, the curves drawn
+	few := map[string][]string{} // per mode, the workloads whose curve is too short for a p99
 	for _, w := range workloads {
 		panel := linePanel{title: w}
 		for _, m := range modes {
 			xs := samples[w][m]
 			if len(xs) == 0 {
 				continue
+			}
+			curves[m]++
+			if !results.QuantileSupported(99, len(xs)) {
+				few[m] = append(few[m], w)
 			}
 			slices.Sort(xs)
 			lo, hi = min(lo, xs[0]), max(hi, xs[len(xs)-1])
@@ -137,9 +148,46 @@ func newCDFFigure(records []results.Record, env results.Env) (*panelsFigure, err
 	// At most cdfMaxLabels labelled decades, so that the labels of a panel do not collide.
 	decades := int(math.Round(math.Log10(fig.x.max / fig.x.min)))
 	fig.x.ticks = everyNthDecade{durationTicks{}, (decades + cdfMaxLabels - 1) / cdfMaxLabels}
-	fig.caption = captionText(env, true, "successful measured invocations; open and burst loads: latency from the intended start")
+	notes := []string{"successful measured invocations; open and burst loads: latency from the intended start"}
+	if n := tailNote(modes, few, curves); n != "" {
+		notes = append(notes, n)
+	}
+	fig.caption = captionText(env, true, notes...)
 	fig.layout()
 	return fig, nil
+}
+
+// tailNote returns the caption's note on the curves too short to show a 99th percentile
+// (fewer than results.QuantileMinN(99) = 100 invocations: the top step of such a curve, from
+// 0.99 or lower to 1, is the sample's maximum), or "" when there are none. few holds, per mode,
+// the workloads whose curve is short, curves the number of curves of every mode. The short
+// curves are named by mode when every curve of the mode is short, else as "mode of workload,
+// ...".
+func tailNote(modes []string, few map[string][]string, curves map[string]int) string {
+	n := results.QuantileMinN(99)
+	short, total := 0, 0
+	var names []string
+	for _, m := range modes {
+		ws := few[m]
+		short += len(ws)
+		total += curves[m]
+		switch {
+		case len(ws) == 0:
+		case len(ws) == curves[m]:
+			names = append(names, m)
+		default:
+			names = append(names, m+" of "+strings.Join(ws, ", "))
+		}
+	}
+	switch {
+	case short == 0:
+		return ""
+	case short == total:
+		return fmt.Sprintf("every curve has fewer than %d invocations: no p99 (the top step is the maximum)", n)
+	case len(names) > maxCaptionItems:
+		return fmt.Sprintf("%d curves have fewer than %d invocations: no p99 (the top step is the maximum)", short, n)
+	}
+	return fmt.Sprintf("fewer than %d invocations, no p99 (the top step is the maximum): %s", n, strings.Join(names, "; "))
 }
 
 // ecdf returns the points of the empirical cumulative distribution function of sorted (not

@@ -371,9 +371,15 @@ func drawLegendRows(c draw.Canvas, center, y vg.Length, rows [][]legendEntry) vg
 	return top - y
 }
 
-// formatRatio formats a ratio with two decimals, so that an overhead of a few percent
-// shows: "1.00×", "1.04×", "12.50×".
-func formatRatio(x float64) string { return strconv.FormatFloat(x, 'f', 2, 64) + "×" }
+// formatRatio formats a ratio near 1 with two decimals, so that an overhead of a few percent
+// shows: "0.98×", "1.00×", "1.04×"; from 10 on, like the tables ([results.FormatRatio]: three
+// significant digits), "12.5×", "37×", "1.23k×". Never more than three significant digits.
+func formatRatio(x float64) string {
+	if r := math.Round(x*100) / 100; r < 10 {
+		return strconv.FormatFloat(r, 'f', 2, 64) + "×"
+	}
+	return results.FormatRatio(x)
+}
 
 // ratioTicks marks a linear axis of ratios at multiples of a round step (0.1, 0.2, 0.25, 0.5,
 // 1, 2, 5, 10, ...: the first that gives at most ratioMaxTicks labels), so that 1× is always

@@ -2,6 +2,7 @@ package plots
 
 import (
 	"errors"
+	"fmt"
 	"image/color"
 	"math"
 	"slices"
@@ -67,6 +68,10 @@ const (
 // concurrency, the first of those in the summary (see the package documentation). A nil
 // summary, or one with nothing to draw, is an error, and then nothing is written; if writing
 // a file fails, the error comes with the paths written before it.
+//
+// A bar's whisker is the 95% confidence interval of its median, which needs
+// [results.MedianCIMinN] (6) successful invocations; the caption names the bars drawn without
+// one, and mentions no whisker when none is drawn.
 func Headline(s *results.Summary, dir string) ([]string, error) {
 	fig, err := newHeadlineFigure(s)
 	return drawFigure("headline figure", fig, err, dir, HeadlineBase)
@@ -133,7 +138,7 @@ func newHeadlineFigure(s *results.Summary) (*headlineFigure, error) {
 		workloads: workloads,
 	}
 	extra := 0
-	anyCI := false
+	missing := map[string][]string{} // per mode, the workloads whose bar has none
 	for slot, m := range modes {
 		c, ok := modeColors[m]
 		if !ok {
@@ -154,21 +159,77 @@ func newHeadlineFigure(s *results.Summary) (*headlineFigure, error) {
 			}
 			b.group = g
 			lb.bars = append(lb.bars, b)
-			anyCI = anyCI || b.ci
+			if !b.ci {
+				missing[m] = append(missing[m], w)
+			}
 		}
 		fig.series = append(fig.series, lb)
 	}
 	fig.layout()
 
-	caption := envCaption(s.Env)
-	if anyCI {
-		caption = append(caption, "bar: median, whiskers: 95% CI of the median")
-	} else {
-		caption = append(caption, "bar: median")
-	}
+	caption := append(envCaption(s.Env), whiskerCaption(fig.series, missing))
 	fig.caption = strings.Join(caption, "  ·  ")
 	return fig, nil
 }
+
+// whiskerCaption returns the note of the headline figure's caption on its bars and whiskers,
+// true to what is drawn: a whisker is the median's 95% confidence interval, which needs
+// results.MedianCIMinN (6) successful invocations, so the note names the bars drawn without
+// one (missing: per mode, the workloads whose bar has none), by mode when a mode has none at
+// all ("none on cold"), else as "mode of workload, ...", followed by their n when that is
+// why ("none on cold, n = 4"). When no bar has a whisker it does not mention whiskers, unless
+// to say that no result had enough invocations for one.
+func whiskerCaption(series []*logBars, missing map[string][]string) string {
+	total, without, few := 0, 0, 0
+	nmin, nmax := math.MaxInt, 0 // of the bars without a whisker
+	for _, lb := range series {
+		for _, b := range lb.bars {
+			total++
+			if !b.ci {
+				without++
+				nmin, nmax = min(nmin, b.n), max(nmax, b.n)
+				if b.n < results.MedianCIMinN {
+					few++
+				}
+			}
+		}
+	}
+	switch {
+	case without == 0:
+		return "bar: median, whiskers: 95% CI of the median"
+	case without == total && few == total:
+		return fmt.Sprintf("bar: median (no 95%% CI: fewer than %d invocations)", results.MedianCIMinN)
+	case without == total:
+		return "bar: median"
+	}
+	var none []string
+	for _, lb := range series {
+		ws := missing[lb.name]
+		switch {
+		case len(ws) == 0:
+		case len(ws) == len(lb.bars):
+			none = append(none, lb.name)
+		default:
+			none = append(none, lb.name+" of "+strings.Join(ws, ", "))
+		}
+	}
+	list := strings.Join(none, "; ")
+	if len(none) > maxCaptionItems {
+		list = fmt.Sprintf("%d bars", without)
+	}
+	switch {
+	case few < without: // some lack one for another reason: n would not explain it
+	case nmin == nmax:
+		list += fmt.Sprintf(", n = %d", nmin)
+	default:
+		list += fmt.Sprintf(", n = %d–%d", nmin, nmax)
+	}
+	// No "≥": the PDF's fonts are embedded in Windows-1252, which lacks it (see toCP1252).
+	return fmt.Sprintf("bar: median, whiskers: 95%% CI of the median (needs %d invocations; none on %s)", results.MedianCIMinN, list)
+}
+
+// maxCaptionItems is the largest number of bars, or modes, a caption names one by one.
+const maxCaptionItems = 3
 
 // layout sizes f for its workloads and series, which must have at least one bar: the width,
 // the Y range, whether the value labels fit above the bars and whether the workload names
@@ -242,7 +303,7 @@ func barOf(s *results.Summary, w, m string) (bar, bool) {
 	if !positive(d.P50) {
 		return bar{}, false
 	}
-	b := bar{median: d.P50}
+	b := bar{median: d.P50, n: max(r.N-r.Errors, 0)}
 	if d.P50CI95Lo != nil && d.P50CI95Hi != nil {
 		lo, hi := *d.P50CI95Lo, *d.P50CI95Hi
 		if !math.IsNaN(lo) && positive(hi) && lo <= hi {
@@ -357,12 +418,14 @@ func (f *headlineFigure) drawLegend(c draw.Canvas, center, y vg.Length) vg.Lengt
 	return drawLegendRows(c, center, y, legendRows(entries, c.Max.X-c.Min.X))
 }
 
-// bar is one bar of a logBars: a median with, when ci is set, its 95% confidence interval.
+// bar is one bar of a logBars: a median with, when ci is set, its 95% confidence interval
+// (drawn as a whisker), and n, the number of samples of the median, when known.
 type bar struct {
 	group  int
 	median float64
 	ci     bool
 	lo, hi float64
+	n      int
 }
 
 // top returns the value above which the label of b is drawn.

@@ -2,6 +2,7 @@ package plots
 
 import (
 	"errors"
+	"fmt"
 	"image/color"
 	"strconv"
 
@@ -45,30 +46,31 @@ var overheadSeries = []struct {
 // For every workload with a result of mode warm without compartments, it draws the median
 // latency of modes warm and rewind, with compartments off and on, divided by that of warm
 // without compartments (whose bar is therefore 1); each is the reference result of its
-// workload, mode and compartments setting (see the package documentation). Missing bars are
-// left out. A nil summary, one without a result with compartments on or without one with
-// compartments off, or without a positive median latency of mode warm without compartments,
-// is an error, and then nothing is written; if writing a file fails, the error comes with
-// the paths written before it.
+// workload, mode and compartments setting (see the package documentation). The division is
+// paired by round: a bar is the geometric mean, over the rounds both results ran in, of the
+// ratio of their medians in that round, and its whisker the 95% confidence interval of that
+// mean across rounds ([results.PairRatio]; none with fewer than [results.MinPairedRounds]
+// rounds), so that noise that hit one round hits both sides of its ratio. A summary without
+// round medians (written before rounds) gets the ratio of the medians, without whiskers.
+// Missing bars are left out. A nil summary, one without a result with compartments on or
+// without one with compartments off, or without a positive median latency of mode warm
+// without compartments, is an error, and then nothing is written; if writing a file fails,
+// the error comes with the paths written before it.
 func Overhead(s *results.Summary, dir string) ([]string, error) {
 	fig, err := newOverheadFigure(s)
 	return drawFigure("overhead figure", fig, err, dir, OverheadBase)
 }
 
-// medianLatency returns the median latency of the reference result of workload w in mode m
-// with compartments on or off, and whether it is positive. With a baseline, only results
-// measured like it (the same experiment, size, memory, load and attestation: every parameter
-// but the mode, its rewind parameters and the compartments) are considered, so that the
-// ratios compare like with like.
-func medianLatency(s *results.Summary, w, m string, compartments bool, baseline *results.Key) (float64, *results.Key, bool) {
-	r := reference(s, w, m, func(r *results.Result) bool {
+// overheadResult returns the reference result of workload w in mode m with compartments on
+// or off that has a positive median latency, or nil. With a baseline, only results measured
+// like it (the same experiment, size, memory, load and attestation: every parameter but the
+// mode, its rewind parameters and the compartments) are considered, so that the ratios
+// compare like with like.
+func overheadResult(s *results.Summary, w, m string, compartments bool, baseline *results.Key) *results.Result {
+	return reference(s, w, m, func(r *results.Result) bool {
 		return r.Compartments == compartments && positive(r.LatencyNs.P50) &&
 			(baseline == nil || sameButModeAndCompartments(r.Key, *baseline))
 	})
-	if r == nil {
-		return 0, nil, false
-	}
-	return r.LatencyNs.P50, &r.Key, true
 }
 
 // sameButModeAndCompartments reports whether a and b are the same configuration but for
@@ -78,6 +80,25 @@ func sameButModeAndCompartments(a, b results.Key) bool {
 		k.Mode, k.Strategy, k.SnapshotPoint, k.Compartments = "", "", "", false
 	}
 	return a == b
+}
+
+// overheadBar is the bar of result r against the baseline base: the paired ratio of their
+// round medians (see [results.PairRatio]) with its 95% confidence interval when it has one,
+// and the number of rounds paired; for results without round medians (summaries written
+// before rounds), the ratio of their medians, rounds 0.
+func overheadBar(r, base *results.Result) (b bar, rounds int) {
+	if r == base {
+		return bar{median: 1}, 0
+	}
+	p := results.PairRatio("", r, base)
+	if p.Rounds == 0 || !positive(p.Ratio) {
+		return bar{median: r.LatencyNs.P50 / base.LatencyNs.P50}, 0
+	}
+	b = bar{median: p.Ratio}
+	if p.CI95Lo != nil && p.CI95Hi != nil && positive(*p.CI95Hi) && *p.CI95Lo <= *p.CI95Hi {
+		b.ci, b.lo, b.hi = true, *p.CI95Lo, *p.CI95Hi
+	}
+	return b, p.Rounds
 }
 
 func newOverheadFigure(s *results.Summary) (*headlineFigure, error) {
@@ -98,38 +119,52 @@ func newOverheadFigure(s *results.Summary) (*headlineFigure, error) {
 
 	type row struct {
 		workload string
-		values   []float64 // per series, 0 when missing
+		bars     []*bar // per series, nil when missing
 	}
 	var rows []row
 	hi := 0.0
+	minRounds, maxRounds, withCI, paired := 0, 0, 0, 0
 	for _, w := range s.Workloads() {
 		// The baseline: warm without compartments, from a configuration that was also
 		// measured with them.
-		var base float64
-		var baseKey *results.Key
+		var base *results.Result
 		for i := range s.Results {
 			r := &s.Results[i]
 			if r.Workload != w || r.Mode != "warm" || r.Compartments || !positive(r.LatencyNs.P50) {
 				continue
 			}
-			if _, _, ok := medianLatency(s, w, "warm", true, &r.Key); !ok {
-				if _, _, ok := medianLatency(s, w, "rewind", true, &r.Key); !ok {
-					continue
-				}
+			if overheadResult(s, w, "warm", true, &r.Key) == nil && overheadResult(s, w, "rewind", true, &r.Key) == nil {
+				continue
 			}
-			if baseKey == nil || preferred(r.Key, *baseKey) {
-				base, baseKey = r.LatencyNs.P50, &r.Key
+			if base == nil || preferred(r.Key, base.Key) {
+				base = r
 			}
 		}
-		if baseKey == nil {
+		if base == nil {
 			continue
 		}
-		rw := row{workload: w, values: make([]float64, len(overheadSeries))}
+		rw := row{workload: w, bars: make([]*bar, len(overheadSeries))}
 		for i, sr := range overheadSeries {
-			if v, _, ok := medianLatency(s, w, sr.mode, sr.compartments, baseKey); ok {
-				rw.values[i] = v / base
-				hi = max(hi, rw.values[i])
+			r := overheadResult(s, w, sr.mode, sr.compartments, &base.Key)
+			if r == nil {
+				continue
 			}
+			b, rounds := overheadBar(r, base)
+			if !positive(b.median) {
+				continue
+			}
+			if r != base {
+				paired++
+				if rounds > 0 && (minRounds == 0 || rounds < minRounds) {
+					minRounds = rounds
+				}
+				maxRounds = max(maxRounds, rounds)
+				if b.ci {
+					withCI++
+				}
+			}
+			rw.bars[i] = &b
+			hi = max(hi, b.top())
 		}
 		rows = append(rows, rw)
 	}
@@ -157,8 +192,9 @@ func newOverheadFigure(s *results.Summary) (*headlineFigure, error) {
 	for i, sr := range overheadSeries {
 		lb := &logBars{name: sr.name, color: sr.color, groups: len(rows), format: formatRatio}
 		for g, rw := range rows {
-			if v := rw.values[i]; v > 0 {
-				lb.bars = append(lb.bars, bar{group: g, median: v})
+			if b := rw.bars[i]; b != nil {
+				b.group = g
+				lb.bars = append(lb.bars, *b)
 			}
 		}
 		if len(lb.bars) > 0 {
@@ -170,6 +206,24 @@ func newOverheadFigure(s *results.Summary) (*headlineFigure, error) {
 	}
 	fig.layout()
 
-	fig.caption = captionText(s.Env, true, "baseline (dashed, 1×): warm without compartments")
+	notes := []string{"baseline (dashed, 1×): warm without compartments"}
+	switch {
+	case maxRounds == 0:
+		notes = append(notes, "bar: ratio of medians (no rounds recorded)")
+	case minRounds == maxRounds:
+		notes = append(notes, fmt.Sprintf("bar: geometric mean over %d rounds of the ratio of round medians", maxRounds))
+	default:
+		notes = append(notes, fmt.Sprintf("bar: geometric mean over %d to %d rounds of the ratio of round medians", minRounds, maxRounds))
+	}
+	switch {
+	case maxRounds == 0:
+	case withCI == paired:
+		notes = append(notes, "whiskers: 95% CI across rounds")
+	case withCI == 0:
+		notes = append(notes, fmt.Sprintf("no whiskers: a CI needs %d rounds (repetitions)", results.MinPairedRounds))
+	default:
+		notes = append(notes, fmt.Sprintf("whiskers: 95%% CI across rounds (needs %d rounds)", results.MinPairedRounds))
+	}
+	fig.caption = captionText(s.Env, true, notes...)
 	return fig, nil
 }

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/reclave/reclave/results"
@@ -73,9 +75,10 @@ func writeReport(b *bytes.Buffer, dir string, in *inputs, o *Outcome) error {
 
 	if sumErr == nil {
 		b.WriteString("## Results\n\n")
-		b.WriteString("Per workload and mode: measured invocations, failures, median and 99th percentile latency, " +
+		b.WriteString("Per workload and mode: measured invocations, failures, median, 90th and 99th percentile latency, " +
 			"speed-up over mode cold, and the same for the start-up cost (latency minus the function's own " +
-			"execution).\n\n```text\n")
+			"execution); at most three significant digits, and — where the data do not support a value (the " +
+			"notes under the table say why).\n\n```text\n")
 		if err := results.WriteTable(b, in.summary); err != nil {
 			return err
 		}
@@ -126,6 +129,9 @@ func writeReport(b *bytes.Buffer, dir string, in *inputs, o *Outcome) error {
 		if spec.read != "" {
 			fmt.Fprintf(b, "**How to read it.** %s\n\n", spec.read)
 		}
+		if w := wideCIWarning(spec, in); w != "" {
+			fmt.Fprintf(b, "> %s\n\n", w)
+		}
 		fmt.Fprintf(b, "Files: %s\n\n", strings.Join(links, " · "))
 	}
 
@@ -143,6 +149,53 @@ func writeReport(b *bytes.Buffer, dir string, in *inputs, o *Outcome) error {
 		b.WriteString("\n")
 	}
 	return nil
+}
+
+// wideCIWarning returns the warning paragraph of a figure whose whiskers are wide: bars whose
+// 95% confidence interval (of the median, or of a paired ratio) reaches more than
+// results.WideCI (±5%) from the bar, a change of the size `reclave compare` looks for cannot
+// be read from them. It returns "" when there is none, or when the figure is not a bar
+// chart with whiskers drawn from the summary.
+func wideCIWarning(spec figureSpec, in *inputs) string {
+	if spec.prepare == nil || spec.input != summaryFile || in.summary == nil {
+		return ""
+	}
+	fig, err := spec.prepare(in)
+	if err != nil {
+		return ""
+	}
+	hf, ok := fig.(*headlineFigure)
+	if !ok {
+		return ""
+	}
+	var wide []string
+	whiskers := 0
+	for _, lb := range hf.series {
+		for _, br := range lb.bars {
+			if !br.ci {
+				continue
+			}
+			whiskers++
+			if w := results.CIHalfWidth(br.median, br.lo, br.hi); results.IsWideCI(w) {
+				// Rounded up to 0.1%, so that a whisker just beyond ±5% does not read ±5%.
+				wide = append(wide, fmt.Sprintf("%s %s ±%s%%", hf.workloads[br.group], lb.name,
+					strconv.FormatFloat(math.Ceil(w*1000-1e-6)/10, 'f', -1, 64)))
+			}
+		}
+	}
+	if len(wide) == 0 {
+		return ""
+	}
+	const listed = 8
+	list := strings.Join(wide[:min(len(wide), listed)], ", ")
+	if len(wide) > listed {
+		list += fmt.Sprintf(" and %d more", len(wide)-listed)
+	}
+	return fmt.Sprintf("**Wide confidence intervals.** %d of the %d whiskers of this figure reach more than ±%.0f%% "+
+		"from their bar (the relative half-width of the 95%% confidence interval of the median, or of the paired "+
+		"ratio): %s. A difference smaller than that is not resolved by this run: give the config more "+
+		"repetitions (rounds) or run it on a quieter machine (see the noise indicator in %s).",
+		len(wide), whiskers, results.WideCI*100, mdText(list), summaryFile)
 }
 
 // writeEnv writes the environment as a table; s, when not nil, names the config.
@@ -181,6 +234,9 @@ func writeEnv(b *bytes.Buffer, env results.Env, s *results.Summary) {
 	add("Go", env.GoVersion)
 	add("reclave commit", env.Commit)
 	add("config SHA-256", env.ConfigSHA256)
+	if env.RuntimeImageBytes > 0 {
+		add("runtime image", fmt.Sprintf("%d bytes, SHA-256 %s", env.RuntimeImageBytes, env.RuntimeImageSHA256))
+	}
 	add("started", env.StartedAt)
 	add("finished", env.FinishedAt)
 	if len(rows) == 0 {

@@ -265,12 +265,16 @@ func newScalingFigure(b *results.RewindBench) (*scalingFigure, error) {
 		fig.ymin, fig.ymax = math.Pow(10, lowDecade), math.Pow(10, highDecade)
 	}
 
-	caption := envCaption(b.Env)
-	caption = append(caption, "points: median rewind time")
+	// The environment on a line, what is drawn on the next: on one line they are wider than
+	// the figure.
+	notes := []string{"points: median rewind time"}
 	if anyMemcpy {
-		caption = append(caption, "dashed: memcpy of the same pages")
+		notes = append(notes, "dashed: median memcpy of the same pages")
 	}
-	fig.caption = strings.Join(caption, "  ·  ")
+	fig.caption = strings.Join(notes, "  ·  ")
+	if env := envCaption(b.Env); len(env) > 0 {
+		fig.caption = strings.Join(env, "  ·  ") + "\n" + fig.caption
+	}
 	return fig, nil
 }
 

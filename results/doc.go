@@ -29,6 +29,16 @@
 //     sampled every few seconds during a run ([ResourceSample]).
 //   - A record's reset may be retire: the enclave could not be reset after the invocation and
 //     was destroyed (see the field). Readers of version 2 never see it.
+//   - Rounds (issue 13): an experiment's configurations run interleaved, in rounds, each round
+//     one repetition of every configuration (a config's order: round-robin, random or
+//     sequential), so that a noisy stretch of the machine hits every configuration alike.
+//     Records carry round; summaries add round_p50_ns per result, and schedule, paired (the
+//     comparisons made round by round, with a confidence interval across rounds) and noise
+//     (a calibration loop timed between rounds, CPU steal and other processes' CPU time).
+//     Records without round (written before) are read with round = repetition.
+//   - The summary's env names the runtime image the enclaves measured, runtime_image_bytes
+//     and runtime_image_sha256: reclave-enclave, no longer the harness's own executable,
+//     whose whole CLI runs made before counted in memory_bytes and every cold start.
 //
 // # records.jsonl: one JSON object per line, one line per invocation, written as it completes
 //
@@ -63,7 +73,16 @@
 //	concurrency     closed: number of workers; open and burst: maximum invocations in flight
 //	worker          0-based worker (closed) or in-flight slot (open, burst) that served it; each
 //	                worker has its own enclave
-//	repetition      0-based repetition of the (workload, mode, parameters) group
+//	repetition      0-based repetition of the (workload, mode, parameters) group: its round
+//	round           version 3: the 0-based round the invocation ran in. An experiment's
+//	                configurations run in rounds, a round being one repetition of every
+//	                configuration of the experiment (its workloads × modes × compartment
+//	                settings × concurrency levels), each with its own enclaves and warm-up, in
+//	                the order the config's order key says (round-robin, random, or sequential:
+//	                no interleaving). A configuration's r-th repetition runs in round r, so
+//	                round equals repetition; repetition is kept for the readers that use it.
+//	                Records written before rounds lack round and are read with round =
+//	                repetition ([Record.Migrate])
 //	seq             0-based index of the invocation within its (workload, mode, parameters),
 //	                counting warm-up invocations first
 //	warmup          true for warm-up invocations; summaries exclude them
@@ -136,13 +155,19 @@
 //	  backend         enclave backend (embedded)
 //	  simulated       true when SGX is simulated (the embedded backend): figures say so
 //	  config_sha256   SHA-256 of the config file's bytes
+//	  runtime_image_bytes, runtime_image_sha256   version 3: size and hex SHA-256 of the
+//	                  runtime image the enclaves measured (reclave-enclave, a config's
+//	                  enclave.runtime_image); absent when none was (measure_runtime false)
 //	  started_at, finished_at   RFC 3339 times
 //	config          name and file of the experiment config (a copy is in the output folder)
 //	results         one object per configuration ([Key]: target, experiment, workload, mode,
 //	                strategy, snapshot_point, size, memory_bytes, compartments, attestation,
 //	                compile_cache, load, concurrency — the key's fields are the object's own),
-//	                in order of first appearance; workers, repetitions and sequence numbers are
-//	                pooled. Warm-up records are left out of everything below:
+//	                in the plan's order (experiment by experiment: per workload, mode, compartment
+//	                setting, concurrency level, whatever order the rounds ran them in; a
+//	                [Summarizer] lists them in order of first appearance); workers, repetitions
+//	                (rounds) and sequence numbers are pooled. Warm-up records are left out of
+//	                everything below:
 //	  n               measured invocations issued, failed ones included, dropped arrivals not
 //	  errors          failed invocations; error_kinds counts them by error_kind
 //	  dropped         arrivals of the open and burst models not issued (maximum in flight reached)
@@ -184,6 +209,11 @@
 //	  repetition_throughput_per_s  the same per repetition, in repetition order: successful
 //	                  invocations of the repetition ÷ its wall time (0 for a repetition of one
 //	                  invocation, which has none)
+//	  round_p50_ns    version 3: the median latency_ns of each round (each repetition), in round
+//	                  order, 0 for a round without a successful invocation: what the paired
+//	                  comparisons divide. Nearest rank, exact up to [ExactLimit] samples per
+//	                  round, within [QuantileRelError] beyond; a configuration keeps only the
+//	                  round being run in full, one number per round once it has ended
 //	  wall_ns         wall time of the measured phase: the sum over the repetitions of last end −
 //	                  first start (dropped arrivals excluded, failed invocations included), so the
 //	                  pauses between repetitions do not count
@@ -200,6 +230,57 @@
 //	                  variance: …" when the median's interval reaches more than 10%
 //	                  ([HighVariance]) from the median on either side; failures, outputs that
 //	                  did not match, dropped arrivals, late starts
+//	schedule        version 3: per experiment, how its configurations were ordered:
+//	  experiment      the experiment (absent without experiments)
+//	  order           round-robin (rounds; in each, the configurations in plan order: per
+//	                  workload, mode, compartment setting, concurrency level) | random (rounds;
+//	                  each shuffled anew: Fisher–Yates with a PCG generator seeded with (seed,
+//	                  round)) | sequential (no rounds: each configuration's repetitions back to
+//	                  back, one configuration after another, as before version 3)
+//	  seed            the seed of order random; absent otherwise
+//	  rounds, configurations   the rounds (the config's repetitions) and the configurations
+//	                  each round runs
+//	paired          version 3: comparisons of two configurations of one experiment made round
+//	                by round ([Paired], [Pairs]), so that what hit the machine during a round
+//	                hits both sides of its ratio. One for every result with compartments on and
+//	                its twin with compartments off (kind compartments: on ÷ off), and for every
+//	                result of mode rewind and mode warm of the same workload and parameters,
+//	                compartments included (kind rewind_vs_warm: rewind ÷ warm):
+//	  kind, numerator, denominator   what is compared ([Key]s: numerator ÷ denominator)
+//	  round_ratios    per round, the numerator's round_p50_ns ÷ the denominator's; 0 for a
+//	                  round in which either had no successful invocation
+//	  rounds          the rounds with a ratio: the n of the interval
+//	  ratio           the geometric mean of the round ratios
+//	  ci95_lo, ci95_hi  its 95% confidence interval across rounds: exp of the mean of the
+//	                  logarithms of the ratios ± Student's t (n − 1 degrees of freedom) × their
+//	                  standard error. null with fewer than [MinPairedRounds] (3) rounds, with a
+//	                  warning: set repetitions to 3 or more
+//	  warnings        too few rounds; an interval wider than ±[WideCI] (5%) around the ratio
+//	noise           version 3: how steady the machine was during the run ([Noise]):
+//	  calibration     each timing of the calibration loop, {t_ns, ns}: t_ns when it started on
+//	                  the run's clock, ns how long it took. The loop is fixed, deterministic
+//	                  work — SHA-256 over a fixed 64 KiB buffer, 192 passes (12 MiB, about 6 ms
+//	                  of one core: longer than a scheduler time slice, so that a process
+//	                  competing for the core shows) — run 3 times back to back, the fastest
+//	                  kept (a transient interruption does not count, a sustained competitor
+//	                  slows all three), at the start of every round of every experiment (with
+//	                  order sequential, whenever the round changes) and at the end of the run,
+//	                  after the records of the round before are written and a garbage
+//	                  collection (runtime.GC), so that it times the machine, not the driver
+//	  calibration_p50_ns  the median timing
+//	  calibration_spread  the slowest timing ÷ the fastest − 1 (0 with fewer than two): under
+//	                  10% on an idle 2-core VM; beyond [NoisySpread] (20%) a warning says the
+//	                  machine was noisy
+//	  steal_fraction  CPU steal over the run: the increase of /proc/stat's steal ticks (time
+//	                  the hypervisor ran other guests on this VM's CPUs) ÷ the increase of all
+//	                  its ticks (user, nice, system, idle, iowait, irq, softirq, steal; every
+//	                  core), from the run's start to its end; null where /proc/stat cannot be
+//	                  read. Beyond [NoisySteal] (1%) a warning
+//	  other_busy_fraction  the CPU time other processes of the machine were busy over the run:
+//	                  the increase of /proc/stat's busy ticks (user, nice, system, irq,
+//	                  softirq) less that of the run's own (/proc/self/stat utime, stime and
+//	                  its reaped children's), ÷ the increase of all ticks; null where unknown.
+//	                  Beyond [NoisyOtherBusy] (5%) a warning
 //	warnings        run-wide warnings
 //
 // # resources.jsonl: the driver's resources during a run, one JSON object per line
@@ -211,8 +292,9 @@
 //
 //	schema_version  3
 //	t_ns            when the sample was taken, on the run's clock (that of start_ns)
-//	running         the group running then: "experiment: workload/mode" or "workload/mode";
-//	                absent before the first group and in the last sample
+//	running         the group running then: "experiment: workload/mode" or "workload/mode",
+//	                followed by " (round r/R)" when the experiment has several rounds; absent
+//	                before the first group and in the last sample
 //	records         records (warm-up included) consumed by the run so far
 //	rss_bytes       resident set size: VmRSS of /proc/self/status; -1 where unknown
 //	fds             open file descriptors: the entries of /proc/self/fd, less the one that

@@ -10,7 +10,7 @@ import (
 // it against Record and falls back to encoding/json when they differ, so that a field added to
 // Record is never dropped from records.jsonl, only written more slowly until AppendRecord
 // learns it (TestAppendRecord fails meanwhile).
-const appendRecordFields = 42
+const appendRecordFields = 43
 
 // appendRecordCurrent reports whether AppendRecord knows every field of Record.
 func appendRecordCurrent() bool { return reflect.TypeFor[Record]().NumField() == appendRecordFields }
@@ -46,6 +46,7 @@ func AppendRecord(dst []byte, r *Record) []byte {
 	dst = appendIntField(dst, `,"concurrency":`, int64(r.Concurrency))
 	dst = appendIntField(dst, `,"worker":`, int64(r.Worker))
 	dst = appendIntField(dst, `,"repetition":`, int64(r.Repetition))
+	dst = appendIntField(dst, `,"round":`, int64(r.Round))
 	dst = appendIntField(dst, `,"seq":`, int64(r.Seq))
 	dst = appendBoolField(dst, `,"warmup":`, r.Warmup)
 	dst = appendIntField(dst, `,"intended_start_ns":`, r.IntendedStartNs)

@@ -36,6 +36,7 @@ type Record struct {
 	Concurrency int    `json:"concurrency"`
 	Worker      int    `json:"worker"`
 	Repetition  int    `json:"repetition"`
+	Round       int    `json:"round"`
 	Seq         int    `json:"seq"`
 	Warmup      bool   `json:"warmup"`
 
@@ -112,8 +113,14 @@ func (r *Record) EndNs() int64 {
 // 1, one worker, one repetition) on the embedded target, started every invocation as soon as
 // the previous one ended (intended_start_ns = start_ns), had the import allow-list but no L0
 // protection (compartments false), compiled every cold start (compile_cache false) and did
-// not validate outputs (valid absent). Records of the current version are left unchanged.
+// not validate outputs (valid absent). Records written before rounds (any version, round
+// absent) get round = repetition: their configuration's repetitions ran back to back, the
+// r-th being the r-th round of that configuration. Other fields of records of the current
+// version are left unchanged.
 func (r *Record) Migrate() {
+	if r.Round == 0 {
+		r.Round = r.Repetition
+	}
 	if r.SchemaVersion >= 2 {
 		return
 	}

@@ -141,24 +141,3 @@ func TestSummaryFile(t *testing.T) {
 		t.Error("missing summary read without error")
 	}
 }
-
-func TestWriteTable(t *testing.T) {
-	s := &Summary{Results: []Result{
-		{Key: Key{Workload: "w", Mode: "cold"}, N: 10, LatencyNs: Dist{P50: 200e6, P99: 250e6}},
-		{Key: Key{Workload: "w", Mode: "rewind"}, N: 10, LatencyNs: Dist{P50: 20e3, P99: 30e3}},
-		{Key: Key{Workload: "v", Mode: "warm"}, N: 10, LatencyNs: Dist{P50: 5e3, P99: 6e3}},
-	}}
-	var buf bytes.Buffer
-	if err := WriteTable(&buf, s); err != nil {
-		t.Fatal(err)
-	}
-	out := buf.String()
-	for _, want := range []string{"200 ms", "20 µs", "10000×", "p50 vs cold"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("table lacks %q:\n%s", want, out)
-		}
-	}
-	if lines := strings.Split(strings.TrimSpace(out), "\n"); !strings.HasSuffix(strings.TrimSpace(lines[3]), "-") {
-		t.Errorf("a workload without cold shows a speed-up: %q", lines[3])
-	}
-}

@@ -65,6 +65,7 @@ type group struct {
 	phases                                   map[string]*series
 	outputs                                  distinctSet
 	reps                                     map[int]*span
+	rounds                                   roundMedians
 	limit, k                                 int
 }
 
@@ -89,7 +90,8 @@ func newGroup(limit, k int) *group {
 		lat: newSeries(limit, k), resp: newSeries(limit, k), rew: newSeries(limit, k),
 		exec: newSeries(limit, k), startup: newSeries(limit, k),
 		pages: newSeries(limit, 0), restored: newSeries(limit, 0),
-		limit: limit, k: k,
+		rounds: roundMedians{limit: limit},
+		limit:  limit, k: k,
 	}
 }
 
@@ -128,6 +130,7 @@ func (s *Summarizer) Add(r *Record) {
 		g.reps[r.Repetition] = sp
 	}
 	sp.start, sp.end = min(sp.start, r.StartNs), max(sp.end, r.EndNs())
+	g.rounds.add(r.Round, float64(r.LatencyNs), r.Error == "")
 	if r.Error != "" {
 		g.errors++
 		if g.errorKinds == nil {
@@ -210,6 +213,8 @@ func (g *group) result(k Key) Result {
 		res.Warnings = append(res.Warnings, "latency_ns: "+w)
 	}
 	res.ResponseNs, _ = g.resp.describe()
+	res.RoundP50Ns = g.rounds.medians()
+	res.Warnings = append(res.Warnings, g.rounds.warnings()...)
 	res.RewindNs, _ = g.rew.describe()
 	res.ExecNs, _ = g.exec.describe()
 	res.StartupNs, _ = g.startup.describe()

@@ -13,7 +13,13 @@ type Summary struct {
 	Env           Env      `json:"env"`
 	Config        Config   `json:"config"`
 	Results       []Result `json:"results"`
-	Warnings      []string `json:"warnings,omitempty"`
+	// Schedule says, per experiment, in what order its configurations ran (rounds).
+	Schedule []Schedule `json:"schedule,omitempty"`
+	// Paired are the comparisons made round by round (see [Pairs]).
+	Paired []Paired `json:"paired,omitempty"`
+	// Noise is the run's noise indicator; nil in summaries written before it.
+	Noise    *Noise   `json:"noise,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Env describes where and how a run was made.
@@ -29,8 +35,12 @@ type Env struct {
 	Backend      string            `json:"backend"`
 	Simulated    bool              `json:"simulated"`
 	ConfigSHA256 string            `json:"config_sha256"`
-	StartedAt    string            `json:"started_at"`
-	FinishedAt   string            `json:"finished_at,omitempty"`
+	// RuntimeImageBytes and RuntimeImageSHA256 describe the runtime image the enclaves
+	// measured (reclave-enclave); zero and empty when none was.
+	RuntimeImageBytes  int64  `json:"runtime_image_bytes,omitempty"`
+	RuntimeImageSHA256 string `json:"runtime_image_sha256,omitempty"`
+	StartedAt          string `json:"started_at"`
+	FinishedAt         string `json:"finished_at,omitempty"`
 }
 
 // Config names the experiment configuration a run used.
@@ -60,6 +70,7 @@ type Result struct {
 	StartupNs                Dist             `json:"startup_ns"`
 	ThroughputPerS           float64          `json:"throughput_per_s"`
 	RepetitionThroughputPerS []float64        `json:"repetition_throughput_per_s,omitempty"`
+	RoundP50Ns               []float64        `json:"round_p50_ns,omitempty"`
 	WallNs                   int64            `json:"wall_ns"`
 	PhasesP50Ns              map[string]int64 `json:"phases_p50_ns"`
 	Resets                   map[string]int   `json:"resets"`

@@ -48,6 +48,10 @@ type Manifest struct {
 	// Stateful says the output depends on earlier invocations' state: only outputs produced
 	// on clean state are validated (callers decide which those are).
 	Stateful bool `yaml:"stateful"`
+	// Deterministic, when given, says whether the output is a function of the input on clean
+	// state (the same input always gives the same output); nil when the manifest leaves it
+	// out. Read it through [Manifest.IsDeterministic], which gives the default.
+	Deterministic *bool `yaml:"deterministic"`
 	// Build is the script, relative to the folder and run from it, that rebuilds the module:
 	// the manifest's build key, else "build.sh" if the folder has one, else "".
 	Build string `yaml:"build"`
@@ -216,6 +220,34 @@ func Parse(manifest []byte, where string, dir fs.FS) (*Workload, error) {
 		}
 	}
 	return w, nil
+}
+
+// IsDeterministic reports whether the workload's output is a function of its input on clean
+// state: the manifest's deterministic key, or, when it leaves the key out, true when every
+// input has an expected output (an exact expectation says the output does not vary) and false
+// otherwise.
+func (m *Manifest) IsDeterministic() bool {
+	if m.Deterministic != nil {
+		return *m.Deterministic
+	}
+	if len(m.Inputs) == 0 {
+		return false
+	}
+	for _, in := range m.Inputs {
+		if in.Expect == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// RepeatsOutput reports whether, in the given mode (cold, warm, reinstantiate, rewind), every
+// invocation of the workload with the same input must give the same output: the workload is
+// deterministic and every invocation of the mode runs on clean state. That is every mode but
+// warm, which resets nothing, so warm only for a workload that is not stateful (a stateful
+// workload's output in warm depends on the invocations before, by design).
+func (m *Manifest) RepeatsOutput(mode string) bool {
+	return m.IsDeterministic() && (mode != "warm" || !m.Stateful)
 }
 
 // Dir is the workload's folder: its manifest, module, input and expectation files.

@@ -301,3 +301,70 @@ func TestExpectCheck(t *testing.T) {
 		})
 	}
 }
+
+// TestDeterministic: the manifest's deterministic key, its default (true when every input has
+// an expect), and the modes in which a workload's outputs must repeat (not warm for a stateful
+// one); the built-in workloads whose outputs are random by design say so.
+func TestDeterministic(t *testing.T) {
+	const head = "name: w\nkind: reactor\nmodule: w.wasm\n"
+	const expectAll = "inputs:\n  test: {json: '{}', expect: {json: '{}'}}\n  small: {json: '{}', expect: {json: '{}'}}\n"
+	const expectSome = "inputs:\n  test: {json: '{}'}\n  small: {json: '{}', expect: {json: '{}'}}\n"
+	tests := []struct {
+		name          string
+		manifest      string
+		deterministic bool
+		repeats       map[string]bool // mode → RepeatsOutput
+	}{
+		{"every input expected", head + expectAll, true,
+			map[string]bool{"cold": true, "warm": true, "reinstantiate": true, "rewind": true}},
+		{"an input without expect", head + expectSome, false,
+			map[string]bool{"cold": false, "warm": false, "rewind": false}},
+		{"said deterministic", head + "deterministic: true\n" + expectSome, true,
+			map[string]bool{"cold": true, "warm": true, "rewind": true}},
+		{"said random", head + "deterministic: false\n" + expectAll, false,
+			map[string]bool{"cold": false, "warm": false, "rewind": false}},
+		{"stateful: warm is not clean state", head + "stateful: true\n" + expectAll, true,
+			map[string]bool{"cold": true, "warm": false, "reinstantiate": true, "rewind": true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w, err := Parse([]byte(tt.manifest), "w/workload.yaml", fstest.MapFS{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w.IsDeterministic() != tt.deterministic {
+				t.Errorf("IsDeterministic %v, want %v", w.IsDeterministic(), tt.deterministic)
+			}
+			for mode, want := range tt.repeats {
+				if got := w.RepeatsOutput(mode); got != want {
+					t.Errorf("RepeatsOutput(%s) = %v, want %v", mode, got, want)
+				}
+			}
+		})
+	}
+	if _, err := Parse([]byte(head+"deterministic: sometimes\n"+expectAll), "w/workload.yaml", fstest.MapFS{}); err == nil ||
+		!strings.Contains(err.Error(), `key "deterministic"`) {
+		t.Errorf("deterministic: sometimes: error %v", err)
+	}
+
+	ws, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]map[string]bool{
+		"leak-probe": {"cold": false, "rewind": false},
+		"session-go": {"cold": false, "rewind": false},
+		"counter":    {"cold": true, "reinstantiate": true, "rewind": true, "warm": false},
+		"json-stats": {"cold": true, "warm": true, "rewind": true},
+	}
+	for _, w := range ws {
+		for mode, repeats := range want[w.Name] {
+			if got := w.RepeatsOutput(mode); got != repeats {
+				t.Errorf("%s in %s: RepeatsOutput %v, want %v", w.Name, mode, got, repeats)
+			}
+		}
+		if (w.Name == "leak-probe" || w.Name == "session-go" || w.Name == "counter") && w.Deterministic == nil {
+			t.Errorf("%s: the manifest should say deterministic explicitly", w.Name)
+		}
+	}
+}

@@ -63,7 +63,7 @@ func TestExport(t *testing.T) {
 				row := rows[i+1]
 				if row[col("workload")] != r.Workload || row[col("latency_ns")] != strconv.FormatInt(r.LatencyNs, 10) ||
 					row[col("phase_rewind_ns")] != strconv.FormatInt(r.PhasesNs["rewind"], 10) ||
-					row[col("warmup")] != strconv.FormatBool(r.Warmup) || row[col("valid")] != "" {
+					row[col("warmup")] != strconv.FormatBool(r.Warmup) || row[col("valid")] != validCell(r.Valid) {
 					t.Fatalf("row %d %v does not match record %+v", i+1, row, r)
 				}
 			}
@@ -99,4 +99,12 @@ func TestExportErrors(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "x.csv")); err == nil {
 		t.Error("a failed export left its output file")
 	}
+}
+
+// validCell is how the CSV writes a record's valid: empty when it was not checked.
+func validCell(v *bool) string {
+	if v == nil {
+		return ""
+	}
+	return strconv.FormatBool(*v)
 }

@@ -61,7 +61,9 @@ const usage = `usage:
                                           run an experiment; default output out/<timestamp>,
                                           linked as out/latest. A progress bar on stderr when
                                           it is a terminal (none with --quiet); Ctrl-C stops
-                                          the run, keeping the records and a summary of them
+                                          the run, keeping the records and a summary of them.
+                                          Exit 3 when invocations failed or gave invalid outputs
+                                          beyond the config's expected_errors (named on stderr)
   reclave plot DIR                        draw the figures of a run folder into DIR/plots (PNG, SVG,
                                           PDF) and write DIR/report.md: cold_vs_rewind, breakdown,
                                           throughput, overhead, attestation from summary.json, cdf
@@ -69,11 +71,14 @@ const usage = `usage:
                                           a figure without data is skipped, saying why
   reclave report DIR                      print the summary table of a run
   reclave compare BASE_DIR NEW_DIR [--alpha 0.05] [--threshold 5%] [--metric latency|response|exec]
-                 [--unit invocation|repetition]
+                 [--unit invocation|repetition] [--workloads DIR]
                                           compare two runs per configuration (medians, 95% CIs,
                                           Mann-Whitney U; ~ when not significant): exit 0 no
                                           regression, 1 a significant slow-down beyond the
-                                          threshold, 2 unusable runs
+                                          threshold, more unexpected failures or invalid outputs
+                                          than the base, a new output of a deterministic
+                                          workload (manifests: built in, or --workloads DIR) or
+                                          a configuration missing from NEW_DIR, 2 unusable runs
   reclave export DIR --csv [--out FILE]   the records of a run as CSV with a header row
   reclave bench rewind [--json] [--out DIR] [--quick]
                                           rewind latency per strategy against memory size and
@@ -122,7 +127,8 @@ const usage = `usage:
 // errUsage marks errors that are the caller's: exit code 2.
 var errUsage = errors.New("usage")
 
-// run is the whole command; it returns the process exit code: 0 success, 1 failure, 2 usage.
+// run is the whole command; it returns the process exit code: 0 success, 1 failure, 2 usage,
+// 3 a run whose invocations failed beyond what its config expects (exitError).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
@@ -156,9 +162,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	default:
 		err = fmt.Errorf("%w: unknown command %q", errUsage, args[0])
 	}
+	var exit *exitError
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &exit):
+		fmt.Fprintf(stderr, "reclave: %v\n", err)
+		return exit.code
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.Is(err, errUsage):
@@ -233,6 +243,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			recs = "none (records: none)"
 		}
 		fmt.Fprintf(stdout, "records: %s\nsummary: %s\n", recs, filepath.Join(dir, harness.SummaryFile))
+	}
+	if err == nil && sum != nil {
+		err = runVerdict(cfg, sum) // exit 3: failures the config does not expect
 	}
 	return err
 }

@@ -1,18 +1,22 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/reclave/reclave/internal/runtimeimage"
 	"github.com/reclave/reclave/results"
 )
 
 // asMainEnv makes the test binary run as reclave itself (see TestMain): tests that need
-// reclave processes (target process starts `reclave serve` ones) start the test binary with
-// it set, so no separate build is needed.
+// reclave processes start the test binary with it set, so no separate build is needed.
 const asMainEnv = "RECLAVE_TEST_AS_MAIN"
 
+// TestMain runs the test binary as reclave (asMainEnv), or runs the tests after building the
+// runtime image, reclave-enclave, beside the test binary, where runs find it by default
+// (harness.Config.RuntimeImagePath): their enclaves measure it, target process starts it.
 func TestMain(m *testing.M) {
 	if os.Getenv(asMainEnv) == "1" {
 		ctx, stop := signalContext()
@@ -20,23 +24,22 @@ func TestMain(m *testing.M) {
 		stop()
 		os.Exit(code)
 	}
+	if _, err := runtimeimage.BuildBesideExecutable(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	os.Exit(m.Run())
 }
 
-// TestTargetProcess: target process runs every enclave in a reclave serve process — one per
-// cold start, one per worker otherwise — and the records say what each invocation cost and
-// returned, as with the embedded target.
+// TestTargetProcess: target process runs every enclave in a reclave-enclave process (by
+// default the runtime image, here the one TestMain built) — one per cold start, one per
+// worker otherwise — and the records say what each invocation cost and returned, as with the
+// embedded target.
 func TestTargetProcess(t *testing.T) {
-	t.Setenv(asMainEnv, "1") // inherited by the serve processes the run starts
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
 	cfg := write(t, dir, "process.yaml", `schema_version: 1
 name: process
 target: process
-process: {command: [`+exe+`]}
 workloads: [counter, noop]
 modes: [cold, warm, rewind]
 size: test
@@ -85,6 +88,6 @@ enclave: {memory_mib: 8}
 		}
 	}
 	if len(servers["noop/cold"]) != 3 || len(servers["noop/rewind"]) != 1 {
-		t.Errorf("serve processes: cold %d (want one per invocation, 3), rewind %d (want 1)", len(servers["noop/cold"]), len(servers["noop/rewind"]))
+		t.Errorf("enclave processes: cold %d (want one per invocation, 3), rewind %d (want 1)", len(servers["noop/cold"]), len(servers["noop/rewind"]))
 	}
 }

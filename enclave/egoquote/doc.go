@@ -22,10 +22,14 @@
 // hardware or in EGo's simulation mode (OE_SIMULATION=1, which gives no hardware guarantee
 // and, as far as EGo documents, no quote either):
 //
-//	ego-go build -tags ego -o bin/reclave ./cmd/reclave
+//	ego-go build -tags ego -trimpath -o bin/reclave-enclave ./cmd/reclave-enclave
 //	ego sign enclave.json
-//	ego run bin/reclave run --config configs/quick.yaml
-//	OE_SIMULATION=1 ego run bin/reclave run --config configs/quick.yaml
+//	ego run bin/reclave-enclave --addr 127.0.0.1:8080
+//	OE_SIMULATION=1 ego run bin/reclave-enclave --addr 127.0.0.1:8080
+//
+// The enclave runs reclave-enclave, the runtime image (the action-proxy server over the
+// enclave runtime), never the harness: the driver (bin/reclave run, target process) starts
+// it from outside, as README.md shows.
 //
 // CI only checks that it compiles: CGO_ENABLED=1 go vet -tags ego ./... (gcc suffices; no
 // EGo installation is needed to compile). A plain go build -tags ego binary is not an
@@ -47,7 +51,8 @@
 // --root for hardware evidence; built without it, it refuses hardware evidence with
 // attest.ErrNoHardwareVerifier. ego's report is mapped by [attest.ReportFromEGo]; a TCB
 // level that is not up to date is kept as the report's TCB status for the policy to judge.
-// The policy pins the signed binary's identity (ego uniqueid / ego signerid bin/reclave).
+// The policy pins the signed binary's identity (ego uniqueid / ego signerid
+// bin/reclave-enclave).
 // CI vets verify.go with ego's mock eclient: -tags egoclient,ego_mock_eclient.
 //
 // # What EGo does not allow
@@ -57,8 +62,7 @@
 //     tracked, diff or full.
 //   - Signals: os/signal receives nothing inside an enclave, so Ctrl-C and SIGTERM do not
 //     cancel a run; the host's ego process is what gets killed.
-//   - Processes: no os/exec, so the harness cannot ask git for the commit (it falls back to
-//     the binary's VCS stamp, or unknown).
+//   - Processes: no os/exec inside the enclave; the driver runs outside it.
 //   - The file system is an empty in-enclave memfs unless enclave.json mounts host folders,
 //     and only environment variables named there or starting with EDG_ reach the enclave.
 //
@@ -67,7 +71,7 @@
 // On hardware, a cold start is a real enclave launch: one `ego run` (ECREATE, EADD/EEXTEND of
 // the whole signed binary and heap, EINIT) per cold start. The harness does that with target
 // process (harness.TargetProcess): the driver runs outside EGo and starts every enclave as
-// `ego run bin/reclave serve ...` (process.command in the config), one per cold start, and
+// `ego run bin/reclave-enclave ...` (process.command in the config), one per cold start, and
 // times it from the host (phases launch, init, run, destroy). See README.md, "Running on SGX
 // hardware (EGo)".
 package egoquote
