@@ -84,6 +84,7 @@ func (e *Enclave) invoke(ctx context.Context, input []byte, nonce *[32]byte) (*I
 	}
 	start := time.Now()
 	inv := &Invocation{Epoch: e.epoch, Start: start}
+	callStart := start
 	if e.inst == nil {
 		// The last reset was interrupted before it re-created the instance (the heap is
 		// clean): re-create it now, under this invocation's context.
@@ -97,9 +98,9 @@ func (e *Enclave) invoke(ctx context.Context, input []byte, nonce *[32]byte) (*I
 		if e.rew != nil && e.cfg.SnapshotPoint == PointFunction {
 			inv.timedPhase(string(ResetRecycle), start)
 		}
+		callStart = time.Now() // the invoke phase starts after the re-creation
 	}
 
-	callStart := time.Now()
 	e.host.Begin(input)
 	execStart := time.Now()
 	res, callErr := e.inst.call(ctx, e.inst.entry, e.fn.Deadline)

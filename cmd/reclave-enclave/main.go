@@ -26,9 +26,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/reclave/reclave/internal/servecmd"
 )
@@ -43,19 +41,10 @@ var usage = "usage: " + name + " " +
 	"  (POST /init, POST /run) until SIGINT or SIGTERM; " + name + " -h describes each flag\n"
 
 func main() {
-	ctx, stop := signalContext()
+	ctx, stop := servecmd.SignalContext()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
-}
-
-// signalContext returns a context that the first SIGINT or SIGTERM cancels: the server stops
-// accepting and lets an activation in flight finish within its grace. A second signal ends
-// the process at once: after the first, the signals get their default action back.
-func signalContext() (context.Context, context.CancelFunc) {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	context.AfterFunc(ctx, stop)
-	return ctx, stop
 }
 
 // run is the whole command; it returns the process exit code: 0 success (or -h), 1 failure,

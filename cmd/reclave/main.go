@@ -29,31 +29,20 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/reclave/reclave/harness"
+	"github.com/reclave/reclave/internal/servecmd"
 	"github.com/reclave/reclave/plots"
 	"github.com/reclave/reclave/results"
 )
 
 func main() {
-	ctx, stop := signalContext()
+	ctx, stop := servecmd.SignalContext()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
-}
-
-// signalContext returns a context that the first SIGINT or SIGTERM cancels: invocations stop
-// at once (the enclave's interrupt checks), run keeps what it recorded, serve lets an
-// activation in flight finish within its grace. A second signal ends the process at once:
-// after the first, the signals get their default action back.
-func signalContext() (context.Context, context.CancelFunc) {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	context.AfterFunc(ctx, stop)
-	return ctx, stop
 }
 
 const usage = `usage:

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/reclave/reclave/internal/runtimeimage"
+	"github.com/reclave/reclave/internal/servecmd"
 	"github.com/reclave/reclave/results"
 )
 
@@ -19,7 +20,7 @@ const asMainEnv = "RECLAVE_TEST_AS_MAIN"
 // (harness.Config.RuntimeImagePath): their enclaves measure it, target process starts it.
 func TestMain(m *testing.M) {
 	if os.Getenv(asMainEnv) == "1" {
-		ctx, stop := signalContext()
+		ctx, stop := servecmd.SignalContext()
 		code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 		stop()
 		os.Exit(code)

@@ -16,7 +16,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"slices"
+	"syscall"
 
 	"github.com/reclave/reclave/actionproxy"
 	"github.com/reclave/reclave/enclave"
@@ -115,4 +118,15 @@ func Run(ctx context.Context, name string, args []string, stdout, stderr io.Writ
 	fmt.Fprintf(stderr, "%s: mode %s, %d MiB enclaves, SIMULATED SGX life cycle, %s\n", name, *mode, *memoryMiB, platformKind)
 	opts := actionproxy.Options{Enclave: cfg, Stdout: stdout, Stderr: stderr, ReadTimeout: *readTimeout}
 	return actionproxy.ListenAndServe(ctx, *addr, opts, stderr)
+}
+
+// SignalContext returns a context that the first SIGINT or SIGTERM cancels: invocations stop
+// at once (the enclave's interrupt checks), reclave run keeps what it recorded, a server
+// lets an activation in flight finish within its grace. A second signal ends the process at
+// once: after the first, the signals get their default action back. reclave and
+// reclave-enclave both start with it.
+func SignalContext() (context.Context, context.CancelFunc) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	context.AfterFunc(ctx, stop)
+	return ctx, stop
 }
