@@ -73,7 +73,16 @@ func (c *console) result(s results.Result) {
 		name = s.Experiment + "/" + name
 	}
 	c.logf("%-24s %-14s n=%-4d errors=%-3d p50=%-10s p99=%-10s%s\n", name, s.Mode, s.N, s.Errors,
-		results.FormatNs(s.LatencyNs.P50), results.FormatNs(s.LatencyNs.P99), params)
+		quantile(s.LatencyNs.P50, 50, &s), quantile(s.LatencyNs.P99, 99, &s), params)
+}
+
+// quantile formats the p-th percentile v of s's latencies, or [results.NoValue] when s has
+// too few successful invocations to support it (p99 needs 100: with fewer it is the maximum).
+func quantile(v float64, p float64, s *results.Result) string {
+	if !results.QuantileSupported(p, s.Successful()) {
+		return results.NoValue
+	}
+	return results.FormatNs(v)
 }
 
 // stop draws the final bar and ends its line.

@@ -64,7 +64,8 @@ type PlanEstimate struct {
 	RecordBytes float64
 	// DiskBytes is the size of the run's records on disk: Invocations × RecordBytes.
 	DiskBytes float64
-	// MemoryBytes is the most the run holds at once: EnclaveBytes + PlanBytes + ImageBytes.
+	// MemoryBytes is the most the run holds at once: EnclaveBytes + PlanBytes + ImageBytes +
+	// SummaryBytes.
 	MemoryBytes float64
 	// EnclaveBytes is the memory of the enclaves of the largest group (groups run one after
 	// another): concurrency × (memory_bytes + its snapshot), where memory_bytes is
@@ -78,6 +79,10 @@ type PlanEstimate struct {
 	// ImageBytes is the runtime image read once for every enclave to measure
 	// (enclave.measure_runtime).
 	ImageBytes float64
+	// SummaryBytes is what summarising the largest experiment holds: its configurations run
+	// in interleaved rounds, so all of them are summarised at once, each within the bounds of
+	// results.Summarizer ([results.SummarizerBytes] of its measured invocations).
+	SummaryBytes float64
 
 	// Cores is the number of CPUs the estimate assumed for runs for a duration.
 	Cores int
@@ -119,8 +124,8 @@ var runtimeImageBytes = func(c *Config) int64 {
 // compartment settings and concurrency levels.
 //
 // Not counted: the compiled code of each workload (shared by the enclaves of a run; a few
-// MiB for the Go workloads), the Go runtime, the summaries (bounded by results.Summarizer),
-// summary.json and resources.jsonl (small beside the records).
+// MiB for the Go workloads), the Go runtime, summary.json and resources.jsonl (small beside
+// the records).
 func (c *Config) Estimate(cores int) (*PlanEstimate, error) {
 	cores = max(cores, 1)
 	est := &PlanEstimate{Cores: cores}
@@ -131,7 +136,7 @@ func (c *Config) Estimate(cores int) (*PlanEstimate, error) {
 	}
 	var maxDisk, maxPlan float64
 	var rawBytes float64 // records as JSON lines, before compression
-	var plan culprit
+	var plan, summ culprit
 	for _, exp := range c.Runs() {
 		wls, err := exp.LoadWorkloads()
 		if err != nil {
@@ -142,7 +147,7 @@ func (c *Config) Estimate(cores int) (*PlanEstimate, error) {
 			memBytes += image
 		}
 		reps := float64(exp.Repetitions)
-		var expDisk, expGroups float64
+		var expDisk, expGroups, expSumm float64
 		for _, w := range wls {
 			for _, mode := range exp.Modes {
 				for _, comp := range exp.CompartmentSettings() {
@@ -154,6 +159,8 @@ func (c *Config) Estimate(cores int) (*PlanEstimate, error) {
 						rawBytes += b
 						expDisk += b
 						expGroups += reps
+						measured := max(perRep-float64(conc)*float64(*exp.Warmup), 0) * reps
+						expSumm += results.SummarizerBytes(int64(min(measured, math.MaxInt64/2)), len(exp.phaseNames(mode)))
 						if enc := float64(conc) * exp.enclaveBytes(mode, memBytes); enc > est.EnclaveBytes {
 							est.EnclaveBytes, est.memory = enc, exp.enclaveCulprit()
 						}
@@ -162,6 +169,12 @@ func (c *Config) Estimate(cores int) (*PlanEstimate, error) {
 			}
 		}
 		est.PlanBytes += expGroups * float64(planEntryBytes)
+		if expSumm > est.SummaryBytes {
+			est.SummaryBytes = expSumm
+			if expSumm > est.EnclaveBytes {
+				summ = culprit{exp: exp, key: "repetitions", value: fmt.Sprint(exp.Repetitions)}
+			}
+		}
 		if expDisk > maxDisk {
 			maxDisk, est.disk = expDisk, exp.diskCulprit()
 		}
@@ -179,8 +192,12 @@ func (c *Config) Estimate(cores int) (*PlanEstimate, error) {
 		est.RecordBytes /= gzipRatio
 	}
 	est.DiskBytes = est.Invocations * est.RecordBytes
-	est.MemoryBytes = est.EnclaveBytes + est.PlanBytes + est.ImageBytes
-	if est.PlanBytes > est.EnclaveBytes || est.memory.exp == nil {
+	est.MemoryBytes = est.EnclaveBytes + est.PlanBytes + est.ImageBytes + est.SummaryBytes
+	switch {
+	case est.SummaryBytes > max(est.EnclaveBytes, est.PlanBytes) && summ.exp != nil:
+		// Summarising weighs most: name the repetitions of the experiment that holds most.
+		est.memory = summ
+	case est.PlanBytes > est.EnclaveBytes || est.memory.exp == nil:
 		// The plan's entries weigh more than the enclaves: name the repetitions of the
 		// experiment with the most groups.
 		est.memory = plan
@@ -366,7 +383,11 @@ func (c *Config) CheckResources(outDir string, read ResourceReader) error {
 	var errs []error
 	if res.MemoryAvailable >= 0 && est.MemoryBytes > float64(res.MemoryAvailable) {
 		what := fmt.Sprintf("%s of it enclaves (the largest group's workers × (enclave memory + runtime image + snapshot))", humanBytes(est.EnclaveBytes))
-		if est.PlanBytes > est.EnclaveBytes {
+		switch {
+		case est.SummaryBytes > max(est.EnclaveBytes, est.PlanBytes):
+			what = fmt.Sprintf("%s of it summarising the largest experiment (its configurations' samples, held at once while its rounds interleave)",
+				humanBytes(est.SummaryBytes))
+		case est.PlanBytes > est.EnclaveBytes:
 			what = fmt.Sprintf("%s of it the plan (%d bytes for each of its %.3g repetitions of a configuration)",
 				humanBytes(est.PlanBytes), planEntryBytes, est.PlanBytes/float64(planEntryBytes))
 		}

@@ -120,18 +120,18 @@ func parseAndCheck(doc, file, out string, res ResourceReader) error {
 func TestEstimate(t *testing.T) {
 	const head = "schema_version: 1\nname: x\nworkloads: [noop]\nenclave: {memory_mib: 16, measure_runtime: false, attestation: none}\n"
 	tests := []struct {
-		name                          string
-		yaml                          string
-		invocations, enclaves, groups float64
+		name                                   string
+		yaml                                   string
+		invocations, enclaves, groups, summary float64
 	}{
 		{"iterations and warm-up per worker", head + "modes: [warm]\niterations: 1000\nwarmup: 10\nload: {concurrency: [1, 4]}\nrepetitions: 3\n",
-			3 * (1000 + 10 + 1000 + 40), 4 * 16 * float64(mib), 6},
+			3 * (1000 + 10 + 1000 + 40), 4 * 16 * float64(mib), 6, 2 * results.SummarizerBytes(3*1000, 2)},
 		{"per-mode iterations; rewind and cold keep a snapshot", head + "modes: [cold, rewind]\niterations: 100\nmode_iterations: {cold: 5}\nwarmup: 0\n",
-			105, 2 * 16 * float64(mib), 2},
+			105, 2 * 16 * float64(mib), 2, results.SummarizerBytes(5, 11) + results.SummarizerBytes(100, 2)},
 		{"compartments both", strings.Replace(head, "attestation: none", "attestation: none, compartments: both", 1) + "modes: [warm]\niterations: 10\nwarmup: 0\n",
-			20, 16 * float64(mib), 2},
+			20, 16 * float64(mib), 2, 2 * results.SummarizerBytes(10, 2)},
 		{"a duration: as fast as a worker can, on the cores", head + "modes: [warm]\nwarmup: 0\nload: {concurrency: [4], duration: 10s}\n",
-			2 * maxInvocationRate * 10, 4 * 16 * float64(mib), 1},
+			2 * maxInvocationRate * 10, 4 * 16 * float64(mib), 1, results.SummarizerBytes(2*maxInvocationRate*10, 2)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -152,7 +152,12 @@ func TestEstimate(t *testing.T) {
 			if est.RecordBytes < 500 || est.RecordBytes > 900 {
 				t.Errorf("%.0f bytes per record", est.RecordBytes)
 			}
-			if est.DiskBytes != est.Invocations*est.RecordBytes || est.MemoryBytes != est.EnclaveBytes+est.PlanBytes+est.ImageBytes {
+			// Summarising holds every configuration of the experiment at once (its rounds
+			// interleave): the sum of their bounded summaries.
+			if est.SummaryBytes != tt.summary {
+				t.Errorf("summaries %v, want %v", est.SummaryBytes, tt.summary)
+			}
+			if est.DiskBytes != est.Invocations*est.RecordBytes || est.MemoryBytes != est.EnclaveBytes+est.PlanBytes+est.ImageBytes+est.SummaryBytes {
 				t.Errorf("disk %v, memory %v: not the sums", est.DiskBytes, est.MemoryBytes)
 			}
 		})

@@ -286,6 +286,19 @@ func TestConsole(t *testing.T) {
 			t.Fatalf("bar output %q lacks %q", out, want)
 		}
 	}
+	// A result line shows p99 only where n supports it (100 successful invocations).
+	for _, tc := range []struct {
+		n, errs int
+		wantP99 string
+	}{{n: 100, errs: 0, wantP99: "p99=2 ms"}, {n: 100, errs: 1, wantP99: "p99=" + results.NoValue}, {n: 4, wantP99: "p99=" + results.NoValue}} {
+		var line bytes.Buffer
+		c = &console{log: &line}
+		c.result(results.Result{Key: results.Key{Workload: "w", Mode: "warm", Load: LoadClosed}, N: tc.n, Errors: tc.errs,
+			LatencyNs: results.Dist{P50: 1e6, P99: 2e6}})
+		if !strings.Contains(line.String(), tc.wantP99) || !strings.Contains(line.String(), "p50=1 ms") {
+			t.Errorf("n=%d errors=%d: %q, want %q and p50=1 ms", tc.n, tc.errs, line.String(), tc.wantP99)
+		}
+	}
 	var quiet bytes.Buffer
 	c = &console{log: &quiet}
 	c.start(1)

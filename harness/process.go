@@ -369,7 +369,8 @@ func (p *serveProcess) lastLog() string {
 	return strings.Join(p.log, " | ")
 }
 
-// stop ends the process (SIGTERM, then SIGKILL after 5 s) and waits for it.
+// stop ends the process (SIGINT, which reclave-enclave handles as it handles SIGTERM: it
+// stops serving and exits; SIGKILL after 5 s) and waits for it.
 func (p *serveProcess) stop() error {
 	if p.cmd.Process == nil {
 		return nil

@@ -664,7 +664,7 @@ func rowName(k Key, varying map[string]bool) string {
 // it, as benchstat does: "21.3 µs ± 2%", "± ∞" when the sample is too small for an interval.
 func formatMedianCI(d Dist, n int) string {
 	if n == 0 {
-		return "-"
+		return NoValue
 	}
 	if d.P50CI95Lo == nil || d.P50CI95Hi == nil {
 		return FormatNs(d.P50) + " ± ∞"
@@ -677,18 +677,18 @@ func formatMedianCI(d Dist, n int) string {
 }
 
 // formatDelta writes the change of the median of a row: "~" when not significant, else a
-// signed percentage ("+30.12%"), "?" when the base median is 0 and "-" when a side has no
-// sample.
+// signed percentage with three significant digits ("+30.1%"), "?" when the base median is 0
+// and [NoValue] when a side has no sample.
 func formatDelta(r *ComparisonRow, alpha float64) string {
 	switch {
 	case r.Verdict == VerdictNoData || r.Verdict == VerdictFailed || r.Missing:
-		return "-"
+		return NoValue
 	case r.P >= alpha:
 		return "~"
 	case math.IsNaN(r.Delta):
 		return "?"
 	}
-	return fmt.Sprintf("%+.2f%%", r.Delta*100)
+	return FormatPercent(r.Delta)
 }
 
 // formatThreshold writes a fraction as a percentage with no more digits than it needs: "5%".
@@ -696,20 +696,20 @@ func formatThreshold(f float64) string {
 	return strconv.FormatFloat(f*100, 'f', -1, 64) + "%"
 }
 
-// formatPair writes a base and a new count as "base+new", "-" for a row missing from the
-// new run.
+// formatPair writes a base and a new count as "base+new", [NoValue] for a row missing from
+// the new run.
 func formatPair(r *ComparisonRow, base, cur int) string {
 	if r.Missing {
-		return "-"
+		return NoValue
 	}
 	return strconv.Itoa(base) + "+" + strconv.Itoa(cur)
 }
 
 // formatOutputs writes the distinct outputs of a row as "base+new" (≥N when counting stopped
-// at the cap), "-" when they are not judged.
+// at the cap), [NoValue] when they are not judged.
 func formatOutputs(r *ComparisonRow) string {
 	if !r.OutputsJudged || r.Missing {
-		return "-"
+		return NoValue
 	}
 	return formatCount(r.BaseOutputs, r.BaseOutputsCapped) + "+" + formatCount(r.NewOutputs, r.NewOutputsCapped)
 }
@@ -783,7 +783,7 @@ func WriteComparison(w io.Writer, c *Comparison) error {
 
 	fmt.Fprintf(w, "%s: median ± 95%% CI; delta of the medians where p < %g (Mann–Whitney U), ~ otherwise; regression beyond +%s\n",
 		c.Metric, c.Alpha, formatThreshold(c.Threshold))
-	fmt.Fprintln(w, "errors, invalid: unexpected failures, invalid outputs (base+new; above the base run's rate fails); outputs: distinct outputs where they must repeat (a new one fails; - not judged)")
+	fmt.Fprintln(w, "errors, invalid: unexpected failures, invalid outputs (base+new; above the base run's rate fails); outputs: distinct outputs where they must repeat (a new one fails; — not judged)")
 	if c.Unit == UnitRepetition {
 		fmt.Fprintln(w, "samples: the median of each repetition (n counts repetitions)")
 	}
@@ -812,7 +812,7 @@ func WriteComparison(w io.Writer, c *Comparison) error {
 		}
 		p := fmt.Sprintf("%.3f", r.P)
 		if r.Missing {
-			p = "-"
+			p = NoValue
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d+%d\t%s\t%s\t%s\t%s\t%s\n", r.Key.Workload, r.Key.Mode,
 			formatParams(r.Key, varying), formatMedianCI(r.Base, r.BaseN), formatMedianCI(r.New, r.NewN),

@@ -95,7 +95,7 @@ func TestCompare(t *testing.T) {
 		{
 			name: "faster", new: scale(base, "counter/cold", 0.7),
 			verdicts: map[string]string{"counter/cold": VerdictFaster, "noop/warm": VerdictSame},
-			out:      []string{"-30.", "faster", "no regression"},
+			out:      []string{"-30%", "faster", "no regression"},
 		},
 		{
 			name: "every invocation failed", new: failing,

@@ -81,6 +81,28 @@ type series struct {
 	rng  *rand.Rand
 }
 
+// histBytes is what one series' histogram holds: 34 × 1024 int64 counts (see [histHighest]).
+const histBytes = 34 * 1024 * 8
+
+// SummarizerBytes estimates the memory a [Summarizer] holds for one configuration of n
+// measured invocations whose records carry phases phases: its 7 series of distributions
+// (latency, response, rewind, exec, start-up, pages and bytes restored) and one per phase,
+// each n float64 samples up to [ExactLimit] (twice over while the slice grows by appending),
+// beyond it an HDR histogram plus, for the five that keep one, a reservoir of
+// [ReservoirSize]; and the distinct output hashes, at most [MaxDistinctOutputs]. Maps,
+// per-repetition spans and round medians are a few words per repetition and not counted.
+// The harness adds it up over an experiment's configurations, which a run holds at once.
+func SummarizerBytes(n int64, phases int) float64 {
+	series := float64(7 + phases)
+	var per float64
+	if n <= ExactLimit {
+		per = series * 2 * 8 * float64(n)
+	} else {
+		per = series*histBytes + 5*8*ReservoirSize
+	}
+	return per + 64*float64(min(n, MaxDistinctOutputs))
+}
+
 // newSeries returns a series holding up to limit samples exactly and, beyond, a reservoir
 // of k samples (none when k is 0: for statistics that need no more than quantiles).
 func newSeries(limit, k int) *series { return &series{limit: limit, k: k} }

@@ -463,3 +463,22 @@ func TestCompareBeyondExactLimit(t *testing.T) {
 		})
 	}
 }
+
+// TestSummarizerBytes: the estimate's formula at hand-computed points.
+func TestSummarizerBytes(t *testing.T) {
+	for _, tc := range []struct {
+		n      int64
+		phases int
+		want   float64
+	}{
+		{0, 2, 0},
+		{3000, 2, 9*2*8*3000 + 64*1024}, // exact: 9 series of 3000 float64s, twice over
+		{ExactLimit, 0, 7*2*8*ExactLimit + 64*1024},                             // the last exact size
+		{ExactLimit + 1, 2, 9*34*1024*8 + 5*8*ReservoirSize + 64*1024},          // histograms and reservoirs
+		{1 << 40, 11, 18*34*1024*8 + 5*8*ReservoirSize + 64*MaxDistinctOutputs}, // bounded, however many
+	} {
+		if got := SummarizerBytes(tc.n, tc.phases); got != tc.want {
+			t.Errorf("SummarizerBytes(%d, %d) = %v, want %v", tc.n, tc.phases, got, tc.want)
+		}
+	}
+}

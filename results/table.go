@@ -116,6 +116,23 @@ func FormatNs(ns float64) string {
 	return formatSig(r) + " ns"
 }
 
+// FormatPercent formats a relative change f (0.3012 for +30.12%) as a signed percentage with at
+// most three significant digits: "+30.1%", "-4.23%", "+0.5%", "+0%"; NaN and infinities are
+// [NoValue].
+func FormatPercent(f float64) string {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return NoValue
+	}
+	sign := "+"
+	if f < 0 {
+		sign, f = "-", -f
+	}
+	if f == 0 {
+		return "+0%"
+	}
+	return sign + formatSig(roundSig(f*100)) + "%"
+}
+
 // FormatRatio formats a speed-up or a ratio of durations with at most three significant
 // digits, followed by "×". From a thousand on, a decimal prefix keeps the number short, as in
 // the throughput figure's "1k/s": k for 10³, M for 10⁶, G for 10⁹. So "1×", "2.54×", "37×",
@@ -257,7 +274,7 @@ func WriteTable(w io.Writer, s *Summary) error {
 
 	var notes tableNotes
 	for _, r := range s.Results {
-		ok := okSamples(&r)
+		ok := r.Successful()
 		row := []string{r.Workload, r.Mode}
 		if experiments {
 			row = append([]string{r.Experiment}, row...)
@@ -275,7 +292,7 @@ func WriteTable(w io.Writer, s *Summary) error {
 		}
 		lat, start := NoValue, NoValue
 		if cold := coldOf(s.Results, &r); cold != nil {
-			nc := okSamples(cold)
+			nc := cold.Successful()
 			lat = ratioCell("vs cold", cold.LatencyNs.P50, r.LatencyNs.P50, nc, ok, &notes)
 			start = ratioCell("vs cold", cold.StartupNs.P50, r.StartupNs.P50, nc, ok, &notes)
 		} else {
@@ -290,8 +307,9 @@ func WriteTable(w io.Writer, s *Summary) error {
 	return notes.write(w)
 }
 
-// okSamples returns the number of samples of r's distributions: its successful invocations.
-func okSamples(r *Result) int { return max(r.N-r.Errors, 0) }
+// Successful returns the number of samples of r's distributions: its successful invocations
+// (n − errors), the n that [QuantileSupported] and [MedianCIMinN] speak of.
+func (r *Result) Successful() int { return max(r.N-r.Errors, 0) }
 
 // quantileCell returns the p-th percentile of d, a distribution of n samples, formatted, or
 // [NoValue] (noted) when n does not support it.

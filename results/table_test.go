@@ -344,3 +344,18 @@ func TestWriteRewindTable(t *testing.T) {
 		}
 	}
 }
+
+// TestFormatPercent: signed, at most three significant digits, no trailing zeros.
+func TestFormatPercent(t *testing.T) {
+	for _, tc := range []struct {
+		f    float64
+		want string
+	}{
+		{0.3012, "+30.1%"}, {0.2998, "+30%"}, {-0.04234, "-4.23%"}, {0.005, "+0.5%"}, {0, "+0%"},
+		{12.345, "+1230%"}, {math.NaN(), NoValue}, {math.Inf(1), NoValue},
+	} {
+		if got := FormatPercent(tc.f); got != tc.want {
+			t.Errorf("FormatPercent(%v) = %q, want %q", tc.f, got, tc.want)
+		}
+	}
+}
