@@ -2,6 +2,7 @@ package enclave_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -150,9 +151,9 @@ func TestStubs(t *testing.T) {
 		{"all stubbed", all, enclave.CompartmentsOn, ""},
 		{"all stubbed, compartments off", all, enclave.CompartmentsOff, ""},
 		{"extra stub the module does not import", append([]string{"env.unused"}, all...), enclave.CompartmentsOn, ""},
-		{"none stubbed", nil, enclave.CompartmentsOn, "module imports env.get_time"},
-		{"none stubbed, compartments off", nil, enclave.CompartmentsOff, "module imports env.get_time, which nothing provides"},
-		{"one missing", all[:2], enclave.CompartmentsOn, "module imports bench.end"},
+		{"none stubbed", nil, enclave.CompartmentsOn, "module imports 3 host function(s) the function is not allowed: env.get_time, bench.start, bench.end ("},
+		{"none stubbed, compartments off", nil, enclave.CompartmentsOff, "module imports 3 host function(s) that nothing provides (reclave's WASI host has no such function): env.get_time, bench.start, bench.end; stub them"},
+		{"one missing", all[:2], enclave.CompartmentsOn, "module imports 1 host function(s) the function is not allowed: bench.end ("},
 		{"a real WASI function", append([]string{"wasi_snapshot_preview1.fd_write"}, all...), enclave.CompartmentsOn, "is a host function reclave implements"},
 		{"in the WASI module", append([]string{"wasi_snapshot_preview1.get_time"}, all...), enclave.CompartmentsOn, "reclave's WASI host"},
 		{"in the runtime's module", append([]string{"reclave.poll"}, all...), enclave.CompartmentsOn, "runtime's own"},
@@ -169,6 +170,10 @@ func TestStubs(t *testing.T) {
 				}
 				if !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error %v, want it to contain %q", err, tt.wantErr)
+				}
+				var ie *enclave.ImportError
+				if strings.HasPrefix(tt.wantErr, "module imports") && (!errors.As(err, &ie) || len(ie.Refused) == 0 || !strings.Contains(err.Error(), "stub them")) {
+					t.Fatalf("error %v: want an *ImportError that says how to stub", err)
 				}
 				return
 			}

@@ -37,7 +37,11 @@ type Reset string
 // ResetCreate are only ever reported.
 const (
 	// ResetNone keeps the instance as the invocation left it (mode warm): fast and insecure,
-	// the next invocation sees this one's state.
+	// the next invocation sees this one's state. A command module is the exception: it runs
+	// once per instance (its _start runs the constructors, main and the destructors, and
+	// upstream wasi-libc traps when _start runs a second time), so after each of its
+	// invocations the instance is re-created (reported as ResetRecycle) while the enclave and
+	// the compiled module are kept.
 	ResetNone Reset = "none"
 	// ResetRewind restores the instance to the snapshot taken after the function's init.
 	ResetRewind Reset = "rewind"
@@ -46,7 +50,8 @@ const (
 	ResetReinstantiate Reset = "reinstantiate"
 	// ResetRecycle is reported when the instance was in a state the configured reset cannot
 	// repair — a trap without rewinding, a deadline or an exit (wazero closes the instance),
-	// memory that grew under rewind (wazero memory never shrinks) — and was re-created.
+	// memory that grew under rewind (wazero memory never shrinks), a command's instance
+	// without a reset (see ResetNone) — and was re-created.
 	ResetRecycle Reset = "recycle"
 	// ResetCreate is reported for an invocation served by a fresh enclave (mode cold).
 	ResetCreate Reset = "create"
@@ -74,7 +79,14 @@ const (
 	// StrategyTracked instruments the module's stores so every write reports its page, and
 	// copies back exactly those pages: no scan and no page fault.
 	StrategyTracked Strategy = "tracked"
+	// StrategyAuto measures diff and tracked on the function's own invocations and keeps the
+	// cheaper (execution + reset), exploring again when the cost drifts; see auto.go. The
+	// default.
+	StrategyAuto Strategy = "auto"
 )
+
+// DefaultStrategy is the rewind strategy of an enclave, a config and the CLI that name none.
+const DefaultStrategy = StrategyAuto
 
 // SnapshotPoint is where in an enclave's life the clean state is taken.
 type SnapshotPoint string
@@ -89,7 +101,23 @@ const (
 	// initialised again for the next invocation, so nothing of one function's init survives
 	// and the enclave could load another function.
 	PointRuntime SnapshotPoint = "runtime"
+	// PointWarmed snapshots after the function's init and Config.WarmupInvocations
+	// invocations with Function.WarmupInput, a public input the workload designates: state a
+	// language runtime initialises lazily on its first calls (the Go runtime's) is then part
+	// of the clean state, so that a rewind does not undo it. The warm-up input must be public:
+	// nothing of a caller ever enters a snapshot. State seeded from randomness during the
+	// warm-up repeats after every rewind, as after the init ([Enclave.Warnings]). An enclave
+	// that does not rewind (mode cold, warm, reinstantiate) runs the same warm-up at creation,
+	// so that a fresh enclave is comparable with a rewound one.
+	PointWarmed SnapshotPoint = "warmed"
 )
+
+// DefaultWarmupInvocations is the number of warm-up invocations of snapshot point warmed.
+const DefaultWarmupInvocations = 3
+
+// afterInit reports whether the snapshot holds an instance (function or warmed), rather than
+// the runtime before any.
+func (p SnapshotPoint) afterInit() bool { return p == PointFunction || p == PointWarmed }
 
 // Kind is the kind of a function's module; see the function ABI in workloads/README.md.
 type Kind string
@@ -121,10 +149,13 @@ type Config struct {
 	// Reset is what is done after each invocation: ResetNone, ResetRewind or
 	// ResetReinstantiate. Zero means ResetRewind.
 	Reset Reset
-	// Strategy is how a rewind restores memory. Zero means StrategyDiff.
+	// Strategy is how a rewind restores memory. Zero means DefaultStrategy (auto).
 	Strategy Strategy
 	// SnapshotPoint is where the clean state is taken. Zero means PointFunction.
 	SnapshotPoint SnapshotPoint
+	// WarmupInvocations is the number of warm-up invocations of snapshot point warmed (see
+	// [PointWarmed]). Zero means DefaultWarmupInvocations; other snapshot points run none.
+	WarmupInvocations int
 	// RuntimeImage is the runtime's code as the enclave loads and measures it (the harness
 	// passes the reclave-enclave binary, cmd/reclave-enclave, as an EGo enclave measures its
 	// whole signed binary). Nil leaves it out of the layout: the measurement then covers the
@@ -145,10 +176,17 @@ type Config struct {
 	// Compartments switches the walls between the layers: CompartmentsOn (the zero value
 	// means on) or CompartmentsOff, to measure what they cost. See [Compartments].
 	Compartments Compartments
+	// TraceHostCalls makes every host call an event with its duration
+	// ([Invocation.HostCallTrace], [Enclave.CreationHostCallTrace]). The calls are counted
+	// either way ([Invocation.HostCalls]); tracing adds two clock reads and an event per call.
+	TraceHostCalls bool
 
 	// deterministic makes the WASI host reproducible (seeded random, fixed clocks) for the
 	// differential fuzzer, which compares a reused enclave with fresh ones; never for serving.
 	deterministic *wasi.Deterministic
+	// autoSwitchEvery makes strategy auto switch variants after every n invocations whatever
+	// they cost, for the differential fuzzer; zero for the measured choice.
+	autoSwitchEvery int
 }
 
 // Compartments says whether an enclave enforces its inner walls. With them on, L0's snapshot
@@ -184,6 +222,14 @@ type Function struct {
 	// DefaultImports. A module importing anything else is refused at load (with compartments
 	// on).
 	Imports []string
+	// MaxHostCalls caps the host calls of one invocation (calls of the function to
+	// wasi_snapshot_preview1), MaxHostBytes the bytes they move into and out of linear memory
+	// (see [HostCallCount]); zero means no cap. The call past MaxHostCalls is refused before
+	// it runs; the call that takes the bytes past MaxHostBytes runs and then ends the
+	// invocation. Either way the invocation fails with an *InvokeError of kind
+	// KindHostCallLimit and the enclave is reset as after a trap. The function's init and
+	// start function are not capped.
+	MaxHostCalls, MaxHostBytes int64
 	// Stubs are imports ("module.name") the runtime satisfies with harmless host functions of
 	// whatever type the module declares: the parameters are ignored and the results are zero.
 	// They are allowed in addition to Imports — for instance a benchmark's timing hooks
@@ -191,6 +237,9 @@ type Function struct {
 	// not name a function reclave implements (any of wasi_snapshot_preview1) or the runtime's
 	// own module; a stub the module does not import is ignored.
 	Stubs []string
+	// WarmupInput is the public input of the warm-up invocations of snapshot point warmed (a
+	// workload's manifest names it: warmup_input). Required for that snapshot point.
+	WarmupInput []byte
 }
 
 // DefaultImports are the host functions every function may import: the function ABI (the
@@ -227,7 +276,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.Reset = ResetRewind
 	}
 	if c.Strategy == "" {
-		c.Strategy = StrategyDiff
+		c.Strategy = DefaultStrategy
 	}
 	if c.SnapshotPoint == "" {
 		c.SnapshotPoint = PointFunction
@@ -246,8 +295,14 @@ func (c Config) withDefaults() (Config, error) {
 	if _, ok := rewinders[c.Strategy]; !ok {
 		return c, fmt.Errorf("enclave strategy %q: want one of %v", c.Strategy, Strategies())
 	}
-	if c.SnapshotPoint != PointFunction && c.SnapshotPoint != PointRuntime {
-		return c, fmt.Errorf("enclave snapshot point %q: want function or runtime", c.SnapshotPoint)
+	if c.SnapshotPoint != PointFunction && c.SnapshotPoint != PointRuntime && c.SnapshotPoint != PointWarmed {
+		return c, fmt.Errorf("enclave snapshot point %q: want function, runtime or warmed", c.SnapshotPoint)
+	}
+	if c.WarmupInvocations == 0 {
+		c.WarmupInvocations = DefaultWarmupInvocations
+	}
+	if c.WarmupInvocations < 0 {
+		return c, fmt.Errorf("enclave warmup_invocations %d: must not be negative", c.WarmupInvocations)
 	}
 	if c.Compartments == "" {
 		c.Compartments = CompartmentsOn
@@ -280,6 +335,8 @@ func (f Function) withDefaults() (Function, error) {
 		return f, fmt.Errorf("function %s: max_output_bytes %d: must not be negative", f.Name, f.MaxOutputBytes)
 	case f.Deadline < 0:
 		return f, fmt.Errorf("function %s: deadline %v: must not be negative", f.Name, f.Deadline)
+	case f.MaxHostCalls < 0 || f.MaxHostBytes < 0:
+		return f, fmt.Errorf("function %s: host-call budget of %d calls and %d bytes: must not be negative", f.Name, f.MaxHostCalls, f.MaxHostBytes)
 	case len(f.Wasm) == 0:
 		return f, fmt.Errorf("function %s: empty module", f.Name)
 	}

@@ -48,6 +48,39 @@
 // and output. A client checks the whole chain with package attest; simulated evidence says
 // so and is refused unless the client allows it.
 //
+// # Generic enclaves
+//
+// [Create] makes an enclave for one function: its layout holds the module's bytes as code
+// pages, so its MRENCLAVE names the function, and its clean state is that function's.
+// [CreateGeneric] makes an enclave for none: the layout is the TCS and SSA pages, the stack,
+// the runtime image and the heap, so MRENCLAVE is the same for every function (and for every
+// generic enclave of the same configuration), and the snapshot is taken at the runtime point,
+// before any module. Each [Enclave.InvokeFunction] brings a [Function]: the module is data the
+// runtime loads after EINIT, as an enclave loads code it did not measure — hashed (SHA-256),
+// checked against the function's allow-list, compiled (or found compiled in the enclave's
+// compile cache, keyed by that hash, [GenericCacheModules] at most), instantiated on the
+// zeroed heap within the function's own memory cap and initialised; then it is invoked, and
+// the enclave is rewound to the runtime snapshot: the instance, linear memory, the WASI host's
+// state and the function's stub host modules are gone, and only the compiled code, which no
+// guest can write, is kept. Phases: load, instantiate, fn_init, invoke, rewind;
+// [Invocation.Load] names the function, its module hash and whether the cache hit. A function
+// refused at load, or failing in its start function or init, fails its own invocation; the
+// enclave is rewound and serves the next. Strategy auto is diff in a generic enclave (see
+// [CreateGeneric]).
+//
+// What the outer evidence proves in this mode: that a genuine enclave runs the generic runtime
+// — its runtime image, layout and signer — with an L0 key only it holds. It says nothing
+// about which functions that runtime will load: no module is measured. The inner report of
+// each attested invocation ([Enclave.InvokeFunctionAttested]) closes the gap: signed by the L0
+// key the outer evidence binds, it names the module that ran (its SHA-256, which the runtime
+// computed over the bytes it compiled), the clean state it ran on ([GenericCleanStateHash]:
+// the runtime before any module, the same for every function), the epoch (a rewind before
+// every invocation) and the hashes of input and output. A verifier pins the runtime's
+// MRENCLAVE and that clean state once, and lists the functions it accepts in its policy's
+// module hashes (attest.Policy.ModuleHash): a report of any other function is refused
+// (attest.ErrPolicyModule). The trust in the runtime's loader — that it hashes what it runs
+// and rewinds before every invocation — is trust in the runtime MRENCLAVE measures.
+//
 // # Resets
 //
 // After each invocation, [Enclave.Invoke] resets the enclave as [Config.Reset] says, and the
@@ -138,6 +171,13 @@
 //	         madvise also costs TLB shootdowns, expensive in a virtual machine
 //	tracked  the module's stores are instrumented to report the pages they write; copy back
 //	         exactly those. No scan, no fault; the cost moves into the function's execution
+//	auto     the default: measure diff and tracked on the function's own invocations and keep
+//	         the cheaper (execution + reset), exploring again now and then; see auto.go,
+//	         [Enclave.Strategy] and [Enclave.StrategyChoice]
+//
+// Snapshot points: [PointFunction] (after the init), [PointRuntime] (before the module is
+// instantiated) and [PointWarmed] (after the init and [Config.WarmupInvocations] invocations
+// with the function's public [Function.WarmupInput]).
 //
 // # Compartments
 //

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -50,7 +52,8 @@ type Phase struct {
 	Duration time.Duration
 }
 
-// Enclave is one simulated SGX enclave serving one WebAssembly function. It is not safe for
+// Enclave is one simulated SGX enclave serving one WebAssembly function ([Create]), or any
+// function each invocation brings ([CreateGeneric]). It is not safe for
 // concurrent use: like an enclave with one thread control structure, it serves one invocation
 // at a time.
 type Enclave struct {
@@ -72,11 +75,21 @@ type Enclave struct {
 
 	rt       wazero.Runtime
 	host     *wasi.Host
-	compiled wazero.CompiledModule
+	compiled wazero.CompiledModule // the module variant instances are made of
 	info     *wasmbin.Info
-	track    *wasmbin.Instrumented
-	dirty    *dirtySet // nil unless the strategy tracks writes
+	track    *wasmbin.Instrumented // how compiled was instrumented
+	dirty    *dirtySet             // nil unless the strategy tracks writes
 	modCfg   wazero.ModuleConfig
+	stubMods []api.Module // the stub host modules of the function (instantiateStubs)
+
+	// Generic enclaves only (CreateGeneric, generic.go): the compile cache, the heap's cap;
+	// nil for an enclave created for one function.
+	generic *genericState
+
+	// Strategy auto only (see auto.go): both module variants, variantDiff and variantTracked,
+	// and the picker that chooses; compiled and track are those of variants[auto.cur].
+	variants [2]moduleVariant
+	auto     *autoPicker
 
 	inst *instance
 
@@ -102,6 +115,18 @@ type Enclave struct {
 
 	epoch    uint64
 	unusable error
+	cc       *callContext // what guest code runs under, reused by every call
+
+	// Host calls of the creation (CreationHostCalls), and traced events dropped so far.
+	creationCalls []HostCallCount
+	creationTrace []HostCallEvent
+	traceDropped  uint64
+}
+
+// moduleVariant is a compiled module variant and how it was instrumented.
+type moduleVariant struct {
+	compiled wazero.CompiledModule
+	track    *wasmbin.Instrumented
 }
 
 // instance is one instantiation of the function's module and the handles reclave needs.
@@ -112,6 +137,8 @@ type instance struct {
 	globals   []api.MutableGlobal
 	state     api.MutableGlobal // set by instrumented code when it changed unrestorable state
 	budget    api.MutableGlobal // the interrupt checks' budget: 0 makes the guest poll now
+	budgetRef *budgetRef        // budget, for the deadline timer
+	cc        *callContext      // the enclave's, which every call runs under
 	collect   api.Function      // () -> (): report the dirty pages to mark_dirty, empty the tables
 	clearAll  api.Function      // () -> (): empty the dirty tables without reporting
 }
@@ -131,62 +158,40 @@ func Create(ctx context.Context, cfg Config, fn Function) (_ *Enclave, err error
 	if err != nil {
 		return nil, err
 	}
-	var idb [8]byte
-	if _, err := rand.Read(idb[:]); err != nil {
-		return nil, fmt.Errorf("enclave id: %w", err)
+	if cfg.SnapshotPoint == PointWarmed && fn.Kind == KindCommand {
+		return nil, fmt.Errorf("function %s: snapshot point warmed needs a reactor: a command's _start is its whole life, with nothing to keep warm", fn.Name)
 	}
-	e := &Enclave{cfg: cfg, fn: fn, id: hex.EncodeToString(idb[:]), moduleSum: sha256.Sum256(fn.Wasm)}
-	if cfg.Reset == ResetRewind {
-		e.rew = rewinders[cfg.Strategy](e.Compartments())
+	if cfg.SnapshotPoint == PointWarmed && fn.WarmupInput == nil {
+		return nil, fmt.Errorf("function %s: snapshot point warmed needs a public warm-up input (a workload manifest's warmup_input)", fn.Name)
+	}
+	e, err := newEnclave(cfg, fn)
+	if err != nil {
+		return nil, err
+	}
+	e.moduleSum = sha256.Sum256(fn.Wasm)
+	if e.rew != nil && cfg.Strategy == StrategyAuto {
+		e.auto = newAutoPicker(cfg.autoSwitchEvery)
 	}
 	defer func() {
 		if err != nil {
 			e.Close(context.WithoutCancel(ctx))
 		}
 	}()
-	timed := func(name string, f func() error) error {
-		start := time.Now()
-		err := f()
-		e.phases = append(e.phases, Phase{name, time.Since(start)})
-		if err != nil {
-			return fmt.Errorf("create enclave for %s: %s: %w", fn.Name, name, err)
-		}
-		return nil
-	}
 
-	type step struct {
-		name string
-		run  func() error
-	}
-	var m *sgx.Measurement
-	steps := []step{
-		{"ecreate", func() (err error) {
-			e.region, err = sgx.NewRegion(int(cfg.MemoryBytes))
-			m = sgx.ECreate(1, sgx.SECSSize(uint64(cfg.MemoryBytes)))
-			return err
-		}},
-		{"eadd_eextend", func() error { return e.load(m) }},
-		{"sign", func() error { return e.sign(m) }},
-		{"einit", func() (err error) {
-			e.mrsigner, err = sgx.EInit(e.sig, e.mrenclave, cfg.Signer.attributes())
-			return err
-		}},
-		{"runtime_init", func() error { return e.startRuntime(ctx) }},
-		{"compile", func() error { return e.compile(ctx) }},
-	}
-	snapshot := step{"snapshot", e.takeSnapshot}
+	steps := append(e.launchSteps(ctx), createStep{"compile", func() error { return e.compile(ctx) }})
+	snapshot := createStep{"snapshot", e.takeSnapshot}
 	if e.rew != nil && cfg.SnapshotPoint == PointRuntime {
 		steps = append(steps, snapshot)
 	}
 	steps = append(steps,
-		step{"instantiate", func() (err error) {
+		createStep{"instantiate", func() (err error) {
 			if e.inst, err = e.instantiate(ctx); err != nil {
 				return err
 			}
 			e.refInit = e.refGlobals(e.inst)
 			return nil
 		}},
-		step{"fn_init", func() error {
+		createStep{"fn_init", func() error {
 			if err := e.initFunction(ctx, e.inst); err != nil {
 				return err
 			}
@@ -195,29 +200,103 @@ func Create(ctx context.Context, cfg Config, fn Function) (_ *Enclave, err error
 			return nil
 		}},
 	)
-	if e.rew != nil && cfg.SnapshotPoint == PointFunction {
+	if cfg.SnapshotPoint == PointWarmed {
+		steps = append(steps, createStep{"warmup", func() error {
+			if err := e.warmUp(ctx); err != nil {
+				return err
+			}
+			e.initState = e.initState || e.inst.state.Get() != 0
+			e.initRefs = e.initRefs || !slices.Equal(e.refInit, e.refGlobals(e.inst))
+			return nil
+		}})
+	}
+	if e.rew != nil && cfg.SnapshotPoint.afterInit() {
 		steps = append(steps, snapshot)
 	}
 	if cfg.Quoter != nil {
-		steps = append(steps, step{"quote", e.quote})
+		steps = append(steps, createStep{"quote", e.quote})
 	}
-	for _, s := range steps {
-		if err := timed(s.name, s.run); err != nil {
-			return nil, err
-		}
+	if err := e.runSteps(steps); err != nil {
+		return nil, err
 	}
 	if e.rew == nil {
 		e.clean = e.cleanStateHash()
 	}
-	if !e.signed { // signing is the author's build step, recorded only when it happened
-		e.phases = slices.DeleteFunc(e.phases, func(p Phase) bool { return p.Name == "sign" })
+	if e.auto != nil && cfg.SnapshotPoint.afterInit() && (e.initState || e.initRefs) {
+		e.auto.lock("no switch is possible: the start function or init changed a table, a segment or a reference global, which only running them again reproduces, so the instance cannot be rebuilt from the snapshot")
+	}
+	e.finishCreation()
+	return e, nil
+}
+
+// newEnclave returns an enclave of cfg serving fn, not created yet: its random id, its call
+// context and, when it rewinds, its rewind strategy.
+func newEnclave(cfg Config, fn Function) (*Enclave, error) {
+	var idb [8]byte
+	if _, err := rand.Read(idb[:]); err != nil {
+		return nil, fmt.Errorf("enclave id: %w", err)
+	}
+	e := &Enclave{cfg: cfg, fn: fn, id: hex.EncodeToString(idb[:]), cc: newCallContext()}
+	if cfg.Reset == ResetRewind {
+		e.rew = rewinders[cfg.Strategy](e.Compartments())
 	}
 	return e, nil
 }
 
+// createStep is a step of an enclave's creation, timed as a phase of the same name.
+type createStep struct {
+	name string
+	run  func() error
+}
+
+// launchSteps are the steps every creation starts with: the SGX life cycle (ecreate,
+// eadd_eextend, sign, einit) and the start of the Wasm runtime (runtime_init).
+func (e *Enclave) launchSteps(ctx context.Context) []createStep {
+	var m *sgx.Measurement
+	return []createStep{
+		{"ecreate", func() (err error) {
+			e.region, err = sgx.NewRegion(int(e.cfg.MemoryBytes))
+			m = sgx.ECreate(1, sgx.SECSSize(uint64(e.cfg.MemoryBytes)))
+			return err
+		}},
+		{"eadd_eextend", func() error { return e.load(m) }},
+		{"sign", func() error { return e.sign(m) }},
+		{"einit", func() (err error) {
+			e.mrsigner, err = sgx.EInit(e.sig, e.mrenclave, e.cfg.Signer.attributes())
+			return err
+		}},
+		{"runtime_init", func() error { return e.startRuntime(ctx) }},
+	}
+}
+
+// runSteps runs the steps of a creation in order, each timed as a phase, and stops at the
+// first that fails.
+func (e *Enclave) runSteps(steps []createStep) error {
+	for _, s := range steps {
+		start := time.Now()
+		err := s.run()
+		e.phases = append(e.phases, Phase{s.name, time.Since(start)})
+		if err != nil {
+			return fmt.Errorf("create enclave for %s: %s: %w", e.fn.Name, s.name, err)
+		}
+	}
+	return nil
+}
+
+// finishCreation keeps the host calls the creation made and drops its sign phase when it
+// did not sign.
+func (e *Enclave) finishCreation() {
+	e.creationCalls = e.takeHostCalls(nil)
+	e.creationTrace = e.takeHostCallTrace(nil, "create")
+	if !e.signed { // signing is the author's build step, recorded only when it happened
+		e.phases = slices.DeleteFunc(e.phases, func(p Phase) bool { return p.Name == "sign" })
+	}
+}
+
 // cleanStateHash identifies the state every invocation of the enclave starts from, for inner
 // reports: SHA-256 over "reclave clean state v1", the reset, the snapshot point, the module's
-// hash, and for a function-point snapshot its memory and globals. An enclave that does not
+// hash, for a warmed snapshot the number of warm-up invocations and the SHA-256 of their input,
+// and for a function-point or warmed snapshot its memory and globals. An enclave that does not
 // reset (warm) has no clean state: all zero.
 func (e *Enclave) cleanStateHash() [32]byte {
 	return e.stateHash(e.heap.buf[:e.snapSize], e.snapGlobals)
@@ -231,7 +310,12 @@ func (e *Enclave) stateHash(mem []byte, globals []uint64) [32]byte {
 	h := sha256.New()
 	fmt.Fprintf(h, "reclave clean state v1\x00%s\x00%s\x00", e.cfg.Reset, e.cfg.SnapshotPoint)
 	h.Write(e.moduleSum[:])
-	if e.cfg.Reset == ResetRewind && e.cfg.SnapshotPoint == PointFunction {
+	if e.cfg.SnapshotPoint == PointWarmed {
+		in := sha256.Sum256(e.fn.WarmupInput)
+		fmt.Fprintf(h, "warmup\x00%d\x00", e.cfg.WarmupInvocations)
+		h.Write(in[:])
+	}
+	if e.cfg.Reset == ResetRewind && e.cfg.SnapshotPoint.afterInit() {
 		h.Write(mem)
 		for i, g := range globals {
 			if isRef(e.info.MutableGlobals[i].ValType) && g != 0 {
@@ -335,7 +419,8 @@ func (e *Enclave) startRuntime(ctx context.Context) error {
 		rc = rc.WithCompilationCache(e.cfg.Cache.c)
 	}
 	e.rt = wazero.NewRuntimeWithConfig(ctx, rc)
-	hcfg := wasi.Config{MaxOutputBytes: e.fn.MaxOutputBytes, MaxLogBytes: maxLogBytes, Deterministic: e.cfg.deterministic}
+	hcfg := wasi.Config{MaxOutputBytes: e.fn.MaxOutputBytes, MaxLogBytes: maxLogBytes, Deterministic: e.cfg.deterministic,
+		Trace: e.cfg.TraceHostCalls}
 	mark := func(context.Context, []uint64) {}
 	if e.rew != nil && e.rew.Tracking() {
 		e.heap.limit = min(e.heap.limit, uint64(wasmbin.MaxTrackedPages)*snapshotPage)
@@ -364,7 +449,7 @@ func (e *Enclave) compile(ctx context.Context) error {
 		return err
 	}
 	opts := wasmbin.Options{Interrupt: true, MaxTableEntries: MaxTableEntries}
-	if e.dirty != nil {
+	if e.dirty != nil && e.auto == nil {
 		opts.TrackStores, opts.TrackedPages = true, uint32(e.heap.limit/snapshotPage)
 	}
 	tr, err := wasmbin.Instrument(e.fn.Wasm, opts)
@@ -372,6 +457,32 @@ func (e *Enclave) compile(ctx context.Context) error {
 		return err
 	}
 	e.track, e.info = tr, tr.Info
+	if err := e.checkModule(); err != nil {
+		return err
+	}
+	if e.compiled, err = e.rt.CompileModule(ctx, tr.Module); err != nil {
+		return err
+	}
+	if e.auto != nil {
+		// The tracked variant too; the enclave starts with the other (see auto.go).
+		opts.TrackStores, opts.TrackedPages = true, uint32(e.heap.limit/snapshotPage)
+		ttr, err := wasmbin.Instrument(e.fn.Wasm, opts)
+		if err != nil {
+			return fmt.Errorf("tracked variant: %w", err)
+		}
+		tc, err := e.rt.CompileModule(ctx, ttr.Module)
+		if err != nil {
+			return fmt.Errorf("tracked variant: %w", err)
+		}
+		e.variants[variantDiff] = moduleVariant{e.compiled, tr}
+		e.variants[variantTracked] = moduleVariant{tc, ttr}
+	}
+	return e.bindModule(ctx)
+}
+
+// checkModule refuses a module (e.info) that breaks the function ABI or that the runtime
+// cannot rewind, or that needs more linear memory at start than the function may have.
+func (e *Enclave) checkModule() error {
 	info := e.info
 	switch {
 	case info.ImportsMemory:
@@ -388,9 +499,12 @@ func (e *Enclave) compile(ctx context.Context) error {
 			return fmt.Errorf("mutable v128 global %d cannot be saved through wazero's API", g.Index)
 		}
 	}
-	if e.compiled, err = e.rt.CompileModule(ctx, tr.Module); err != nil {
-		return err
-	}
+	return nil
+}
+
+// bindModule makes the compiled module (e.compiled) ready to instantiate for the function:
+// its stubs provided, its entry point checked against the function's kind.
+func (e *Enclave) bindModule(ctx context.Context) error {
 	if err := e.instantiateStubs(ctx); err != nil {
 		return err
 	}
@@ -405,33 +519,81 @@ func (e *Enclave) compile(ctx context.Context) error {
 	return nil
 }
 
+// ImportError is the error of [Create] for a module whose imports the function may not make.
+// It names every refused import at once, so that all of them can be granted or stubbed in one
+// go.
+type ImportError struct {
+	// Function is the function's name.
+	Function string
+	// Refused are the refused function imports, as "module.name", in the module's order.
+	Refused []string
+	// Other are the refused imports that are not functions (a memory, table, global or
+	// tag), as "module.name (kind)": the runtime provides none.
+	Other []string
+	// Unprovided is true with compartments off, where there is no allow-list: nothing
+	// provides the refused functions (reclave's WASI host has no such function).
+	Unprovided bool
+	// Allowed and Stubs are how many host functions the function may import and how many it
+	// has stubbed.
+	Allowed, Stubs int
+}
+
+func (e *ImportError) Error() string {
+	var b strings.Builder
+	all := append(slices.Clone(e.Refused), e.Other...)
+	if e.Unprovided {
+		fmt.Fprintf(&b, "module imports %d host function(s) that nothing provides (reclave's WASI host has no such function): %s", len(all), strings.Join(all, ", "))
+	} else {
+		fmt.Fprintf(&b, "module imports %d host function(s) the function is not allowed: %s (allowed: %d host functions: the function ABI, clocks, random and what the manifest's imports add; %d stubs)",
+			len(all), strings.Join(all, ", "), e.Allowed, e.Stubs)
+	}
+	if len(e.Refused) > 0 {
+		b.WriteString("; stub them (Function.Stubs, a manifest's stub_imports: host functions that do nothing and return zeros)")
+		if !e.Unprovided {
+			b.WriteString(", or allow those of " + wasi.ModuleName + " (Function.Imports, a manifest's imports)")
+		}
+	}
+	if len(e.Other) > 0 {
+		b.WriteString("; imports other than functions cannot be provided")
+	}
+	return b.String()
+}
+
 // checkImports refuses a module that imports a host function its allow-list does not grant,
-// naming the import: the first wall between the function and the runtime. With compartments
-// off there is no allow-list: it only names an import nothing provides (neither reclave's
-// WASI host nor a stub), which would fail at instantiation anyway.
+// naming every such import (an *ImportError): the first wall between the function and the
+// runtime. With compartments off there is no allow-list: it only names the imports nothing
+// provides (neither reclave's WASI host nor a stub), which would fail at instantiation anyway.
 func (e *Enclave) checkImports() error {
 	imps, err := wasmbin.Imports(e.fn.Wasm)
 	if err != nil {
 		return err
 	}
+	allowed := e.fn.Imports
+	if allowed == nil {
+		allowed = DefaultImports
+	}
+	ie := &ImportError{Function: e.fn.Name, Unprovided: !e.Compartments(), Allowed: len(allowed), Stubs: len(e.fn.Stubs)}
+	kinds := []string{1: "table", 2: "memory", 3: "global", 4: "tag"}
 	for _, imp := range imps {
 		name := imp.String()
-		if imp.Kind == 0 && slices.Contains(e.fn.Stubs, name) {
-			continue
-		}
-		if !e.Compartments() {
-			if imp.Kind != 0 || imp.Module != wasi.ModuleName || !slices.Contains(wasi.Functions(), imp.Name) {
-				return fmt.Errorf("module imports %s, which nothing provides (reclave's WASI host has no such function; Function.Stubs can provide it)", imp)
+		switch {
+		case imp.Kind == 0 && slices.Contains(e.fn.Stubs, name):
+		case imp.Kind != 0:
+			kind := "kind " + strconv.Itoa(int(imp.Kind))
+			if int(imp.Kind) < len(kinds) {
+				kind = kinds[imp.Kind]
 			}
-			continue
+			ie.Other = append(ie.Other, name+" ("+kind+")")
+		case !e.Compartments():
+			if imp.Module != wasi.ModuleName || !slices.Contains(wasi.Functions(), imp.Name) {
+				ie.Refused = append(ie.Refused, name)
+			}
+		case !slices.Contains(allowed, name):
+			ie.Refused = append(ie.Refused, name)
 		}
-		allowed := e.fn.Imports
-		if allowed == nil {
-			allowed = DefaultImports
-		}
-		if imp.Kind != 0 || !slices.Contains(allowed, name) {
-			return fmt.Errorf("module imports %s, which the function is not allowed (allowed: %d host functions: the function ABI, clocks, random and what the manifest's imports add; %d stubs)", imp, len(allowed), len(e.fn.Stubs))
-		}
+	}
+	if len(ie.Refused)+len(ie.Other) > 0 {
+		return ie
 	}
 	return nil
 }
@@ -471,9 +633,11 @@ func (e *Enclave) instantiateStubs(ctx context.Context) error {
 		for _, s := range byModule[mod] {
 			b.NewFunctionBuilder().WithGoFunction(api.GoFunc(zeroResults), s.params, s.results).Export(s.name)
 		}
-		if _, err := b.Instantiate(ctx); err != nil {
+		m, err := b.Instantiate(ctx)
+		if err != nil {
 			return fmt.Errorf("stubs of module %s: %w", mod, err)
 		}
+		e.stubMods = append(e.stubMods, m)
 	}
 	return nil
 }
@@ -504,7 +668,7 @@ func (e *Enclave) instantiate(ctx context.Context) (_ *instance, err error) {
 	mod, err := e.rt.InstantiateModule(experimental.WithMemoryAllocator(ictx, e.heap), e.compiled, e.modCfg)
 	if err != nil {
 		if ictx.Err() != nil {
-			return nil, stopped(ctx, ictx, e.fn.Deadline, fmt.Errorf("start function: %w", err))
+			return nil, stopped(ctx, context.Cause(ictx), e.fn.Deadline, fmt.Errorf("start function: %w", err))
 		}
 		return nil, fmt.Errorf("instantiate: %w", classify(err))
 	}
@@ -533,7 +697,8 @@ func (e *Enclave) instantiate(ctx context.Context) (_ *instance, err error) {
 		mod.Close(ctx)
 		return nil, err
 	}
-	if e.dirty != nil {
+	inst.budgetRef, inst.cc = &budgetRef{inst.budget}, e.cc
+	if e.dirty != nil && e.track.CollectExport != "" {
 		inst.collect = mod.ExportedFunction(e.track.CollectExport)
 		inst.clearAll = mod.ExportedFunction(e.track.ClearAllExport)
 		if inst.collect == nil || inst.clearAll == nil {
@@ -615,7 +780,7 @@ func (e *Enclave) resetTracking(ctx context.Context) error {
 	if e.dirty == nil {
 		return nil
 	}
-	if e.inst != nil {
+	if e.inst != nil && e.inst.clearAll != nil {
 		if _, err := e.inst.clearAll.Call(ctx); err != nil {
 			return fmt.Errorf("clear dirty tables: %w", err)
 		}
@@ -627,7 +792,7 @@ func (e *Enclave) resetTracking(ctx context.Context) error {
 // collectDirty adds the pages the instrumented code recorded during the invocation to the
 // host's dirty set (which already holds the pages the host wrote) and empties the tables.
 func (e *Enclave) collectDirty(ctx context.Context) error {
-	if e.dirty == nil || e.inst == nil {
+	if e.dirty == nil || e.inst == nil || e.inst.collect == nil {
 		return nil
 	}
 	if _, err := e.inst.collect.Call(ctx); err != nil {
@@ -650,30 +815,34 @@ func poll(ctx context.Context, stack []uint64) {
 // call runs f under a deadline, enforced by the interrupt checks the rewriter added (poll),
 // and returns its results, or an *InvokeError.
 func (inst *instance) call(parent context.Context, f api.Function, deadline time.Duration, params ...uint64) ([]uint64, error) {
-	ctx, cancel := context.WithTimeout(parent, deadline)
-	defer cancel()
-	// Make the guest poll at its next check instead of when its budget runs out. Late, this
-	// only makes the next invocation poll once early.
-	stop := context.AfterFunc(ctx, func() { inst.budget.Set(0) })
+	// At the deadline the guest's budget is zeroed, so that it polls at its next check instead
+	// of when its budget runs out (see callContext). Late, this only makes the next invocation
+	// poll once early.
+	ctx := inst.cc
+	ctx.arm(parent, deadline, inst.budgetRef)
 	res, err := f.Call(ctx, params...)
-	stop()
+	var ctxErr error
+	if err != nil {
+		ctxErr = ctx.Err()
+	}
+	ctx.disarm()
 	if err == nil {
 		return res, nil
 	}
-	if ctx.Err() != nil {
-		return nil, stopped(parent, ctx, deadline, err)
+	if ctxErr != nil {
+		return nil, stopped(parent, ctxErr, deadline, err)
 	}
 	return nil, classify(err)
 }
 
-// stopped is the *InvokeError of guest code that ctx, derived from the caller's parent with
-// the function's deadline, stopped: the function's deadline or the caller's passed (kind
-// deadline), or the caller cancelled (kind canceled). err is what the guest's call returned
-// (the trap the interrupt caused).
-func stopped(parent, ctx context.Context, deadline time.Duration, err error) error {
+// stopped is the *InvokeError of guest code that its call's context, derived from the caller's
+// parent with the function's deadline, stopped with ctxErr: the function's deadline or the
+// caller's passed (kind deadline), or the caller cancelled (kind canceled). err is what the
+// guest's call returned (the trap the interrupt caused).
+func stopped(parent context.Context, ctxErr error, deadline time.Duration, err error) error {
 	switch {
 	case parent.Err() == nil: // the function's own deadline
-		return &InvokeError{Kind: KindDeadline, Err: fmt.Errorf("deadline of %v exceeded: %w", deadline, context.Cause(ctx))}
+		return &InvokeError{Kind: KindDeadline, Err: fmt.Errorf("deadline of %v exceeded: %w", deadline, ctxErr)}
 	case errors.Is(parent.Err(), context.DeadlineExceeded):
 		return &InvokeError{Kind: KindDeadline, Err: fmt.Errorf("the caller's deadline passed: %w", context.Cause(parent))}
 	}
@@ -694,6 +863,7 @@ func (e *Enclave) MRSigner() [32]byte { return e.mrsigner }
 func (e *Enclave) Evidence() *attest.Evidence { return e.evidence }
 
 // ModuleSHA256 returns the SHA-256 of the function's module as given (before any rewriting).
+// A generic enclave has no function between invocations: zero (see [Invocation.Load]).
 func (e *Enclave) ModuleSHA256() [32]byte { return e.moduleSum }
 
 // CreationPhases returns the timed steps of the enclave's creation, in order: ecreate,
@@ -732,10 +902,46 @@ func (e *Enclave) InitRandomBytes() uint64 { return e.initRandom }
 // Warnings returns the hazards the enclave detected in its configuration, as text.
 func (e *Enclave) Warnings() []string {
 	var w []string
-	if e.rew != nil && e.cfg.SnapshotPoint == PointFunction && e.initRandom > 0 {
-		w = append(w, fmt.Sprintf("%s drew %d random bytes during its init, before the function-point snapshot: every rewound invocation repeats the state seeded from them (use snapshot point runtime to draw fresh ones)", e.fn.Name, e.initRandom))
+	if e.rew != nil && e.cfg.SnapshotPoint.afterInit() && e.initRandom > 0 {
+		w = append(w, fmt.Sprintf("%s drew %d random bytes during its init%s, before the %s snapshot: every rewound invocation starts from the state seeded from them, so what it derives from that state (random numbers, hash seeds, map order) repeats across invocations. Language runtimes draw such bytes while they start even when the function uses no randomness (the Go runtime seeds math/rand and its map hashing in every Go module). Use snapshot point runtime to draw fresh ones for every invocation", e.fn.Name, e.initRandom, e.warmupNote(), e.cfg.SnapshotPoint))
 	}
 	return w
+}
+
+// warmupNote is " and warm-up" for a warmed snapshot, whose warm-up invocations count in
+// initRandom, and empty otherwise.
+func (e *Enclave) warmupNote() string {
+	if e.cfg.SnapshotPoint == PointWarmed {
+		return fmt.Sprintf(" and its %d warm-up invocations", e.cfg.WarmupInvocations)
+	}
+	return ""
+}
+
+// warmUp runs the warm-up invocations of snapshot point warmed: the function's entry with
+// its public warm-up input, under its deadline, the outputs discarded; the random bytes they
+// draw count as the init's. Any failure fails the enclave's creation: a warm-up input the
+// function does not accept is the workload's error.
+func (e *Enclave) warmUp(ctx context.Context) error {
+	before := e.host.RandomBytes()
+	for i := range e.cfg.WarmupInvocations {
+		e.host.Begin(e.fn.WarmupInput)
+		res, err := e.inst.call(ctx, e.inst.entry, e.fn.Deadline)
+		overflow := e.host.OutputOverflow()
+		e.host.End()
+		var exit *wasi.ExitError
+		switch {
+		case err != nil && !(errors.As(err, &exit) && exit.Code == 0 && e.fn.Kind == KindCommand):
+			return fmt.Errorf("warm-up invocation %d of %d: %w", i+1, e.cfg.WarmupInvocations, err)
+		case overflow:
+			return fmt.Errorf("warm-up invocation %d of %d: output exceeds max_output_bytes (%d)", i+1, e.cfg.WarmupInvocations, e.fn.MaxOutputBytes)
+		case e.inst.hasStatus && uint32(res[0]) != 0:
+			return fmt.Errorf("warm-up invocation %d of %d: %s returned status %d", i+1, e.cfg.WarmupInvocations, exportHandle, int32(uint32(res[0])))
+		case e.inst.mod.IsClosed():
+			return fmt.Errorf("warm-up invocation %d of %d closed the instance", i+1, e.cfg.WarmupInvocations)
+		}
+	}
+	e.initRandom += e.host.RandomBytes() - before
+	return nil
 }
 
 // Unusable returns why the enclave can no longer serve (it was closed, or retired after an
@@ -773,6 +979,10 @@ func classify(err error) error {
 	var exit *wasi.ExitError
 	if errors.As(err, &exit) {
 		return &InvokeError{Kind: KindExit, Err: exit}
+	}
+	var budget *wasi.BudgetError
+	if errors.As(err, &budget) {
+		return &InvokeError{Kind: KindHostCallLimit, Err: budget}
 	}
 	var sysExit *sys.ExitError
 	if errors.As(err, &sysExit) {

@@ -22,6 +22,9 @@ const (
 	KindFunction ErrorKind = "function"
 	// KindOutputLimit: the function wrote more than its max_output_bytes.
 	KindOutputLimit ErrorKind = "output_limit"
+	// KindHostCallLimit: the function made more host calls, or moved more bytes through
+	// them, than its budget allows (Function.MaxHostCalls, Function.MaxHostBytes).
+	KindHostCallLimit ErrorKind = "host_call_limit"
 	// KindInternal: the runtime failed (for example, it could not re-create an instance).
 	KindInternal ErrorKind = "internal"
 )

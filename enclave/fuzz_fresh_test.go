@@ -52,9 +52,18 @@ func fuzzCases() []fuzzCase {
 			if only != "" && s != only {
 				continue
 			}
-			for _, p := range []SnapshotPoint{PointFunction, PointRuntime} {
-				out = append(out, fuzzCase{fmt.Sprintf("rewind/%s/%s/comp=%s", s, p, comp),
-					Config{Reset: ResetRewind, Strategy: s, SnapshotPoint: p, Compartments: comp}})
+			for _, p := range []SnapshotPoint{PointFunction, PointRuntime, PointWarmed} {
+				cfg := Config{Reset: ResetRewind, Strategy: s, SnapshotPoint: p, Compartments: comp}
+				if p == PointWarmed {
+					cfg.WarmupInvocations = 2
+				}
+				if s == StrategyAuto {
+					// Switch module variants after every second invocation, whatever they cost:
+					// each variant's rewind and each switch's rebuild run within one input
+					// sequence (the measured choice switches a few times only).
+					cfg.autoSwitchEvery = 2
+				}
+				out = append(out, fuzzCase{fmt.Sprintf("rewind/%s/%s/comp=%s", s, p, comp), cfg})
 			}
 		}
 	}
@@ -126,9 +135,16 @@ func (r *fuzzRig) check(t *testing.T, seed, inputs []byte, sel uint8) {
 	ins := splitInputs(inputs)
 	rc := r.cases[int(sel)%len(r.cases)]
 	ctx := context.Background()
+	freshCfg := Config{MemoryBytes: fuzzMemory, Reset: ResetNone, OneShot: true, Cache: r.cache, deterministic: det}
+	if rc.cfg.SnapshotPoint == PointWarmed {
+		// The clean state is that after the warm-up: a fresh enclave runs the same warm-up,
+		// with the first input as the public warm-up input, before the caller's input.
+		fn.WarmupInput = ins[0]
+		freshCfg.SnapshotPoint, freshCfg.WarmupInvocations = PointWarmed, rc.cfg.WarmupInvocations
+	}
 
 	fresh := func(in []byte) (outcome, error) {
-		e, err := Create(ctx, Config{MemoryBytes: fuzzMemory, Reset: ResetNone, OneShot: true, Cache: r.cache, deterministic: det}, fn)
+		e, err := Create(ctx, freshCfg, fn)
 		if err != nil {
 			return outcome{}, err
 		}

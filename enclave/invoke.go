@@ -33,10 +33,18 @@ type Invocation struct {
 	// Response plus the reset.
 	Total time.Duration
 	// Phases are "invoke" and the reset done after it ("rewind", "reinstantiate", "recycle";
-	// at the runtime snapshot point a rewind is followed by "instantiate" and "fn_init").
+	// at the runtime snapshot point a rewind is followed by "instantiate" and "fn_init"). A
+	// generic enclave's invocation starts with "load", "instantiate" and "fn_init" instead.
 	Phases []Phase
 	// Reset is what was done after the invocation.
 	Reset Reset
+	// Strategy is the rewind strategy the invocation ran under (mode rewind): the configured
+	// one, or for strategy auto the variant it ran (diff or tracked).
+	Strategy Strategy
+	// StrategyNote is set when strategy auto decided after this invocation, or switched
+	// variants (Reset is then recycle, and the note starts "switched to"): the reason, as
+	// [Enclave.StrategyChoice] gives it.
+	StrategyNote string
 	// Epoch is the number of resets the enclave had done before this invocation.
 	Epoch uint64
 	// MemoryPages is the size of linear memory, in 64 KiB pages, when the handler returned.
@@ -48,6 +56,25 @@ type Invocation struct {
 	// Bundle is the attestation bundle (outer evidence, inner report, output) of an
 	// invocation made with InvokeAttested; nil otherwise.
 	Bundle *attest.Bundle
+	// HostCalls accounts for the function's host calls during the invocation (the Wasm
+	// call): one [HostCallCount] per host function called, in name order; nil when it made
+	// none. Always counted; on SGX hardware each would be an enclave exit (OCALL).
+	HostCalls []HostCallCount
+	// ResetHostCalls accounts the same way for the host calls of the reset that belongs to
+	// the invocation — the start function and init of a re-created instance (reinstantiate,
+	// recycle, a rewind to the runtime snapshot point), and of a re-creation before the
+	// invocation when the last reset was interrupted. A rewind to a function-point snapshot
+	// makes none. Nil when there were none.
+	ResetHostCalls []HostCallCount
+	// HostCallTrace holds every host call of the invocation and its reset, in order, when the
+	// enclave traces host calls ([Config.TraceHostCalls]); nil otherwise.
+	HostCallTrace []HostCallEvent
+	// Load says which function a generic enclave's invocation ran and how its module was
+	// loaded ([Enclave.InvokeFunction]); nil for an enclave created for one function.
+	Load *ModuleLoad
+
+	hostCalls [hostCallsInline]HostCallCount // HostCalls' storage while it fits
+	phases    [6]Phase                       // Phases' storage while it fits
 }
 
 // Invoke runs the function once with input on its stdin and returns its stdout, then resets
@@ -79,12 +106,24 @@ func (e *Enclave) InvokeAttested(ctx context.Context, input []byte, nonce [32]by
 }
 
 func (e *Enclave) invoke(ctx context.Context, input []byte, nonce *[32]byte) (*Invocation, error) {
+	if e.generic != nil {
+		return nil, fmt.Errorf("invoke: %w", errNoFunction)
+	}
 	if e.unusable != nil {
 		return nil, fmt.Errorf("invoke %s: %w: %v", e.fn.Name, ErrUnusable, e.unusable)
 	}
 	start := time.Now()
 	inv := &Invocation{Epoch: e.epoch, Start: start}
-	callStart := start
+	inv.Phases = inv.phases[:0]
+	return e.invokeFrom(ctx, inv, start, input, nonce)
+}
+
+// invokeFrom runs the invocation inv, started at inv.Start, from callStart on: the function's
+// call (phase invoke, from callStart), the inner report, the reset. A generic enclave calls it
+// once it has loaded the function (see generic.go).
+func (e *Enclave) invokeFrom(ctx context.Context, inv *Invocation, callStart time.Time, input []byte, nonce *[32]byte) (*Invocation, error) {
+	start := inv.Start
+	name := e.fn.Name // a generic enclave's reset unloads the function
 	if e.inst == nil {
 		// The last reset was interrupted before it re-created the instance (the heap is
 		// clean): re-create it now, under this invocation's context.
@@ -95,21 +134,31 @@ func (e *Enclave) invoke(ctx context.Context, input []byte, nonce *[32]byte) (*I
 		if e.inst == nil {
 			return nil, fmt.Errorf("invoke %s: %w", e.fn.Name, &InvokeError{Kind: KindCanceled, Err: context.Cause(ctx)})
 		}
-		if e.rew != nil && e.cfg.SnapshotPoint == PointFunction {
+		if e.rew != nil && e.cfg.SnapshotPoint.afterInit() {
 			inv.timedPhase(string(ResetRecycle), start)
 		}
 		callStart = time.Now() // the invoke phase starts after the re-creation
 	}
+	resetCalls := e.takeHostCalls(nil) // a re-creation's, if one ran: part of the reset
+	inv.HostCallTrace = e.takeHostCallTrace(nil, "reset")
 
 	e.host.Begin(input)
+	e.host.Budget(uint64(e.fn.MaxHostCalls), uint64(e.fn.MaxHostBytes))
 	execStart := time.Now()
 	res, callErr := e.inst.call(ctx, e.inst.entry, e.fn.Deadline)
 	inv.Exec = time.Since(execStart)
 	inv.Output = bytes.Clone(e.host.Output())
 	inv.Log = bytes.Clone(e.host.Log())
 	overflow := e.host.OutputOverflow()
+	if n := e.host.ReadsAtEOF(); callErr != nil && n >= eofReadsNoted {
+		noteEOFReads(callErr, n)
+	}
 	e.host.End()
-	inv.Phases = append(inv.Phases, Phase{"invoke", time.Since(callStart)})
+	inv.HostCalls = e.takeHostCalls(inv.hostCalls[:])
+	inv.HostCallTrace = e.takeHostCallTrace(inv.HostCallTrace, "invoke")
+	invoked := time.Now()
+	inv.Phases = append(inv.Phases, Phase{"invoke", invoked.Sub(callStart)})
+	inv.Response = invoked.Sub(start)
 	if nonce != nil && callErr == nil {
 		at := time.Now()
 		report, err := e.l0.SignInner(attest.InnerFields{ // L0's one gate of the invocation
@@ -129,9 +178,8 @@ func (e *Enclave) invoke(ctx context.Context, input []byte, nonce *[32]byte) (*I
 			return nil, fmt.Errorf("invoke %s: %w: %w", e.fn.Name, ErrUnusable, e.unusable)
 		}
 		inv.Bundle = attest.NewBundle(e.evidence, e.l0.Key().PublicKeyDER(), report, inv.Output)
-		inv.timedPhase("attest", at)
+		inv.Response = inv.timedPhase("attest", at).Sub(start)
 	}
-	inv.Response = time.Since(start)
 	inv.MemoryPages = uint32(e.heap.n / wasmPageSize)
 
 	// What state is the instance in, and what reset does that call for?
@@ -155,16 +203,39 @@ func (e *Enclave) invoke(ctx context.Context, input []byte, nonce *[32]byte) (*I
 	if e.inst.mod.IsClosed() { // nothing should close it, but never reuse a closed module
 		reset = ResetRecycle
 	}
+	if reset == ResetNone && e.fn.Kind == KindCommand {
+		// A command runs once per instance (upstream wasi-libc's _start traps when it runs
+		// again): without a reset, the next invocation gets a new instance (see ResetNone).
+		reset = ResetRecycle
+	}
 	if e.cfg.OneShot {
 		reset = ResetNone
 		e.unusable = errors.New("one-shot enclave already served its invocation")
 	}
 
 	var resetErr error
+	if e.rew != nil {
+		inv.Strategy = e.Strategy()
+	}
 	switch reset {
 	case ResetNone:
 	case ResetRewind:
+		if e.auto != nil && e.auto.afterExec(inv.Exec) {
+			reset, resetErr = ResetRecycle, e.switchVariant(ctx, inv)
+			break
+		}
+		n0 := len(inv.Phases)
 		reset, resetErr = e.rewind(ctx, inv)
+		if e.auto != nil && reset == ResetRewind && resetErr == nil {
+			var d time.Duration // the reset's phases: rewind, and at the runtime point the re-creation
+			for _, p := range inv.Phases[n0:] {
+				d += p.Duration
+			}
+			e.auto.afterReset(d)
+		}
+		if e.auto != nil && e.auto.noted {
+			inv.StrategyNote, e.auto.noted = e.auto.reason, false
+		}
 	case ResetReinstantiate, ResetRecycle:
 		resetErr = e.recreate(ctx, inv)
 	}
@@ -172,20 +243,38 @@ func (e *Enclave) invoke(ctx context.Context, input []byte, nonce *[32]byte) (*I
 		e.epoch++
 	}
 	inv.Reset = reset
+	if c := e.host.TakeCalls(resetCalls); len(c) > 0 {
+		inv.ResetHostCalls = mergeHostCalls(c)
+	}
+	inv.HostCallTrace = e.takeHostCallTrace(inv.HostCallTrace, "reset")
 	inv.Total = time.Since(start)
 	if resetErr != nil {
 		// The invocation ran on a clean state, so its outcome stands; the enclave retires.
 		e.unusable = fmt.Errorf("%s after an invocation: %w", reset, resetErr)
 		inv.Reset = ResetRetire
 		if err != nil {
-			return inv, errors.Join(fmt.Errorf("invoke %s: %w", e.fn.Name, err), &InvokeError{Kind: KindInternal, Err: fmt.Errorf("%w: %w", ErrUnusable, e.unusable)})
+			return inv, errors.Join(fmt.Errorf("invoke %s: %w", name, err), &InvokeError{Kind: KindInternal, Err: fmt.Errorf("%w: %w", ErrUnusable, e.unusable)})
 		}
 		return inv, nil
 	}
 	if err != nil {
-		return inv, fmt.Errorf("invoke %s: %w", e.fn.Name, err)
+		return inv, fmt.Errorf("invoke %s: %w", name, err)
 	}
 	return inv, nil
+}
+
+// eofReadsNoted is how many reads of stdin at end-of-file make a deadline error say that the
+// function kept reading after the end of its input.
+const eofReadsNoted = 10
+
+// noteEOFReads adds to the error of an invocation stopped at its deadline that the function
+// read end-of-file from stdin n times: the usual cause is a read loop that does not take a
+// read of 0 bytes as the end of the input.
+func noteEOFReads(err error, n uint64) {
+	var ie *InvokeError
+	if errors.As(err, &ie) && ie.Kind == KindDeadline {
+		ie.Err = fmt.Errorf("%w; the function kept reading after the end of its input: %d reads of stdin returned end-of-file (0 bytes). Does it loop until read returns a negative value, or wait for more input? A read of 0 bytes is the end", ie.Err, n)
+	}
 }
 
 // timedPhase appends the duration since start as phase name and returns now.
@@ -208,7 +297,7 @@ func (e *Enclave) rewind(ctx context.Context, inv *Invocation) (Reset, error) {
 	}
 	size := int(e.heap.n)
 	var dirty []uint32
-	if e.dirty != nil {
+	if e.dirty != nil && e.inst.collect != nil { // not strategy auto's diff variant: a comparison
 		if err := e.collectDirty(ctx); err != nil {
 			return ResetRewind, err
 		}
@@ -245,7 +334,7 @@ func (e *Enclave) rewind(ctx context.Context, inv *Invocation) (Reset, error) {
 func (e *Enclave) rewindToRuntime(ctx context.Context, inv *Invocation) error {
 	start := time.Now()
 	var dirty []uint32
-	if e.dirty != nil && e.inst != nil && !e.inst.mod.IsClosed() {
+	if e.dirty != nil && e.inst != nil && e.inst.collect != nil && !e.inst.mod.IsClosed() {
 		if err := e.collectDirty(context.WithoutCancel(ctx)); err == nil {
 			dirty = e.dirty.list
 		} // else restore everything (dirty nil)
@@ -263,6 +352,13 @@ func (e *Enclave) rewindToRuntime(ctx context.Context, inv *Invocation) error {
 		e.dirty.clear()
 	}
 	inv.PagesRestored, inv.BytesRestored = r.Pages, r.Bytes
+	if e.generic != nil {
+		// A generic enclave keeps nothing of the function; it loads the next one when it is
+		// invoked (see generic.go).
+		err := e.unloadFunction(ctx)
+		inv.timedPhase("rewind", start)
+		return err
+	}
 	inv.timedPhase("rewind", start)
 	return e.rebuild(ctx, inv, true)
 }
@@ -344,7 +440,7 @@ func (e *Enclave) rebuild(ctx context.Context, inv *Invocation, phases bool) (er
 			}
 		}
 	}()
-	fromSnapshot := e.rew != nil && e.cfg.SnapshotPoint == PointFunction
+	fromSnapshot := e.rew != nil && e.cfg.SnapshotPoint.afterInit()
 	if fromSnapshot && e.initState {
 		return fmt.Errorf("%w: its start function or init changed a table or dropped a segment", errNotRebuildable)
 	}
@@ -417,4 +513,41 @@ func (e *Enclave) rebuild(ctx context.Context, inv *Invocation, phases bool) (er
 	inv.PagesRestored += r.Pages
 	inv.BytesRestored += r.Bytes + 8*int64(len(inst.globals))
 	return e.resetTracking(context.WithoutCancel(ctx))
+}
+
+// Strategy returns the rewind strategy the enclave runs now: the configured one, or for
+// strategy auto the variant chosen (diff or tracked); empty for an enclave that does not
+// rewind.
+func (e *Enclave) Strategy() Strategy {
+	switch {
+	case e.rew == nil:
+		return ""
+	case e.auto != nil:
+		return variantStrategy[e.auto.cur]
+	}
+	return e.cfg.Strategy
+}
+
+// StrategyChoice says why the enclave runs the strategy it runs: for strategy auto, the
+// figures of its last decision (or that it is still exploring, or cannot switch); for any
+// other, that it was configured.
+func (e *Enclave) StrategyChoice() string {
+	switch {
+	case e.rew == nil:
+		return ""
+	case e.auto != nil:
+		return e.auto.reason
+	}
+	return string(e.cfg.Strategy) + ": configured"
+}
+
+// switchVariant makes strategy auto's other module variant the one instances are made of and
+// re-creates the instance from it, in the clean state, as a recycle does (see
+// [Enclave.recreate]); the invocation's reset is then that recycle.
+func (e *Enclave) switchVariant(ctx context.Context, inv *Invocation) error {
+	e.auto.switched()
+	v := e.variants[e.auto.cur]
+	e.compiled, e.track = v.compiled, v.track
+	inv.StrategyNote, e.auto.noted = "switched to "+string(variantStrategy[e.auto.cur])+": "+e.auto.reason, false
+	return e.recreate(ctx, inv)
 }

@@ -52,6 +52,7 @@ var rewinders = map[Strategy]func(protect bool) Rewinder{
 	StrategyDiff:    func(p bool) Rewinder { return &diffRewinder{snapshotBuffer{protect: p}} },
 	StrategyCOW:     newCOWRewinder,
 	StrategyTracked: func(p bool) Rewinder { return &trackedRewinder{snapshotBuffer{protect: p}} },
+	StrategyAuto:    func(p bool) Rewinder { return &autoRewinder{snapshotBuffer{protect: p}} },
 }
 
 // Strategies returns the names of the available rewind strategies, sorted.
@@ -123,8 +124,16 @@ func (*diffRewinder) Tracking() bool { return false }
 func (r *diffRewinder) Snapshot(heap []byte, size int) error { return r.take(heap, size) }
 
 func (r *diffRewinder) Restore(heap []byte, size int, _ []uint32) (Restored, error) {
+	return r.restoreDiff(heap, size), nil
+}
+
+func (r *diffRewinder) Close() error { return r.free() }
+
+// restoreDiff compares heap[:size] with the snapshot page by page and copies back the pages
+// that differ; grown pages are zeroed where they are not already zero.
+func (b *snapshotBuffer) restoreDiff(heap []byte, size int) Restored {
 	var res Restored
-	snap := r.mem
+	snap := b.mem
 	for off := 0; off < size; off += snapshotPage {
 		end := min(off+snapshotPage, size)
 		page := heap[off:end]
@@ -140,10 +149,8 @@ func (r *diffRewinder) Restore(heap []byte, size int, _ []uint32) (Restored, err
 			res.Bytes += int64(len(page))
 		}
 	}
-	return res, nil
+	return res
 }
-
-func (r *diffRewinder) Close() error { return r.free() }
 
 // trackedRewinder restores exactly the pages the instrumented module and the host reported
 // written: no scan, no fault.
@@ -157,8 +164,16 @@ func (r *trackedRewinder) Restore(heap []byte, size int, dirty []uint32) (Restor
 	if dirty == nil {
 		return r.copyBack(heap, size), nil
 	}
+	return r.restorePages(heap, size, dirty), nil
+}
+
+func (r *trackedRewinder) Close() error { return r.free() }
+
+// restorePages restores exactly the pages listed in dirty: copied back from the snapshot,
+// zeroed past it.
+func (b *snapshotBuffer) restorePages(heap []byte, size int, dirty []uint32) Restored {
 	var res Restored
-	snap := r.mem
+	snap := b.mem
 	for _, p := range dirty {
 		off := int(p) * snapshotPage
 		if off >= size {
@@ -173,7 +188,23 @@ func (r *trackedRewinder) Restore(heap []byte, size int, dirty []uint32) (Restor
 		res.Pages++
 		res.Bytes += int64(end - off)
 	}
-	return res, nil
+	return res
 }
 
-func (r *trackedRewinder) Close() error { return r.free() }
+// autoRewinder is strategy auto's (see auto.go): the pages written when the module variant
+// running tracked them, a comparison with the snapshot otherwise. The runtime passes dirty only
+// when the instance that ran was the tracked variant.
+type autoRewinder struct{ snapshotBuffer }
+
+func (*autoRewinder) Tracking() bool { return true }
+
+func (r *autoRewinder) Snapshot(heap []byte, size int) error { return r.take(heap, size) }
+
+func (r *autoRewinder) Restore(heap []byte, size int, dirty []uint32) (Restored, error) {
+	if dirty == nil {
+		return r.restoreDiff(heap, size), nil
+	}
+	return r.restorePages(heap, size, dirty), nil
+}
+
+func (r *autoRewinder) Close() error { return r.free() }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/reclave/reclave/enclave"
@@ -27,7 +28,9 @@ type RewindBenchOptions struct {
 // measured in the same run (the physical limit of a rewind).
 func RewindBench(ctx context.Context, opts RewindBenchOptions) (*results.RewindBench, error) {
 	if len(opts.Strategies) == 0 {
-		opts.Strategies = enclave.Strategies()
+		// Every mechanism; auto is a choice between two of them (diff and tracked), measured
+		// on the function's own invocations, not a mechanism of its own.
+		opts.Strategies = slices.DeleteFunc(enclave.Strategies(), func(s enclave.Strategy) bool { return s == enclave.StrategyAuto })
 	}
 	if len(opts.MemoryMiB) == 0 {
 		opts.MemoryMiB = []int{1, 16, 64, 256}

@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/reclave/reclave/enclave"
 	"github.com/reclave/reclave/internal/strictyaml"
+	"github.com/reclave/reclave/results"
 	"github.com/reclave/reclave/workloads"
 )
 
@@ -107,9 +109,19 @@ var Targets = []string{TargetEmbedded, TargetProcess, TargetOpenWhisk}
 //	                           # reclave-enclave beside the running reclave (./run.sh builds
 //	                           # bin/reclave-enclave beside bin/reclave). Run-wide: experiments
 //	                           # cannot set it
-//	  strategy: tracked        # optional: rewind strategy full | diff | cow | tracked; default tracked
+//	  strategy: auto           # optional: rewind strategy auto | full | diff | cow | tracked; default
+//	                           # auto: the enclave measures diff and tracked on the function's own
+//	                           # invocations and keeps the cheaper (records: strategy is what ran,
+//	                           # strategy_configured this key)
 //	  snapshot_point: function # optional: function (after the function's init) | runtime
-//	                           # (before the module is instantiated); default function
+//	                           # (before the module is instantiated) | warmed (after the init
+//	                           # and warmup_invocations invocations with the manifest's public
+//	                           # warmup_input: lazily initialised runtime state, such as Go's
+//	                           # first-call costs, is then clean state; reactors with a
+//	                           # warmup_input only); default function. Mode rewind only: the
+//	                           # other modes' enclaves take no snapshot and run no warm-up
+//	  warmup_invocations: 3    # optional: the warm-up invocations of snapshot_point warmed;
+//	                           # default 3
 //	  signer_key: path         # optional: the enclave signer's private key (PEM, RSA-3072,
 //	                           # exponent 3), relative to the config file; default reclave's
 //	                           # committed TEST key
@@ -130,7 +142,8 @@ var Targets = []string{TargetEmbedded, TargetProcess, TargetOpenWhisk}
 //	expected_errors: [dropped] # optional: what the experiment produces by design and reclave
 //	                           # run (exit 3) and reclave compare (exit 1) do not count as
 //	                           # failures: error kinds (trap, deadline, canceled, exit, function,
-//	                           # output_limit, internal: a record's error_kind) and dropped
+//	                           # output_limit, host_call_limit, internal: a record's error_kind)
+//	                           # and dropped
 //	                           # (arrivals of the open and burst models not issued); default
 //	                           # none: every failure counts
 //	records: full              # optional: what the run writes of its records: full
@@ -138,6 +151,17 @@ var Targets = []string{TargetEmbedded, TargetProcess, TargetOpenWhisk}
 //	                           # compressed: for soaks) | none (no records; summary.json and
 //	                           # resources.jsonl are written all the same); default full. A
 //	                           # run-wide key: experiments cannot set it
+//	trace_host_calls: false    # optional: write host_calls.jsonl, one line per host call of the
+//	                           # enclaves (target embedded only): function, bytes, duration, errno
+//	                           # (results/doc.go). Host calls are counted in the records either
+//	                           # way; tracing adds two clock reads per call. Default false
+//	exit_cost:                 # optional: the cost per enclave exit of report.md's "estimated
+//	                           # enclave-exit cost on SGX hardware" (host calls × this; an
+//	                           # estimate, never mixed into measured latencies). Run-wide
+//	  cycles: 8200             # cycles per exit; default 8200, the low end of 8,200–17,000
+//	                           # cycles per SGX SDK ECALL/OCALL measured by Weisse et al.,
+//	                           # "Regaining Lost Cycles with HotCalls", ISCA 2017
+//	  ghz: 3                   # the clock that turns cycles into time; default 3
 //	experiments:               # optional: several experiments in one run, one after another,
 //	  - name: headline         # into the same records and summary. Each item needs a name
 //	  - name: throughput       # (recorded as the records' experiment) and overrides any of the
@@ -157,8 +181,9 @@ var Targets = []string{TargetEmbedded, TargetProcess, TargetOpenWhisk}
 //     repetitions × (iterations of the mode + warmup × concurrency); with load.duration, as
 //     many as min(concurrency, CPUs) workers can make at 10⁶ a second (cold: one per
 //     measurement of memory_bytes at 2 GB/s). Each is the JSON line of a record with every
-//     field filled at its widest (its phases, output hash, enclave identifier: 700 to 900
-//     bytes); a quarter of that with records: gzip, nothing with records: none.
+//     field filled at its widest (its phases, output hash, enclave identifier, a reactor's
+//     host calls: 700 to 1000 bytes); a quarter of that with records: gzip, nothing with
+//     records: none.
 //   - memory: what the run holds at once, against MemAvailable: the largest group's enclaves,
 //     concurrency × (memory_mib + the runtime image when measured + a snapshot of up to
 //     memory_mib in modes cold and rewind), plus the plan (an entry, about 128 bytes, per
@@ -187,6 +212,8 @@ type Config struct {
 	Enclave        EnclaveConfig  `yaml:"enclave"`
 	Experiments    []yaml.Node    `yaml:"experiments"`
 	Records        string         `yaml:"records"`
+	TraceHostCalls bool           `yaml:"trace_host_calls"`
+	ExitCost       ExitCostSpec   `yaml:"exit_cost"`
 	ExpectedErrors []string       `yaml:"expected_errors"`
 
 	// Experiment names the experiment this config is, for a config made from an item of
@@ -211,11 +238,13 @@ type EnclaveConfig struct {
 	RuntimeImage   string `yaml:"runtime_image"`
 	Strategy       string `yaml:"strategy"`
 	SnapshotPoint  string `yaml:"snapshot_point"`
-	SignerKey      string `yaml:"signer_key"`
-	Attestation    string `yaml:"attestation"`
-	Quoter         string `yaml:"quoter"`
-	Compartments   string `yaml:"compartments"`
-	CompileCache   bool   `yaml:"compile_cache"`
+	// WarmupInvocations is the number of warm-up invocations of snapshot point warmed.
+	WarmupInvocations int    `yaml:"warmup_invocations"`
+	SignerKey         string `yaml:"signer_key"`
+	Attestation       string `yaml:"attestation"`
+	Quoter            string `yaml:"quoter"`
+	Compartments      string `yaml:"compartments"`
+	CompileCache      bool   `yaml:"compile_cache"`
 }
 
 // LoadSpec says how a run issues invocations: the load model and its parameters.
@@ -228,6 +257,13 @@ type LoadSpec struct {
 	Seed          uint64        `yaml:"seed"`
 	BurstSize     int           `yaml:"burst_size"`
 	BurstInterval time.Duration `yaml:"burst_interval"`
+}
+
+// ExitCostSpec is a config's exit_cost: the per-exit cost of report.md's estimate
+// ([results.ExitCost]). Zero fields take the defaults.
+type ExitCostSpec struct {
+	Cycles float64 `yaml:"cycles"`
+	GHz    float64 `yaml:"ghz"`
 }
 
 // ProcessSpec configures target process.
@@ -255,7 +291,7 @@ type OpenWhiskSpec struct {
 var ExpectableErrors = []string{
 	string(enclave.KindTrap), string(enclave.KindDeadline), string(enclave.KindCanceled),
 	string(enclave.KindExit), string(enclave.KindFunction), string(enclave.KindOutputLimit),
-	string(enclave.KindInternal), "dropped", // results.Dropped
+	string(enclave.KindHostCallLimit), string(enclave.KindInternal), "dropped", // results.Dropped
 }
 
 // Load models.
@@ -387,7 +423,7 @@ func parseConfig(root *yaml.Node, b []byte, file string) (*Config, error) {
 		return nil, bad("enclave.memory_mib", "%d: want 2 to 16384", c.Enclave.MemoryMiB)
 	}
 	if c.Enclave.Strategy == "" {
-		c.Enclave.Strategy = string(enclave.StrategyTracked)
+		c.Enclave.Strategy = string(enclave.DefaultStrategy)
 	}
 	if !slices.Contains(enclave.Strategies(), enclave.Strategy(c.Enclave.Strategy)) {
 		return nil, bad("enclave.strategy", "%q: want one of %v", c.Enclave.Strategy, enclave.Strategies())
@@ -395,8 +431,14 @@ func parseConfig(root *yaml.Node, b []byte, file string) (*Config, error) {
 	if c.Enclave.SnapshotPoint == "" {
 		c.Enclave.SnapshotPoint = string(enclave.PointFunction)
 	}
-	if p := enclave.SnapshotPoint(c.Enclave.SnapshotPoint); p != enclave.PointFunction && p != enclave.PointRuntime {
-		return nil, bad("enclave.snapshot_point", "%q: want function or runtime", c.Enclave.SnapshotPoint)
+	if p := enclave.SnapshotPoint(c.Enclave.SnapshotPoint); p != enclave.PointFunction && p != enclave.PointRuntime && p != enclave.PointWarmed {
+		return nil, bad("enclave.snapshot_point", "%q: want function, runtime or warmed", c.Enclave.SnapshotPoint)
+	}
+	if c.Enclave.WarmupInvocations == 0 {
+		c.Enclave.WarmupInvocations = enclave.DefaultWarmupInvocations
+	}
+	if c.Enclave.WarmupInvocations < 0 || c.Enclave.WarmupInvocations > 1000 {
+		return nil, bad("enclave.warmup_invocations", "%d: want 1 to 1000", c.Enclave.WarmupInvocations)
 	}
 	if c.Enclave.MeasureRuntime == nil {
 		c.Enclave.MeasureRuntime = ptr(true)
@@ -437,11 +479,28 @@ func parseConfig(root *yaml.Node, b []byte, file string) (*Config, error) {
 	if !slices.Contains(RecordsModes, c.Records) {
 		return nil, bad("records", "%q: want one of %v", c.Records, RecordsModes)
 	}
+	if c.ExitCost.Cycles == 0 {
+		c.ExitCost.Cycles = results.DefaultExitCostCycles
+	}
+	if c.ExitCost.GHz == 0 {
+		c.ExitCost.GHz = results.DefaultExitCostGHz
+	}
+	for _, v := range []struct {
+		key string
+		x   float64
+	}{{"exit_cost.cycles", c.ExitCost.Cycles}, {"exit_cost.ghz", c.ExitCost.GHz}} {
+		if !results.ValidExitCost(v.x) {
+			return nil, bad(v.key, "%v: want a positive number", v.x)
+		}
+	}
 	if c.Target == "" {
 		c.Target = "embedded"
 	}
 	if !slices.Contains(Targets, c.Target) {
 		return nil, bad("target", "%q: want one of %v", c.Target, Targets)
+	}
+	if c.TraceHostCalls && c.Target != TargetEmbedded {
+		return nil, bad("trace_host_calls", "target %s: host calls are counted and traced in the driver's own enclaves (target embedded) only", c.Target)
 	}
 	if len(c.Process.Command) > 0 && c.Target != TargetProcess {
 		return nil, bad("process.command", "only target process starts processes")
@@ -635,7 +694,7 @@ func (c *Config) parseExperiments(root *yaml.Node, file string) error {
 			switch k := item.Content[j].Value; k {
 			case "name":
 				name = item.Content[j+1].Value
-			case "schema_version", "experiments", "records":
+			case "schema_version", "experiments", "records", "exit_cost":
 				return fmt.Errorf("config %s: %s.%s (line %d): an experiment cannot set %s", file, where, k, item.Content[j].Line, k)
 			}
 		}
@@ -702,7 +761,19 @@ func (c *Config) LoadWorkloads() ([]*workloads.Workload, error) {
 	var all []*workloads.Workload
 	var err error
 	if c.WorkloadsDir != "" {
-		if all, err = workloads.Load(os.DirFS(c.WorkloadsDir)); err != nil {
+		all, err = workloads.LoadDir(c.WorkloadsDir)
+		// A broken manifest blocks only a run that needs it: one naming every workload, or
+		// the workload named after its folder.
+		var skipped *workloads.SkippedError
+		if errors.As(err, &skipped) && len(c.Workloads) > 0 {
+			for i, name := range c.Workloads {
+				if e := skipped.Find(name); e != nil {
+					return nil, c.keyError(fmt.Sprintf("workloads[%d]", i), "%s: %w", name, e)
+				}
+			}
+			err = nil
+		}
+		if err != nil {
 			return nil, c.keyError("workloads_dir", "folder %s: %w", c.WorkloadsDir, err)
 		}
 	} else if all, err = workloads.Builtin(); err != nil {

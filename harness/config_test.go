@@ -15,7 +15,8 @@ func TestParseConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if strings.Join(c.Modes, ",") != "cold,warm,reinstantiate,rewind" || c.Size != "small" ||
-		*c.Iterations != 100 || *c.Warmup != 5 || c.Enclave.MemoryMiB != 64 || c.Enclave.Strategy != "tracked" {
+		*c.Iterations != 100 || *c.Warmup != 5 || c.Enclave.MemoryMiB != 64 || c.Enclave.Strategy != "auto" ||
+		c.Enclave.SnapshotPoint != "function" || c.Enclave.WarmupInvocations != 3 {
 		t.Fatalf("defaults %+v", c)
 	}
 	c, err = ParseConfig([]byte("schema_version: 1\nname: x\niterations: 7\nwarmup: 0\nmode_iterations: {cold: 2}\n"), "x.yaml")

@@ -72,7 +72,13 @@ func (c *console) result(s results.Result) {
 	if s.Experiment != "" {
 		name = s.Experiment + "/" + name
 	}
-	c.logf("%-24s %-14s n=%-4d errors=%-3d p50=%-10s p99=%-10s%s\n", name, s.Mode, s.N, s.Errors,
+	// Outputs checked against the workload's expectation: how many were invalid (a failed
+	// invocation's included), beside the errors.
+	invalid := ""
+	if checked := s.Valid + s.Invalid; checked > 0 {
+		invalid = fmt.Sprintf("invalid=%d/%d ", s.Invalid, checked)
+	}
+	c.logf("%-24s %-14s n=%-4d errors=%-3d %sp50=%-10s p99=%-10s%s\n", name, s.Mode, s.N, s.Errors, invalid,
 		quantile(s.LatencyNs.P50, 50, &s), quantile(s.LatencyNs.P99, 99, &s), params)
 }
 

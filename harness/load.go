@@ -101,7 +101,8 @@ func (r *runner) group(ctx context.Context, g group, out chan<- []pending) error
 		InputBytes:    len(g.t.input),
 	}
 	if g.mode == "rewind" {
-		gr.base.Strategy = string(ecfg.Strategy)
+		gr.base.Strategy = string(ecfg.Strategy) // what ran, when the enclave says (Call.Fill)
+		gr.base.StrategyConfigured = string(ecfg.Strategy)
 		gr.base.SnapshotPoint = string(ecfg.SnapshotPoint)
 	}
 	defer func() {

@@ -299,6 +299,18 @@ func TestConsole(t *testing.T) {
 			t.Errorf("n=%d errors=%d: %q, want %q and p50=1 ms", tc.n, tc.errs, line.String(), tc.wantP99)
 		}
 	}
+	// Validated outputs: the invalid ones are counted beside the errors; none checked, none shown.
+	for _, tc := range []struct {
+		valid, invalid int
+		want           string
+	}{{3, 0, "errors=0   invalid=0/3 p50="}, {1, 2, "errors=0   invalid=2/3 p50="}, {0, 0, "errors=0   p50="}} {
+		var line bytes.Buffer
+		c = &console{log: &line}
+		c.result(results.Result{Key: results.Key{Workload: "w", Mode: "cold", Load: LoadClosed}, N: 3, Valid: tc.valid, Invalid: tc.invalid})
+		if !strings.Contains(line.String(), tc.want) {
+			t.Errorf("valid %d invalid %d: %q, want %q", tc.valid, tc.invalid, line.String(), tc.want)
+		}
+	}
 	var quiet bytes.Buffer
 	c = &console{log: &quiet}
 	c.start(1)

@@ -134,6 +134,9 @@ func (w *processWorker) serveFlags() []string {
 	if w.ecfg.Strategy != "" {
 		flags = append(flags, "--strategy", string(w.ecfg.Strategy))
 	}
+	if w.ecfg.SnapshotPoint != "" {
+		flags = append(flags, "--snapshot-point", string(w.ecfg.SnapshotPoint))
+	}
 	if w.quoter != "" {
 		flags = append(flags, "--quoter", w.quoter)
 	}

@@ -53,6 +53,9 @@ func newTarget(w *workloads.Workload, cfg *Config) (*target, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Enclave.SnapshotPoint == string(enclave.PointWarmed) && slices.Contains(cfg.Modes, "rewind") && fn.WarmupInput == nil {
+		return nil, fmt.Errorf("workload %s: enclave.snapshot_point warmed needs a public warm-up input: its manifest names none (warmup_input); it is a %s", w.Name, w.Kind)
+	}
 	input, err := w.Input(cfg.Size)
 	if err != nil {
 		return nil, err
@@ -78,11 +81,16 @@ func FunctionOf(w *workloads.Workload) (enclave.Function, error) {
 		MemoryPages:    w.Limits.MemoryPages,
 		MaxOutputBytes: w.Limits.MaxOutputBytes,
 		Deadline:       w.Limits.Deadline,
+		MaxHostCalls:   w.Limits.HostCalls,
+		MaxHostBytes:   w.Limits.HostBytes,
 	}
 	if len(w.Imports) > 0 {
 		fn.Imports = append(slices.Clone(enclave.DefaultImports), w.Imports...)
 	}
 	fn.Stubs = slices.Clone(w.StubImports)
+	if fn.WarmupInput, err = w.WarmupInput(); err != nil {
+		return enclave.Function{}, err
+	}
 	return fn, nil
 }
 
@@ -158,12 +166,25 @@ func (rn Runner) Run(ctx context.Context, cfg *Config, outDir string) (*results.
 		}
 	}()
 
+	var trace *TraceWriter // host_calls.jsonl, when an experiment traces host calls
+	if slices.ContainsFunc(cfg.Runs(), func(c *Config) bool { return c.TraceHostCalls }) {
+		if trace, err = CreateTrace(filepath.Join(outDir, results.HostCallTraceFile)); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if trace != nil {
+				trace.Close()
+			}
+		}()
+	}
+
 	started := time.Now()
 	sum := &results.Summary{
 		SchemaVersion: results.SchemaVersion,
 		Env:           CaptureEnv(ctx, cfg),
 		Config:        results.Config{Name: cfg.Name, File: cfg.File},
 		Schedule:      schedule,
+		ExitCost:      &results.ExitCost{Cycles: cfg.ExitCost.Cycles, GHz: cfg.ExitCost.GHz},
 	}
 	out := &console{log: rn.Log, bar: rn.Progress}
 	// Enclaves of the modes other than cold share compiled code: their creation is not
@@ -240,6 +261,7 @@ func (rn Runner) Run(ctx context.Context, cfg *Config, outDir string) (*results.
 	order := map[results.Key]int{} // the plan index of each configuration of the experiment
 	var lastGroup *groupRun
 	lastMode := ""
+	var nrec int64 // records consumed: the index of the next one (host_calls.jsonl's record)
 	flush := func() {
 		if summ == nil {
 			return
@@ -258,6 +280,12 @@ func (rn Runner) Run(ctx context.Context, cfg *Config, outDir string) (*results.
 			if writeErr == nil {
 				rw.append(&rec)
 			}
+			if trace != nil && recs[i].call != nil && writeErr == nil {
+				idx := nrec
+				writeErr = trace.Write(recs[i].call.HostCallEvents(results.HostCallEvent{Record: &idx,
+					Experiment: rec.Experiment, Workload: rec.Workload, Mode: rec.Mode, Invocation: rec.Seq, Warmup: rec.Warmup}))
+			}
+			nrec++
 			g := &recs[i].gr.g
 			if g.exp != batchExp || summ == nil {
 				flush()
@@ -276,6 +304,9 @@ func (rn Runner) Run(ctx context.Context, cfg *Config, outDir string) (*results.
 		if writeErr == nil {
 			writeErr = rw.flush() // a batch's records reach the file together
 		}
+		if trace != nil && writeErr == nil {
+			writeErr = trace.Flush()
+		}
 		r.res.consumed(len(recs))
 		r.consumed.Add(int64(len(recs)))
 		out.done(len(recs))
@@ -285,6 +316,10 @@ func (rn Runner) Run(ctx context.Context, cfg *Config, outDir string) (*results.
 	err = errors.Join(<-runErr, writeErr)
 	recordsOpen = false
 	err = errors.Join(err, rw.close(), r.res.close())
+	if trace != nil {
+		err = errors.Join(err, trace.Close())
+		trace = nil
+	}
 
 	sum.Paired = results.Pairs(sum.Results)
 	sum.Noise = r.noise.finish()
@@ -519,6 +554,13 @@ func (r *runner) enclaveConfig(cfg *Config, mode string, compartments bool) encl
 		Strategy:      enclave.Strategy(cfg.Enclave.Strategy),
 		SnapshotPoint: enclave.SnapshotPoint(cfg.Enclave.SnapshotPoint),
 		Signer:        r.signer,
+
+		WarmupInvocations: cfg.Enclave.WarmupInvocations,
+	}
+	if mode != "rewind" && c.SnapshotPoint == enclave.PointWarmed {
+		// Only a rewinding enclave keeps a snapshot: the others would pay the warm-up in
+		// every creation (a cold start) for nothing. Their clean state is the init's.
+		c.SnapshotPoint = enclave.PointFunction
 	}
 	if *cfg.Enclave.MeasureRuntime {
 		c.RuntimeImage = r.image
@@ -531,6 +573,7 @@ func (r *runner) enclaveConfig(cfg *Config, mode string, compartments bool) encl
 		}
 	}
 	setCompartments(&c, compartments)
+	c.TraceHostCalls = cfg.TraceHostCalls
 	if mode != "cold" || cfg.Enclave.CompileCache {
 		c.Cache = r.cache
 	}

@@ -185,7 +185,8 @@ func (s *Session) Close(ctx context.Context) error {
 // Fill writes the call's timings and outcome into rec: latency, response, reset and execution
 // times, the phases (creation phases first when the call created the enclave: in mode cold,
 // or "recreate" for a re-creation after an unusable enclave), the reset, the memory figures,
-// the output's size and hash, and the error. Fields that describe the run's configuration are
+// the output's size and hash, the host calls (those of the creation count with the reset's)
+// and the error. Fields that describe the run's configuration are
 // the caller's.
 func (c *Call) Fill(rec *results.Record, mode string) {
 	rec.LatencyNs = c.Latency.Nanoseconds()
@@ -210,12 +211,17 @@ func (c *Call) Fill(rec *results.Record, mode string) {
 			rec.PhasesNs[p.Name] = p.Duration.Nanoseconds()
 		}
 		rec.Reset = string(inv.Reset)
+		if inv.Strategy != "" {
+			rec.Strategy = string(inv.Strategy)
+		}
+		rec.StrategyNote = inv.StrategyNote
 		rec.Epoch = inv.Epoch
 		rec.MemoryPages = inv.MemoryPages
 		rec.PagesRestored = inv.PagesRestored
 		rec.BytesRestored = inv.BytesRestored
 		rec.OutputBytes = len(inv.Output)
 		rec.OutputSHA256 = sha256Hex(inv.Output)
+		c.fillHostCalls(rec)
 	}
 	if mode == "cold" {
 		rec.PhasesNs["destroy"] = c.Destroy.Nanoseconds()

@@ -27,6 +27,9 @@ func inputHint(name string) string {
 	if name == results.RewindBenchFile {
 		return "reclave bench rewind --out DIR"
 	}
+	if name == policiesInput {
+		return "reclave trace simulate --out DIR"
+	}
 	return "reclave run"
 }
 
@@ -38,6 +41,8 @@ type inputs struct {
 	summary *results.Summary
 	records []results.Record
 	bench   *results.RewindBench
+	// policies: the policies of a trace simulation's summary.json (policy figures).
+	policies *policySummary
 }
 
 // load reads the input file name, once, and returns why it cannot be used, if it cannot.
@@ -52,6 +57,9 @@ func (in *inputs) load(name string) error {
 			path = p // records.jsonl, or records.jsonl.gz
 		}
 	}
+	if name == policiesInput {
+		path = filepath.Join(in.dir, summaryFile)
+	}
 	var err error
 	if _, err = os.Stat(path); err == nil {
 		switch name {
@@ -61,6 +69,8 @@ func (in *inputs) load(name string) error {
 			in.records, err = readRecords(path)
 		case results.RewindBenchFile:
 			in.bench, err = results.ReadRewindBench(path)
+		case policiesInput:
+			in.policies, err = readPolicies(path)
 		default:
 			err = fmt.Errorf("unknown input %s", name)
 		}
@@ -144,7 +154,7 @@ type figureSpec struct {
 
 // figureSpecs are the figures of [All], in the order drawn and reported.
 func figureSpecs() []figureSpec {
-	return []figureSpec{
+	return append([]figureSpec{
 		{
 			base: HeadlineBase, title: "Fresh enclave vs. snapshot rewind", input: summaryFile,
 			prepare: func(in *inputs) (figure, error) { return nilIfErr(newHeadlineFigure(in.summary)) },
@@ -225,7 +235,18 @@ func figureSpecs() []figureSpec {
 				"workload without that bar was not measured with inner attestation (the caption " +
 				"names those that were).",
 		},
-	}
+		{
+			base: HostCallsBase, title: hostCallsTitle, input: summaryFile,
+			prepare: func(in *inputs) (figure, error) { return nilIfErr(newHostCallsFigure(in.summary)) },
+			claim: "Every host call a function makes would be an enclave exit (an OCALL) on SGX hardware, and the " +
+				"pattern of exits is what an untrusted OS observes; resetting a reused enclave by rewinding it to " +
+				"its snapshot makes no host call at all, unlike re-creating its instance or the enclave.",
+			read: "One bar per workload and mode: the median calls per invocation of each host function, stacked, " +
+				"the total in brackets; the grey segment is the reset's (in mode cold the creation's): the start " +
+				"function and init of a new instance, absent for a rewind. report.md turns the calls into an " +
+				"estimated exit cost, kept apart from the measured latencies.",
+		},
+	}, policyFigureSpecs()...)
 }
 
 // nilIfErr returns fig as a figure, or a nil figure with err: a nil *F in an interface would
@@ -283,7 +304,11 @@ func (o *Outcome) Drawn() []FigureOutcome {
 //   - [Throughput] (throughput) from summary.json, when the run swept concurrency;
 //   - [Overhead] (overhead) from summary.json, when the run measured compartments on and off;
 //   - [Attestation] (attestation) from summary.json, when the run measured attestation
-//     (phases quote and attest).
+//     (phases quote and attest);
+//   - [HostCalls] (host_calls) from summary.json, when its records carried host calls
+//     (schema version 3, target embedded);
+//   - policy_tradeoff, policy_cdf and policy_timeline from the summary.json of
+//     `reclave trace simulate` (its policies; see policy.go).
 //
 // A figure whose input is missing, or holds nothing to draw, is skipped with the reason in
 // its [FigureOutcome]. An input that is present but unreadable, or a figure that cannot be

@@ -167,18 +167,11 @@ func (f *breakdownFigure) plot() *plot.Plot {
 
 	tick := tickStyle()
 	n := len(f.bars)
-	names := make([]plot.Tick, n)
+	labels := make([]string, n)
 	for i, b := range f.bars {
-		names[i] = plot.Tick{Value: float64(n - 1 - i), Label: b.rowLabel()}
+		labels[i] = b.rowLabel()
 	}
-	p.Y.Tick.Marker = plot.ConstantTicks(names)
-	p.Y.Tick.Length = 0
-	p.Y.Tick.Label = tick
-	p.Y.Tick.Label.XAlign = draw.XRight
-	p.Y.Tick.Label.YAlign = draw.YCenter
-	p.Y.Label.Text = breakdownYLabel
-	p.Y.Label.TextStyle = axisLabelStyle()
-	p.Y.Padding = 0
+	rowAxis(p, labels, breakdownYLabel)
 
 	var percent []plot.Tick
 	for v := 0; v <= 100; v += 25 {
@@ -198,14 +191,52 @@ func (f *breakdownFigure) plot() *plot.Plot {
 
 // draw renders the figure on c: title, caption and legend above the plot.
 func (f *breakdownFigure) draw(c draw.Canvas) {
+	drawRowFigure(c, f.title, f.caption, f.legendRows, f.plot())
+}
+
+// rowAxis makes p's Y axis one row per label, the first at the top (Y = n−1), labelled
+// ylabel: the Y axis of the figures of horizontal stacked bars.
+func rowAxis(p *plot.Plot, labels []string, ylabel string) {
+	n := len(labels)
+	names := make([]plot.Tick, n)
+	for i, l := range labels {
+		names[i] = plot.Tick{Value: float64(n - 1 - i), Label: l}
+	}
+	p.Y.Tick.Marker = plot.ConstantTicks(names)
+	p.Y.Tick.Length = 0
+	p.Y.Tick.Label = tickStyle()
+	p.Y.Tick.Label.XAlign = draw.XRight
+	p.Y.Tick.Label.YAlign = draw.YCenter
+	p.Y.Label.Text = ylabel
+	p.Y.Label.TextStyle = axisLabelStyle()
+	p.Y.Padding = 0
+}
+
+// drawRowFigure renders a figure of horizontal stacked bars on c: white background, title,
+// caption and legend rows above the plot p.
+func drawRowFigure(c draw.Canvas, title, caption string, legend [][]legendEntry, p *plot.Plot) {
 	c.SetColor(color.White)
 	c.Fill(c.Rectangle.Path())
 	c = draw.Crop(c, 4, -8, 4, -6)
 	center := c.Center().X
 	y := c.Max.Y
-	y -= drawHeader(c, center, y, f.title, f.caption)
-	y -= drawLegendRows(c, center, y, f.legendRows) + 6
-	f.plot().Draw(draw.Crop(c, 0, 0, 0, y-c.Max.Y))
+	y -= drawHeader(c, center, y, title, caption)
+	y -= drawLegendRows(c, center, y, legend) + 6
+	p.Draw(draw.Crop(c, 0, 0, 0, y-c.Max.Y))
+}
+
+// fillSegment draws one segment of a stacked bar, from x0 to x1 around yc (half its height
+// on either side), in colour col with a white outline, labelled in its middle when the label
+// fits.
+func fillSegment(c draw.Canvas, x0, x1, yc, half vg.Length, col color.Color, label string) {
+	rect := []vg.Point{{X: x0, Y: yc - half}, {X: x0, Y: yc + half}, {X: x1, Y: yc + half}, {X: x1, Y: yc - half}}
+	c.FillPolygon(col, rect)
+	c.StrokeLines(draw.LineStyle{Color: color.White, Width: vg.Points(0.4)}, append(rect, rect[0]))
+	sty := textStyle(6.5, contrastText(col))
+	sty.YAlign = draw.YCenter
+	if sty.Width(label)+vg.Points(3) <= x1-x0 {
+		c.FillText(sty, vg.Point{X: (x0 + x1) / 2, Y: yc}, label)
+	}
 }
 
 // stackedBars draws the bars of a breakdownFigure: workload i (from the top) at Y = n−1−i,
@@ -216,9 +247,6 @@ type stackedBars struct{ fig *breakdownFigure }
 // Plot implements plot.Plotter.
 func (s *stackedBars) Plot(c draw.Canvas, p *plot.Plot) {
 	trX, trY := p.Transforms(&c)
-	outline := draw.LineStyle{Color: color.White, Width: vg.Points(0.4)}
-	labels := textStyle(6.5, color.Black)
-	labels.YAlign = draw.YCenter
 	half := (trY(1) - trY(0)) * breakdownBarFraction / 2
 	n := len(s.fig.bars)
 	for i, b := range s.fig.bars {
@@ -232,15 +260,7 @@ func (s *stackedBars) Plot(c draw.Canvas, p *plot.Plot) {
 			share := 100 * v / b.total
 			x0, x1 := trX(at), trX(at+share)
 			at += share
-			rect := []vg.Point{{X: x0, Y: yc - half}, {X: x0, Y: yc + half}, {X: x1, Y: yc + half}, {X: x1, Y: yc - half}}
-			col := s.fig.colors[name]
-			c.FillPolygon(col, rect)
-			c.StrokeLines(outline, append(rect, rect[0]))
-			label := strconv.Itoa(int(math.Round(share))) + "%"
-			if labels.Width(label)+vg.Points(3) <= x1-x0 {
-				labels.Color = contrastText(col)
-				c.FillText(labels, vg.Point{X: (x0 + x1) / 2, Y: yc}, label)
-			}
+			fillSegment(c, x0, x1, yc, half, s.fig.colors[name], strconv.Itoa(int(math.Round(share)))+"%")
 		}
 	}
 }

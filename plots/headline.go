@@ -168,6 +168,9 @@ func newHeadlineFigure(s *results.Summary) (*headlineFigure, error) {
 	fig.layout()
 
 	caption := append(envCaption(s.Env), whiskerCaption(fig.series, missing))
+	if sc := strategyCaption(s.Results); sc != "" {
+		caption = append(caption, sc)
+	}
 	fig.caption = strings.Join(caption, "  ·  ")
 	return fig, nil
 }

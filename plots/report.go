@@ -24,10 +24,11 @@ const paperTitle = `"Reusable Enclaves for Confidential Serverless Computing" (U
 // WriteReport writes dir/report.md, the report of the run folder dir after [All] drew its
 // figures with outcome o, and returns its path. The report is Markdown: the environment of
 // the run (from summary.json, or else rewind_bench.json), the summary table
-// ([results.WriteTable]) with the run's warnings, the rewind benchmark's table when there is
-// one ([results.WriteRewindTable]), then every figure drawn, embedded as PNG, with the claim
-// of the paper it reproduces and how to read it, and last the figures skipped with the
-// reason. Links are relative to dir, so the folder can be moved or archived whole.
+// ([results.WriteTable]) with the run's warnings, the estimated enclave-exit cost on SGX
+// hardware (host calls × a per-exit cost: an estimate, apart from the measured latencies),
+// the rewind benchmark's table when there is one ([results.WriteRewindTable]), then every
+// figure drawn, embedded as PNG, with the claim of the paper it reproduces and how to read
+// it, and last the figures skipped with the reason. Links are relative to dir, so the folder can be moved or archived whole.
 func WriteReport(dir string, o *Outcome) (string, error) {
 	if o == nil {
 		return "", errors.New("report: no outcome of the figures")
@@ -73,7 +74,11 @@ func writeReport(b *bytes.Buffer, dir string, in *inputs, o *Outcome) error {
 		fmt.Fprintf(b, "%s is unreadable: %s\n\n", summaryFile, mdText(sumErr.Error()))
 	}
 
-	if sumErr == nil {
+	isTrace := in.load(policiesInput) == nil && in.policies.Kind == policyKind
+	if isTrace {
+		writePolicies(b, in.policies)
+	}
+	if sumErr == nil && !isTrace {
 		b.WriteString("## Results\n\n")
 		b.WriteString("Per workload and mode: measured invocations, failures, median, 90th and 99th percentile latency, " +
 			"speed-up over mode cold, and the same for the start-up cost (latency minus the function's own " +
@@ -90,6 +95,8 @@ func writeReport(b *bytes.Buffer, dir string, in *inputs, o *Outcome) error {
 			}
 			b.WriteString("\n")
 		}
+		writeExitCost(b, in.summary)
+		writeStrategies(b, in.summary)
 	}
 	if benchErr == nil {
 		b.WriteString("## Rewind benchmark\n\n```text\n")

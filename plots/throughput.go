@@ -143,6 +143,9 @@ func newThroughputFigure(s *results.Summary) (*panelsFigure, error) {
 	if s.Env.Cores > 0 {
 		notes[0] += fmt.Sprintf(" (%d cores)", s.Env.Cores)
 	}
+	if sc := strategyCaption(s.Results); sc != "" {
+		notes = append(notes, sc)
+	}
 	fig.caption = captionText(s.Env, true, notes...)
 	fig.layout()
 	return fig, nil

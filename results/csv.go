@@ -17,7 +17,7 @@ import (
 // written as in JSON without quotes: integers in decimal, booleans as true or false; a string
 // or a number absent from the JSON line (strategy outside mode rewind, error on success,
 // provider_ns outside OpenWhisk), valid when unknown and a phase the invocation did not have
-// are empty cells.
+// are empty cells; host_calls and reset_host_calls hold their JSON object, as in the line.
 type CSVWriter struct {
 	w         *csv.Writer
 	phases    []string
@@ -109,6 +109,14 @@ func (c *CSVWriter) Write(r *Record) error {
 		}
 		if c.omitEmpty[i] && f.IsZero() && f.Kind() != reflect.Bool {
 			c.row = append(c.row, "")
+			continue
+		}
+		if hc, ok := f.Interface().(HostCalls); ok { // its JSON object, as in records.jsonl
+			cell := ""
+			if hc != nil && (len(hc) > 0 || !c.omitEmpty[i]) {
+				cell = string(appendHostCalls(nil, hc))
+			}
+			c.row = append(c.row, cell)
 			continue
 		}
 		if f.Kind() == reflect.Pointer {

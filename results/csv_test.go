@@ -3,6 +3,7 @@ package results
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"reflect"
 	"slices"
 	"strconv"
@@ -69,6 +70,8 @@ func fromCSV(t *testing.T, rows [][]string) []Record {
 				var n uint64
 				n, err = strconv.ParseUint(cell, 10, 64)
 				f.SetUint(n)
+			case reflect.Slice: // host_calls, reset_host_calls: their JSON object
+				err = json.Unmarshal([]byte(cell), f.Addr().Interface())
 			default:
 				t.Fatalf("column %s: kind %s", name, f.Kind())
 			}

@@ -39,6 +39,26 @@
 //   - The summary's env names the runtime image the enclaves measured, runtime_image_bytes
 //     and runtime_image_sha256: reclave-enclave, no longer the harness's own executable,
 //     whose whole CLI runs made before counted in memory_bytes and every cold start.
+//   - Strategy auto (issue 14): a record's strategy is the strategy the invocation ran under
+//     (for auto: diff or tracked), strategy_configured the one the config named, and
+//     strategy_note the enclave's reason when it decided or switched after the invocation. A
+//     result's key carries the configured strategy; results add strategies (invocations per
+//     strategy that ran) and strategy_choice. Older records, without strategy_configured,
+//     are keyed by strategy, which was the configured one.
+//   - Host calls (issue 15): records carry host_calls, the invocation's calls to the WASI
+//     host by function with the bytes they moved in and out of linear memory, and
+//     reset_host_calls, those of the reset (or, in mode cold, the creation) that belongs to
+//     it; results add host_calls (medians per function); the summary adds exit_cost (the
+//     per-exit cost of report.md's estimate); error_kind may be host_call_limit (a
+//     manifest's limits.host_calls or limits.host_bytes was exceeded); a config's
+//     trace_host_calls writes host_calls.jsonl, one line per host call. Records of version 1
+//     and 2 read with host_calls absent: unknown, not zero; their summaries have none.
+//   - Trace simulations (issue 17): `reclave trace simulate` writes a summary.json of a new
+//     kind, "trace-simulation" (a kind field; no results): the trace, the cluster, the
+//     measured costs and one object per policy × reuse technique (cold_fraction, latency_ns,
+//     memory_gb_s, enclaves_created, ...). Its fields are documented in package trace's doc
+//     ("Output"); they do not collide with this summary's, and ReadSummary of such a file
+//     reads a summary without results.
 //
 // # records.jsonl: one JSON object per line, one line per invocation, written as it completes
 //
@@ -47,7 +67,7 @@
 // stream's end, which readers report as cut short); with records: none there is no records
 // file at all (the summary and resources.jsonl are still written).
 //
-//	schema_version  3 (the fields are those of version 2)
+//	schema_version  3 (the fields of version 2 and those marked version 3 below)
 //	target          what served the invocation: embedded (reclave's enclave runtime in the
 //	                driver's process) | openwhisk (an OpenWhisk deployment)
 //	experiment      the experiment of the config the record belongs to (a config's experiments:
@@ -56,7 +76,11 @@
 //	mode            cold | warm | reinstantiate | rewind. For target openwhisk the mode is what
 //	                the platform reported: cold when the activation has an initTime annotation,
 //	                warm otherwise
-//	strategy        rewind strategy of mode rewind (full | diff | cow | tracked); empty otherwise
+//	strategy        rewind strategy the invocation of mode rewind ran under (full | diff | cow |
+//	                tracked); empty otherwise. Version 3: with strategy auto, the variant the
+//	                enclave ran (diff or tracked); before, always the configured one
+//	strategy_configured  version 3: the strategy the config named (auto | full | diff | cow |
+//	                tracked), mode rewind only; a configuration's key carries it
 //	snapshot_point  where mode rewind took its snapshot: function (after the function's init) or
 //	                runtime (before the module was instantiated); empty otherwise
 //	size            input size: test | small | large
@@ -123,6 +147,10 @@
 //	                instance from the snapshot — so the enclave was destroyed and the next
 //	                invocation creates one, its phase recreate; the invocation's own outcome
 //	                stands, since it ran on a clean state)
+//	strategy_note   version 3, strategy auto only: set when the enclave decided which variant to
+//	                keep after this invocation ("tracked: execution 1.3 ms + reset 4 µs = …,
+//	                below diff: …") or switched variants ("switched to tracked: exploring …";
+//	                the reset is then recycle)
 //	enclave_id      identifier of the enclave instance that served the invocation
 //	epoch           number of resets the enclave had done before this invocation
 //	memory_pages    linear memory size in Wasm pages when the handler returned
@@ -130,6 +158,22 @@
 //	                dropped by cow)
 //	bytes_restored  bytes the reset copied or zeroed (linear memory and globals; cow copies
 //	                none at reset time, it pays per page at the next write)
+//	host_calls      version 3: the function's calls to the host (reclave's WASI host,
+//	                wasi_snapshot_preview1) during the invocation, by function, in name order:
+//	                {"fd_read":{"n":2,"in":15,"out":16},"fd_write":{"n":1,"in":4,"out":39}}.
+//	                n counts the calls (one refused by the budget, and proc_exit, included);
+//	                in the bytes the host wrote into linear memory (the data fd_read delivers,
+//	                random bytes, clock values, result counts and structs); out the bytes it
+//	                read from it (iovec arrays, the data fd_write takes, poll_oneoff's
+//	                subscriptions). {} when the invocation made none; absent when not known
+//	                (target process or openwhisk, records before version 3). On SGX hardware
+//	                each call that leaves the enclave is an OCALL: see report.md's estimate
+//	reset_host_calls  version 3: the same for the host calls of the reset that belongs to the
+//	                invocation — the start function and init of a re-created instance
+//	                (reinstantiate, recycle, a rewind to the runtime snapshot point) — and in
+//	                mode cold (or a re-creation after an unusable enclave) of the enclave's
+//	                creation; absent when there were none (a rewind to the function snapshot
+//	                point makes none)
 //	input_bytes     size of the input
 //	output_bytes    size of the output
 //	output_sha256   hex SHA-256 of the output (equal outputs have equal hashes)
@@ -140,7 +184,9 @@
 //	invalid         when valid is false: how the output differs from the expected one (or that
 //	                the invocation failed); absent otherwise
 //	error           the error, if the invocation failed; absent otherwise
-//	error_kind      trap | deadline | exit | function | output_limit | internal; absent on success
+//	error_kind      trap | deadline | exit | function | output_limit | host_call_limit (version
+//	                3: more host calls or bytes than the manifest's limits.host_calls,
+//	                limits.host_bytes) | internal; absent on success
 //
 // # summary.json
 //
@@ -219,7 +265,21 @@
 //	                  pauses between repetitions do not count
 //	  phases_p50_ns   median of each phase
 //	  resets          count of each reset kind
+//	  strategies      version 3, mode rewind: measured invocations per strategy they ran under
+//	                  (under auto, how many ran as diff and as tracked)
+//	  strategy_choice version 3, strategy auto: the last strategy_note of the configuration's
+//	                  records, warm-up included (where the choice is mostly made): which
+//	                  variant was kept and the figures it was chosen on. With several workers,
+//	                  each enclave chooses for itself; strategies shows the mix
 //	  pages_restored_p50, bytes_restored_p50   medians over successful invocations
+//	  host_calls      version 3, when the records carry host_calls: over the successful
+//	                  invocations that do, invocations (their number); calls_p50, calls_mean,
+//	                  calls_max (host calls per invocation, every function together); in_p50,
+//	                  out_p50 (bytes); functions, per function called by any of them, n_p50,
+//	                  in_p50, out_p50 (an invocation that did not call it counts 0); and
+//	                  reset_calls_p50, reset_calls_max (those of reset_host_calls). Medians are
+//	                  nearest rank, exact up to 4096 distinct values, within
+//	                  [QuantileRelError] beyond
 //	  distinct_outputs  number of distinct outputs: 1 for a function whose state is reset and
 //	                  whose input is fixed; more when state leaks across invocations (mode warm).
 //	                  Counted exactly up to [MaxDistinctOutputs] (1024), where counting stops
@@ -281,7 +341,36 @@
 //	                  softirq) less that of the run's own (/proc/self/stat utime, stime and
 //	                  its reaped children's), ÷ the increase of all ticks; null where unknown.
 //	                  Beyond [NoisyOtherBusy] (5%) a warning
+//	exit_cost       version 3: the cost per enclave exit that report.md's "estimated
+//	                enclave-exit cost on SGX hardware" multiplies host calls by (the config's
+//	                exit_cost): cycles (default 8200: [ExitCostSource]) and ghz (the clock that
+//	                turns them into time; default 3). An estimate, never part of a measurement
 //	warnings        run-wide warnings
+//
+// # host_calls.jsonl: one JSON object per host call (trace_host_calls: true)
+//
+// Written by a run whose config says trace_host_calls: true (and by `reclave invoke
+// --trace-host-calls FILE`, without record and experiment), one line per host call, in the
+// order of the records ([HostCallEvent], [ScanHostCallTrace]). Tracing times every call
+// (two clock reads each), which the records of such a run include.
+//
+//	schema_version  3
+//	record          0-based index of the invocation's record in the run's stream (its line in
+//	                records.jsonl, warm-up records included)
+//	experiment, workload, mode, warmup   as in the record (experiment and warmup absent when
+//	                empty or false)
+//	invocation      the record's seq (reclave invoke: the invocation's number, from 1)
+//	phase           create (the enclave's creation that served the invocation: mode cold, or
+//	                a re-creation), invoke (the function's own call) or reset (the reset after
+//	                it, or a re-creation of the instance before it)
+//	seq             0-based index of the call within the invocation, phases together, in order
+//	function        the host function, e.g. fd_write
+//	in, out         bytes the call wrote into and read from linear memory (see host_calls)
+//	duration_ns     the time the host took to serve it
+//	errno           the WASI errno returned; -1 when the call did not return
+//	result          the errno's name (ESUCCESS, EBADF, ...), or why the call did not return:
+//	                exit (proc_exit), budget (the invocation's budget was exceeded: the call
+//	                was refused, or ended the invocation after it ran), aborted (interrupted)
 //
 // # resources.jsonl: the driver's resources during a run, one JSON object per line
 //
@@ -312,5 +401,6 @@
 // phase_invoke_ns, ...), sorted by name. Integers are written in decimal, booleans as true
 // or false; valid is true, false or empty (unknown); a string or number absent from the JSON
 // line (strategy outside mode rewind, error on success, provider_ns outside OpenWhisk) and a
-// phase the invocation did not have are empty cells. See [CSVWriter].
+// phase the invocation did not have are empty cells; host_calls and reset_host_calls hold
+// their JSON object. See [CSVWriter].
 package results

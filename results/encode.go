@@ -10,7 +10,7 @@ import (
 // it against Record and falls back to encoding/json when they differ, so that a field added to
 // Record is never dropped from records.jsonl, only written more slowly until AppendRecord
 // learns it (TestAppendRecord fails meanwhile).
-const appendRecordFields = 43
+const appendRecordFields = 47
 
 // appendRecordCurrent reports whether AppendRecord knows every field of Record.
 func appendRecordCurrent() bool { return reflect.TypeFor[Record]().NumField() == appendRecordFields }
@@ -33,6 +33,9 @@ func AppendRecord(dst []byte, r *Record) []byte {
 	dst = appendStringField(dst, `,"mode":`, r.Mode)
 	if r.Strategy != "" {
 		dst = appendStringField(dst, `,"strategy":`, r.Strategy)
+	}
+	if r.StrategyConfigured != "" {
+		dst = appendStringField(dst, `,"strategy_configured":`, r.StrategyConfigured)
 	}
 	if r.SnapshotPoint != "" {
 		dst = appendStringField(dst, `,"snapshot_point":`, r.SnapshotPoint)
@@ -70,12 +73,21 @@ func AppendRecord(dst []byte, r *Record) []byte {
 		dst = append(dst, `,"dropped":true`...)
 	}
 	dst = appendStringField(dst, `,"reset":`, r.Reset)
+	if r.StrategyNote != "" {
+		dst = appendStringField(dst, `,"strategy_note":`, r.StrategyNote)
+	}
 	dst = appendStringField(dst, `,"enclave_id":`, r.EnclaveID)
 	dst = append(dst, `,"epoch":`...)
 	dst = strconv.AppendUint(dst, r.Epoch, 10)
 	dst = appendIntField(dst, `,"memory_pages":`, int64(r.MemoryPages))
 	dst = appendIntField(dst, `,"pages_restored":`, int64(r.PagesRestored))
 	dst = appendIntField(dst, `,"bytes_restored":`, r.BytesRestored)
+	if r.HostCalls != nil {
+		dst = appendHostCalls(append(dst, `,"host_calls":`...), r.HostCalls)
+	}
+	if len(r.ResetHostCalls) > 0 {
+		dst = appendHostCalls(append(dst, `,"reset_host_calls":`...), r.ResetHostCalls)
+	}
 	dst = appendIntField(dst, `,"input_bytes":`, int64(r.InputBytes))
 	dst = appendIntField(dst, `,"output_bytes":`, int64(r.OutputBytes))
 	if r.OutputSHA256 != "" {

@@ -33,6 +33,11 @@ func fullRecord(t testing.TB) Record {
 			p := reflect.New(f.Type().Elem())
 			p.Elem().SetBool(true)
 			f.Set(p)
+		case reflect.Slice:
+			if f.Type() != reflect.TypeFor[HostCalls]() {
+				t.Fatalf("Record.%s: slice type %s not covered by this test", v.Type().Field(i).Name, f.Type())
+			}
+			f.Set(reflect.ValueOf(HostCalls{{"fd_read", int64(i), 15, 16}, {"fd_write\"<odd>", 1, 4, 39}}))
 		default:
 			t.Fatalf("Record.%s: kind %s not covered by this test", v.Type().Field(i).Name, f.Kind())
 		}

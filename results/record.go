@@ -25,12 +25,15 @@ type Record struct {
 	Workload      string `json:"workload"`
 	Mode          string `json:"mode"`
 	Strategy      string `json:"strategy,omitempty"`
-	SnapshotPoint string `json:"snapshot_point,omitempty"`
-	Size          string `json:"size"`
-	MemoryBytes   int64  `json:"memory_bytes"`
-	Compartments  bool   `json:"compartments"`
-	Attestation   string `json:"attestation"`
-	CompileCache  bool   `json:"compile_cache"`
+	// StrategyConfigured is the strategy the config named (version 3); Strategy is the one the
+	// invocation ran under, which differs for auto. Absent in older records: Strategy then.
+	StrategyConfigured string `json:"strategy_configured,omitempty"`
+	SnapshotPoint      string `json:"snapshot_point,omitempty"`
+	Size               string `json:"size"`
+	MemoryBytes        int64  `json:"memory_bytes"`
+	Compartments       bool   `json:"compartments"`
+	Attestation        string `json:"attestation"`
+	CompileCache       bool   `json:"compile_cache"`
 
 	Load        string `json:"load"`
 	Concurrency int    `json:"concurrency"`
@@ -53,11 +56,16 @@ type Record struct {
 	Dropped         bool             `json:"dropped,omitempty"`
 
 	Reset         string `json:"reset"`
+	StrategyNote  string `json:"strategy_note,omitempty"`
 	EnclaveID     string `json:"enclave_id"`
 	Epoch         uint64 `json:"epoch"`
 	MemoryPages   uint32 `json:"memory_pages"`
 	PagesRestored int    `json:"pages_restored"`
 	BytesRestored int64  `json:"bytes_restored"`
+	// HostCalls and ResetHostCalls are version 3's host-call accounts: nil (absent) when
+	// not known; see [HostCalls].
+	HostCalls      HostCalls `json:"host_calls,omitzero"`
+	ResetHostCalls HostCalls `json:"reset_host_calls,omitempty"`
 
 	InputBytes   int    `json:"input_bytes"`
 	OutputBytes  int    `json:"output_bytes"`
@@ -90,11 +98,22 @@ type Key struct {
 // Key returns the configuration the record belongs to.
 func (r *Record) Key() Key {
 	return Key{
-		Target: r.Target, Experiment: r.Experiment, Workload: r.Workload, Mode: r.Mode, Strategy: r.Strategy,
+		Target: r.Target, Experiment: r.Experiment, Workload: r.Workload, Mode: r.Mode, Strategy: r.ConfiguredStrategy(),
 		SnapshotPoint: r.SnapshotPoint, Size: r.Size, MemoryBytes: r.MemoryBytes,
 		Compartments: r.Compartments, Attestation: r.Attestation, CompileCache: r.CompileCache,
 		Load: r.Load, Concurrency: r.Concurrency,
 	}
+}
+
+// ConfiguredStrategy is the strategy the configuration named: StrategyConfigured, or for a
+// record without it (before version 3, or not of mode rewind) Strategy. A configuration's
+// [Key] carries it, so that the invocations of one configuration under strategy auto — some
+// under diff, some under tracked — are summarised together.
+func (r *Record) ConfiguredStrategy() string {
+	if r.StrategyConfigured != "" {
+		return r.StrategyConfigured
+	}
+	return r.Strategy
 }
 
 // EndNs is the record's end on the run's clock: StartNs + LatencyNs, or, for an arrival of

@@ -52,20 +52,22 @@ func Summarize(records []Record) []Result {
 type Summarizer struct {
 	order  []Key
 	groups map[Key]*group
-	limit  int // samples held exactly per series: ExactLimit (tests lower it)
-	k      int // reservoir size: ReservoirSize
+	notes  map[Key]string // the last strategy note of each configuration, warm-up included
+	limit  int            // samples held exactly per series: ExactLimit (tests lower it)
+	k      int            // reservoir size: ReservoirSize
 }
 
 // group is what a [Summarizer] keeps of one configuration.
 type group struct {
 	n, errors, dropped, late, valid, invalid int
-	errorKinds, resets                       map[string]int
+	errorKinds, resets, strategies           map[string]int
 	lat, resp, rew, exec, startup            *series
 	pages, restored                          *series
 	phases                                   map[string]*series
 	outputs                                  distinctSet
 	reps                                     map[int]*span
 	rounds                                   roundMedians
+	hostCalls                                hostCallsAcc
 	limit, k                                 int
 }
 
@@ -81,7 +83,7 @@ func NewSummarizer() *Summarizer { return newSummarizer(ExactLimit, ReservoirSiz
 // newSummarizer returns an empty Summarizer holding limit samples exactly per series and k in
 // a reservoir beyond.
 func newSummarizer(limit, k int) *Summarizer {
-	return &Summarizer{groups: map[Key]*group{}, limit: limit, k: k}
+	return &Summarizer{groups: map[Key]*group{}, notes: map[Key]string{}, limit: limit, k: k}
 }
 
 func newGroup(limit, k int) *group {
@@ -98,6 +100,9 @@ func newGroup(limit, k int) *group {
 // Add accounts for one record. Warm-up records are ignored; dropped arrivals are counted, not
 // measured; failed invocations are counted and kept out of the distributions.
 func (s *Summarizer) Add(r *Record) {
+	if r.StrategyNote != "" { // strategy auto decides mostly during the warm-up
+		s.notes[r.Key()] = r.StrategyNote
+	}
 	if r.Warmup {
 		return
 	}
@@ -114,6 +119,12 @@ func (s *Summarizer) Add(r *Record) {
 	}
 	g.n++
 	g.resets[r.Reset]++
+	if r.Strategy != "" {
+		if g.strategies == nil {
+			g.strategies = map[string]int{}
+		}
+		g.strategies[r.Strategy]++
+	}
 	if r.StartNs-r.IntendedStartNs > LateNs {
 		g.late++
 	}
@@ -156,6 +167,9 @@ func (s *Summarizer) Add(r *Record) {
 		ps.add(float64(d))
 	}
 	g.outputs.add(r.OutputSHA256)
+	if r.HostCalls != nil {
+		g.hostCalls.add(r.HostCalls, r.ResetHostCalls)
+	}
 }
 
 // Results returns one [Result] per configuration seen, in order of first appearance. It does
@@ -164,14 +178,16 @@ func (s *Summarizer) Add(r *Record) {
 func (s *Summarizer) Results() []Result {
 	out := make([]Result, 0, len(s.order))
 	for _, k := range s.order {
-		out = append(out, s.groups[k].result(k))
+		res := s.groups[k].result(k)
+		res.StrategyChoice = s.notes[k]
+		out = append(out, res)
 	}
 	return out
 }
 
 func (g *group) result(k Key) Result {
 	res := Result{Key: k, N: g.n, Errors: g.errors, ErrorKinds: g.errorKinds, Dropped: g.dropped,
-		Late: g.late, Valid: g.valid, Invalid: g.invalid, Resets: g.resets,
+		Late: g.late, Valid: g.valid, Invalid: g.invalid, Resets: g.resets, Strategies: g.strategies,
 		PhasesP50Ns: map[string]int64{}, DistinctOutput: len(g.outputs.seen),
 		DistinctOutputsCapped: g.outputs.capped, Quantiles: QuantilesExact}
 
@@ -223,6 +239,7 @@ func (g *group) result(k Key) Result {
 	for name, ps := range g.phases {
 		res.PhasesP50Ns[name] = int64(ps.median())
 	}
+	res.HostCalls = g.hostCalls.summary()
 	if g.errors > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d of %d invocations failed and are not in the distributions", g.errors, g.n))
 	}

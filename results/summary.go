@@ -18,8 +18,11 @@ type Summary struct {
 	// Paired are the comparisons made round by round (see [Pairs]).
 	Paired []Paired `json:"paired,omitempty"`
 	// Noise is the run's noise indicator; nil in summaries written before it.
-	Noise    *Noise   `json:"noise,omitempty"`
-	Warnings []string `json:"warnings,omitempty"`
+	Noise *Noise `json:"noise,omitempty"`
+	// ExitCost is the per-exit cost report.md's estimated enclave-exit cost uses (the config's
+	// exit_cost); nil in summaries written before it, which the default applies to.
+	ExitCost *ExitCost `json:"exit_cost,omitempty"`
+	Warnings []string  `json:"warnings,omitempty"`
 }
 
 // Env describes where and how a run was made.
@@ -74,11 +77,16 @@ type Result struct {
 	WallNs                   int64            `json:"wall_ns"`
 	PhasesP50Ns              map[string]int64 `json:"phases_p50_ns"`
 	Resets                   map[string]int   `json:"resets"`
+	Strategies               map[string]int   `json:"strategies,omitempty"`
+	StrategyChoice           string           `json:"strategy_choice,omitempty"`
 	PagesRestoredP50         float64          `json:"pages_restored_p50"`
 	BytesRestoredP50         float64          `json:"bytes_restored_p50"`
 	DistinctOutput           int              `json:"distinct_outputs"`
 	DistinctOutputsCapped    bool             `json:"distinct_outputs_capped"`
-	Warnings                 []string         `json:"warnings,omitempty"`
+	// HostCalls summarises the host calls of the successful invocations (version 3); nil
+	// when no record carried them.
+	HostCalls *HostCallsSummary `json:"host_calls,omitempty"`
+	Warnings  []string          `json:"warnings,omitempty"`
 }
 
 // Dist summarises a sample of durations in nanoseconds. Quantiles are of the raw samples

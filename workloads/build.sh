@@ -6,15 +6,18 @@
 # Runs the build script of every workload folder (a folder of workloads/ holding a
 # workload.yaml and a build.sh), from that folder, in name order; with NAMEs, only those
 # folders' scripts (an unknown NAME, or one without a build.sh, is an error). Each folder's
-# build.sh sources ../buildlib.sh, which explains the compiler flags and the toolchain, and
-# installs missing Debian toolchain packages when run as root. The environment (CC,
-# WASI_SYSROOT, GO) is passed on; see buildlib.sh.
+# build.sh sources "${RECLAVE_BUILDLIB:-../buildlib.sh}" (this script sets RECLAVE_BUILDLIB to
+# workloads/buildlib.sh), which explains the compiler flags and the toolchain, and installs
+# missing Debian toolchain packages when run as root. The environment (CC, WASI_SYSROOT, GO)
+# is passed on; see buildlib.sh. For a folder of workloads outside the checkout, use
+# `reclave workloads build --workloads DIR`.
 #
 # A folder whose manifest names another script with `build: <script>` is built with that
 # script instead of build.sh.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+export RECLAVE_BUILDLIB="$here/buildlib.sh"
 
 # The script a folder's manifest names with a top-level `build:` key, else build.sh.
 build_script() { # <folder>

@@ -5,8 +5,12 @@
 # folder (workloads/build.sh runs them all):
 #
 #   #!/usr/bin/env bash
-#   source ../buildlib.sh
+#   source "${RECLAVE_BUILDLIB:-../buildlib.sh}"
 #   build_c reactor noop.wasm noop.c        (or: build_go hello-go.wasm reactor)
+#
+# In the checkout this file is ../buildlib.sh; for a folder of workloads anywhere else,
+# `reclave workloads build --workloads DIR` sets RECLAVE_BUILDLIB to a copy of the one built
+# into reclave (or set it yourself: RECLAVE_BUILDLIB=/path/to/buildlib.sh bash build.sh).
 #
 # Functions (each runs in the current directory, the workload folder):
 #   build_c <reactor|command> <module.wasm> <sources...>
@@ -21,6 +25,7 @@
 #   WASI_SYSROOT=...  a wasi-libc sysroot to pass as --sysroot (default: Debian's wasi-libc,
 #                     which Debian's clang finds without one)
 #   GO=...            the go command for the Go workloads (default go; Go 1.24 or newer)
+#   RECLAVE_WORKLOADS=...  the folder of workloads, as the messages name it (default workloads)
 #
 # Every C module is built the same way, with exec model reactor or command:
 #   clang --target=wasm32-wasi -mexec-model=reactor -O2 [--sysroot=...] -Wall -Wextra \
@@ -33,9 +38,10 @@
 # otherwise bring in (about 60% of each module); the "name" section (function names, for
 # readable trap stack traces) and the "producers" section are kept. Nothing else is stripped.
 #
-# A Go workload folder is one package main of this module whose files all carry a wasip1 build
-# constraint (so the host build ignores them). Every Go module is built the same way, from its
-# folder:
+# A Go workload folder is one package main whose files all carry a wasip1 build constraint
+# (so the host build ignores them): in the checkout a package of reclave's module; anywhere
+# else it needs a go.mod of its own (`go mod init example.com/NAME` in the folder; build_go
+# says so when there is none). Every Go module is built the same way, from its folder:
 #   GOOS=wasip1 GOARCH=wasm go build [-buildmode=c-shared] -trimpath -buildvcs=false \
 #         -ldflags="-s -w" -o <module> .
 # -buildmode=c-shared (reactors) makes a WASI reactor: it exports _initialize (starts the Go
@@ -45,7 +51,8 @@
 # builds the same bytes anywhere (GOFLAGS is cleared for the same reason).
 #
 # Toolchain (Debian packages): clang, lld (wasm-ld), wasi-libc (the sysroot) and
-# libclang-rt-dev-wasm32 (compiler-rt builtins for wasm32, matching Debian's default clang).
+# libclang-rt-dev-wasm32 (compiler-rt builtins for wasm32, matching Debian's default clang;
+# without it linking fails for want of libclang_rt.builtins-wasm32.a).
 # Missing packages are installed with apt-get when running as root; otherwise build_c prints
 # the apt-get command to run and fails. Go (1.24 or newer, for //go:wasmexport) is not
 # installed.
@@ -53,6 +60,9 @@ set -euo pipefail
 
 CC="${CC:-clang}"
 GO="${GO:-go}"
+
+# How messages name the current workload folder: workloads/NAME in the checkout.
+_buildlib_where() { echo "${RECLAVE_WORKLOADS:-workloads}/$(basename "$PWD")"; }
 
 # ---- toolchain ----------------------------------------------------------------------------
 
@@ -133,7 +143,7 @@ _buildlib_sha256() {
 
 _buildlib_report() { # <module>
     chmod a-x "$1" # wasm-ld and go build mark their output executable; it is data
-    printf '%-44s %8d bytes  sha256 %s\n' "workloads/$(basename "$PWD")/$1" "$(wc -c <"$1")" \
+    printf '%-44s %8d bytes  sha256 %s\n' "$(_buildlib_where)/$1" "$(wc -c <"$1")" \
         "$(_buildlib_sha256 "$1")"
 }
 
@@ -168,7 +178,7 @@ build_c() { # <reactor|command> <module.wasm> <sources...>
     read -r -a sysroot <<<"$(sysroot_flags)"
     local cmd=("$CC" --target=wasm32-wasi -mexec-model="$model" -O2 ${sysroot[@]+"${sysroot[@]}"}
         -Wall -Wextra -Wl,--strip-debug -o "$module" "$@")
-    echo "build.sh: (cd workloads/$(basename "$PWD") && ${cmd[*]})"
+    echo "build.sh: (cd $(_buildlib_where) && ${cmd[*]})"
     "${cmd[@]}"
     _buildlib_c_toolchain >toolchain.txt
     _buildlib_report "$module"
@@ -189,10 +199,16 @@ build_go() { # <module.wasm> <reactor|command>
         ;;
     esac
     ensure_go
+    local gomod
+    gomod="$(GOOS=wasip1 GOARCH=wasm "$GO" env GOMOD)"
+    if [[ -z "$gomod" || "$gomod" == /dev/null ]]; then
+        echo "buildlib.sh: build_go: $(_buildlib_where) is in no Go module: a Go workload outside reclave's checkout needs a go.mod of its own; run, in the folder: $GO mod init example.com/$(basename "$PWD")" >&2
+        exit 1
+    fi
     local cmd=("$GO" build ${mode[@]+"${mode[@]}"} -trimpath -buildvcs=false '-ldflags=-s -w'
         -o "$module" .)
     local shown="${cmd[*]/#-ldflags=-s -w/-ldflags=\"-s -w\"}"
-    echo "build.sh: (cd workloads/$(basename "$PWD") && GOOS=wasip1 GOARCH=wasm $shown)"
+    echo "build.sh: (cd $(_buildlib_where) && GOOS=wasip1 GOARCH=wasm $shown)"
     GOOS=wasip1 GOARCH=wasm GOFLAGS= CGO_ENABLED=0 "${cmd[@]}"
     "$GO" version >toolchain.txt
     _buildlib_report "$module"

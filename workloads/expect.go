@@ -17,39 +17,52 @@ import (
 )
 
 // Expect is the output expected for one input (the manifest key inputs.SIZE.expect): exactly
-// one of File (the output equals the file's bytes), SHA256 (the SHA-256 of the output, in hex)
-// or JSON (the output is JSON equal to this text: key order and whitespace ignored, numbers
-// compared by value, see sameNumber). See README.md.
+// one of File (the output equals the file's bytes), Lines (the output, as text, has the same
+// lines as the file: CRLF and a final newline ignored, see [TextLines]), SHA256 (the SHA-256
+// of the output, in hex) or JSON (the output is JSON equal to this text: key order and
+// whitespace ignored, numbers compared by value, see sameNumber). See README.md.
 type Expect struct {
 	File   string `yaml:"file"`
+	Lines  string `yaml:"lines"`
 	SHA256 string `yaml:"sha256"`
 	JSON   string `yaml:"json"`
 
-	want []byte // the file's bytes, set by Expectation
+	want []byte // the file's bytes (File or Lines), set by Expectation
 }
 
-// validate checks the expectation as a manifest gives it; dir is the workload's folder.
-func (e *Expect) validate(dir fs.FS) error {
+// Kind returns the kind of the expectation: file, lines, sha256 or json.
+func (e *Expect) Kind() string {
+	switch {
+	case e.File != "":
+		return "file"
+	case e.Lines != "":
+		return "lines"
+	case e.SHA256 != "":
+		return "sha256"
+	}
+	return "json"
+}
+
+// path returns the expected-output file the expectation names, "" for none.
+func (e *Expect) path() string { return e.File + e.Lines }
+
+// validate checks the expectation as a manifest gives it. An expected-output file need not
+// exist yet (it is read by Expectation): its path must only stay inside the workload's folder,
+// so that `reclave workloads input` can print the inputs it is computed from first.
+func (e *Expect) validate() error {
 	n := 0
-	for _, set := range []bool{e.File != "", e.SHA256 != "", e.JSON != ""} {
+	for _, set := range []bool{e.File != "", e.Lines != "", e.SHA256 != "", e.JSON != ""} {
 		if set {
 			n++
 		}
 	}
 	if n != 1 {
-		return errors.New("give exactly one of file, sha256 or json")
+		return errors.New("give exactly one of file, lines, sha256 or json")
 	}
 	switch {
-	case e.File != "":
-		if !fs.ValidPath(e.File) || e.File == "." {
-			return fmt.Errorf("file: %q: want a path inside the workload folder, with '/'", e.File)
-		}
-		st, err := fs.Stat(dir, e.File)
-		if err != nil {
-			return fmt.Errorf("file: %q: %w", e.File, err)
-		}
-		if st.IsDir() {
-			return fmt.Errorf("file: %q is a folder", e.File)
+	case e.path() != "":
+		if p := e.path(); !fs.ValidPath(p) || p == "." {
+			return fmt.Errorf("%s: %q: want a path inside the workload folder, with '/'", e.Kind(), p)
 		}
 	case e.SHA256 != "":
 		if b, err := hex.DecodeString(e.SHA256); err != nil || len(b) != sha256.Size {
@@ -74,10 +87,10 @@ func (w *Workload) Expectation(size string) (*Expect, error) {
 		return nil, nil
 	}
 	e := *in.Expect
-	if e.File != "" {
-		b, err := fs.ReadFile(w.fsys, e.File)
+	if p := e.path(); p != "" {
+		b, err := fs.ReadFile(w.fsys, p)
 		if err != nil {
-			return nil, fmt.Errorf("workload %s: inputs.%s.expect.file: %w", w.Name, size, err)
+			return nil, fmt.Errorf("workload %s: inputs.%s.expect.%s: %w", w.Name, size, e.Kind(), w.pathError(err))
 		}
 		e.want = b
 	}
@@ -85,14 +98,17 @@ func (w *Workload) Expectation(size string) (*Expect, error) {
 }
 
 // Check returns nil when output is what e expects, else an error saying what differs: for
-// file the sizes and the first differing byte, for sha256 the hashes, for json the first
-// differing path ($ is the whole value, $.key a member, $[i] an element), in key order.
+// file the sizes and the first differing byte, for lines the first differing line, for
+// sha256 the hashes, for json the first differing path ($ is the whole value, $.key a member,
+// $[i] an element), in key order.
 func (e *Expect) Check(output []byte) error {
+	if p := e.path(); p != "" && e.want == nil && len(output) > 0 {
+		return fmt.Errorf("expected file %s was not read (use Workload.Expectation)", p)
+	}
 	switch {
+	case e.Lines != "":
+		return diffLines(output, e.want, e.Lines)
 	case e.File != "":
-		if e.want == nil && len(output) > 0 {
-			return fmt.Errorf("expected file %s was not read (use Workload.Expectation)", e.File)
-		}
 		if bytes.Equal(output, e.want) {
 			return nil
 		}
@@ -294,4 +310,43 @@ func short(v any) string {
 		return string(b[:57]) + "..."
 	}
 	return string(b)
+}
+
+// TextLines splits text into lines the way an expectation of kind lines compares them: CRLF
+// ends a line as LF does, and one final line ending does not start another line. So "a\nb",
+// "a\nb\n" and "a\r\nb\r\n" all have the two lines "a" and "b"; "" and "\n" have none;
+// "a\n\n" has two, the second empty.
+func TextLines(text []byte) []string {
+	s := strings.ReplaceAll(string(text), "\r\n", "\n")
+	s = strings.TrimSuffix(s, "\n")
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
+
+// diffLines returns nil when output has the lines of want (see [TextLines]), else an error
+// naming the first line that differs, or the line counts.
+func diffLines(output, want []byte, file string) error {
+	got, exp := TextLines(output), TextLines(want)
+	for i := 0; i < len(got) && i < len(exp); i++ {
+		if got[i] != exp[i] {
+			return fmt.Errorf("output differs from %s at line %d: got %s, want %s", file, i+1, shortText(got[i]), shortText(exp[i]))
+		}
+	}
+	switch {
+	case len(got) > len(exp):
+		return fmt.Errorf("output has %d lines, %s %d: line %d is extra: %s", len(got), file, len(exp), len(exp)+1, shortText(got[len(exp)]))
+	case len(got) < len(exp):
+		return fmt.Errorf("output has %d lines, %s %d: line %d is missing: %s", len(got), file, len(exp), len(got)+1, shortText(exp[len(got)]))
+	}
+	return nil
+}
+
+// shortText quotes a line of text for an error message, cut to 60 bytes.
+func shortText(s string) string {
+	if len(s) > 60 {
+		return strconv.Quote(s[:57]) + "..."
+	}
+	return strconv.Quote(s)
 }

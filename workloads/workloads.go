@@ -11,7 +11,9 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -52,6 +54,11 @@ type Manifest struct {
 	// state (the same input always gives the same output); nil when the manifest leaves it
 	// out. Read it through [Manifest.IsDeterministic], which gives the default.
 	Deterministic *bool `yaml:"deterministic"`
+	// WarmupInput names one of Inputs (a size) as the workload's public warm-up input: what
+	// snapshot point warmed feeds the function before it takes its snapshot (see
+	// enclave.PointWarmed). It must hold nothing secret: its effect on the state becomes the
+	// clean state every caller starts from. Empty: the workload cannot be warmed.
+	WarmupInput string `yaml:"warmup_input"`
 	// Build is the script, relative to the folder and run from it, that rebuilds the module:
 	// the manifest's build key, else "build.sh" if the folder has one, else "".
 	Build string `yaml:"build"`
@@ -63,6 +70,10 @@ type Limits struct {
 	MemoryPages    uint32        `yaml:"memory_pages"`
 	MaxOutputBytes int           `yaml:"max_output_bytes"`
 	Deadline       time.Duration `yaml:"deadline"`
+	// HostCalls and HostBytes cap the host calls of one invocation and the bytes they move
+	// in and out of linear memory (enclave.Function.MaxHostCalls, MaxHostBytes); 0: no cap.
+	HostCalls int64 `yaml:"host_calls"`
+	HostBytes int64 `yaml:"host_bytes"`
 }
 
 // Input describes one input size: exactly one of JSON, File or Generate, and optionally the
@@ -79,7 +90,8 @@ type Input struct {
 // Workload is a workload found in a folder.
 type Workload struct {
 	Manifest
-	fsys fs.FS // the workload's folder
+	fsys fs.FS  // the workload's folder
+	dir  string // the folder's path, as errors name its files; "" when unknown
 }
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
@@ -87,32 +99,102 @@ var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 // Builtin returns the workloads committed with reclave, embedded in the binary.
 func Builtin() ([]*Workload, error) { return Load(builtin) }
 
+// Skipped is a workload folder that [Load] skipped: its manifest could not be read or is
+// invalid.
+type Skipped struct {
+	Folder string // the folder's name
+	Err    error  // why, naming the manifest
+}
+
+// SkippedError is the error [Load] returns, together with every other workload, when it
+// skipped workload folders whose manifests are broken: one broken manifest does not hide the
+// folder's other workloads.
+type SkippedError struct {
+	Skipped []Skipped
+}
+
+func (e *SkippedError) Error() string {
+	msgs := make([]string, len(e.Skipped))
+	for i, s := range e.Skipped {
+		msgs[i] = s.Err.Error()
+	}
+	return fmt.Sprintf("%d workload folder(s) skipped: %s", len(e.Skipped), strings.Join(msgs, "; "))
+}
+
+// Find returns why the folder named folder was skipped, or nil if it was not.
+func (e *SkippedError) Find(folder string) error {
+	for _, s := range e.Skipped {
+		if s.Folder == folder {
+			return s.Err
+		}
+	}
+	return nil
+}
+
 // Load reads every workload in fsys: each folder directly under its root that holds a
-// workload.yaml. Workloads are sorted by name; two with the same name are an error.
-func Load(fsys fs.FS) ([]*Workload, error) {
+// workload.yaml. Workloads are sorted by name; two with the same name are an error. A folder
+// whose manifest cannot be read or is invalid is skipped: Load then returns the other
+// workloads together with a *[SkippedError] naming each skipped folder and why. On any other
+// error it returns no workloads.
+func Load(fsys fs.FS) ([]*Workload, error) { return load(fsys, "") }
+
+// LoadDir is [Load] of the folder dir of the file system, with errors that name files by
+// their path under dir (a manifest as dir/NAME/workload.yaml, a module as dir/NAME/x.wasm).
+func LoadDir(dir string) ([]*Workload, error) { return load(os.DirFS(dir), dir) }
+
+// LoadFolder reads the one workload whose folder is dir (the folder holding its
+// workload.yaml).
+func LoadFolder(dir string) (*Workload, error) {
+	where := filepath.Join(dir, ManifestFile)
+	b, err := os.ReadFile(where)
+	if err != nil {
+		return nil, fmt.Errorf("read manifest: %w", err)
+	}
+	w, err := Parse(b, where, os.DirFS(dir))
+	if err != nil {
+		return nil, err
+	}
+	w.dir = dir
+	return w, nil
+}
+
+func load(fsys fs.FS, dir string) ([]*Workload, error) {
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
+		if dir != "" {
+			return nil, fmt.Errorf("read workloads folder %s: %w", dir, withDir(err, dir))
+		}
 		return nil, fmt.Errorf("read workloads: %w", err)
 	}
 	var out []*Workload
+	var skipped []Skipped
 	for _, e := range entries {
 		if !e.IsDir() {
 			continue
+		}
+		where := path.Join(e.Name(), ManifestFile)
+		if dir != "" {
+			where = filepath.Join(dir, e.Name(), ManifestFile)
 		}
 		b, err := fs.ReadFile(fsys, path.Join(e.Name(), ManifestFile))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("read workload %s: %w", e.Name(), err)
+			skipped = append(skipped, Skipped{e.Name(), fmt.Errorf("read manifest %s: %w", where, withDir(err, dir))})
+			continue
 		}
 		sub, err := fs.Sub(fsys, e.Name())
 		if err != nil {
 			return nil, fmt.Errorf("read workload %s: %w", e.Name(), err)
 		}
-		w, err := Parse(b, e.Name()+"/"+ManifestFile, sub)
+		w, err := Parse(b, where, sub)
 		if err != nil {
-			return nil, err
+			skipped = append(skipped, Skipped{e.Name(), err})
+			continue
+		}
+		if dir != "" {
+			w.dir = filepath.Join(dir, e.Name())
 		}
 		out = append(out, w)
 	}
@@ -130,8 +212,25 @@ func Load(fsys fs.FS) ([]*Workload, error) {
 			return nil, fmt.Errorf("two workloads are named %q", out[i].Name)
 		}
 	}
+	if skipped != nil {
+		return out, &SkippedError{skipped}
+	}
 	return out, nil
 }
+
+// withDir puts dir in front of the path of a *fs.PathError from a file system rooted at dir,
+// so that the error names the file where it is ("open a.wasm" becomes "open DIR/w/a.wasm").
+func withDir(err error, dir string) error {
+	var pe *fs.PathError
+	if dir == "" || !errors.As(err, &pe) {
+		return err
+	}
+	p := filepath.Join(dir, filepath.FromSlash(pe.Path))
+	return &fs.PathError{Op: pe.Op, Path: p, Err: pe.Err}
+}
+
+// pathError names the workload's file in err by its path under the workload's folder.
+func (w *Workload) pathError(err error) error { return withDir(err, w.dir) }
 
 // Parse parses and validates a manifest; dir is the workload's folder, which its module and
 // input files are read from, and where names the manifest in errors.
@@ -157,6 +256,10 @@ func Parse(manifest []byte, where string, dir fs.FS) (*Workload, error) {
 		return nil, bad("limits.deadline", "%v: must not be negative", m.Limits.Deadline)
 	case m.Limits.MemoryPages > 65536:
 		return nil, bad("limits.memory_pages", "%d: at most 65536", m.Limits.MemoryPages)
+	case m.Limits.HostCalls < 0:
+		return nil, bad("limits.host_calls", "%d: must not be negative", m.Limits.HostCalls)
+	case m.Limits.HostBytes < 0:
+		return nil, bad("limits.host_bytes", "%d: must not be negative", m.Limits.HostBytes)
 	}
 	for i, imp := range m.Imports {
 		if mod, name, ok := strings.Cut(imp, "."); !ok || mod == "" || name == "" {
@@ -185,8 +288,8 @@ func Parse(manifest []byte, where string, dir fs.FS) (*Workload, error) {
 	} else if st, err := fs.Stat(dir, DefaultBuild); err == nil && !st.IsDir() {
 		m.Build = DefaultBuild
 	}
-	if _, ok := m.Inputs["small"]; !ok {
-		return nil, bad("inputs", "no input for size small")
+	if len(m.Inputs) == 0 {
+		return nil, bad("inputs", "none: give at least one size (%s); an input with none of json, file or generate is empty, for a function that reads nothing", strings.Join(Sizes, ", "))
 	}
 	for _, size := range slices.Sorted(maps.Keys(m.Inputs)) {
 		in, key := m.Inputs[size], "inputs."+size
@@ -199,8 +302,8 @@ func Parse(manifest []byte, where string, dir fs.FS) (*Workload, error) {
 				n++
 			}
 		}
-		if n != 1 {
-			return nil, bad(key, "give exactly one of json, file or generate")
+		if n > 1 {
+			return nil, bad(key, "give at most one of json, file or generate (none: an empty input)")
 		}
 		if in.Generate == "" && (in.Count != 0 || in.Seed != 0) {
 			return nil, bad(key, "count and seed belong to generate")
@@ -214,12 +317,36 @@ func Parse(manifest []byte, where string, dir fs.FS) (*Workload, error) {
 			}
 		}
 		if in.Expect != nil {
-			if err := in.Expect.validate(dir); err != nil {
+			if err := in.Expect.validate(); err != nil {
 				return nil, bad(key+".expect", "%v", err)
 			}
 		}
 	}
+	if m.WarmupInput != "" {
+		if _, ok := m.Inputs[m.WarmupInput]; !ok {
+			return nil, bad("warmup_input", "%q: not one of the manifest's inputs (%s)", m.WarmupInput, strings.Join(slices.Sorted(maps.Keys(m.Inputs)), ", "))
+		}
+		if m.Kind != "reactor" {
+			return nil, bad("warmup_input", "a %s has nothing to warm: its _start is its whole life (reactors only)", m.Kind)
+		}
+	}
 	return w, nil
+}
+
+// WarmupInput returns the bytes of the workload's public warm-up input (the manifest's
+// warmup_input), or nil when it names none.
+func (w *Workload) WarmupInput() ([]byte, error) {
+	if w.Manifest.WarmupInput == "" {
+		return nil, nil
+	}
+	in, err := w.Input(w.Manifest.WarmupInput)
+	if err != nil {
+		return nil, fmt.Errorf("warm-up input: %w", err)
+	}
+	if in == nil {
+		in = []byte{}
+	}
+	return in, nil
 }
 
 // IsDeterministic reports whether the workload's output is a function of its input on clean
@@ -253,16 +380,20 @@ func (m *Manifest) RepeatsOutput(mode string) bool {
 // Dir is the workload's folder: its manifest, module, input and expectation files.
 func (w *Workload) Dir() fs.FS { return w.fsys }
 
+// Path returns the path of the workload's folder when it was loaded by [LoadDir], else "".
+func (w *Workload) Path() string { return w.dir }
+
 // Wasm reads the workload's module.
 func (w *Workload) Wasm() ([]byte, error) {
 	b, err := fs.ReadFile(w.fsys, w.Module)
 	if err != nil {
-		return nil, fmt.Errorf("workload %s: module: %w", w.Name, err)
+		return nil, fmt.Errorf("workload %s: module: %w", w.Name, w.pathError(err))
 	}
 	return b, nil
 }
 
-// Input returns the input of the given size. The same size always yields the same bytes.
+// Input returns the input of the given size. The same size always yields the same bytes; an
+// input the manifest gives with none of json, file or generate is empty.
 func (w *Workload) Input(size string) ([]byte, error) {
 	in, ok := w.Inputs[size]
 	if !ok {
@@ -274,10 +405,12 @@ func (w *Workload) Input(size string) ([]byte, error) {
 	case in.File != "":
 		b, err := fs.ReadFile(w.fsys, in.File)
 		if err != nil {
-			return nil, fmt.Errorf("workload %s: input %s: %w", w.Name, size, err)
+			return nil, fmt.Errorf("workload %s: input %s: %w", w.Name, size, w.pathError(err))
 		}
 		return b, nil
-	default:
+	case in.Generate != "":
 		return generators[in.Generate](in), nil
+	default:
+		return []byte{}, nil
 	}
 }

@@ -11,7 +11,7 @@ import (
 // subcommands are reclave's commands, as the usage text and the README name them.
 var subcommands = []string{"run", "plot", "report", "compare", "export", "bench rewind", "invoke",
 	"attest verify", "attest root", "serve", "workloads list", "workloads check", "workloads input",
-	"workloads build"}
+	"workloads build", "workloads import"}
 
 // flagsOf returns the flags a subcommand defines, as its -h prints them.
 func flagsOf(t *testing.T, sub string) []string {

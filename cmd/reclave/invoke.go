@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 
@@ -19,7 +20,6 @@ import (
 	"github.com/reclave/reclave/enclave/attest"
 	"github.com/reclave/reclave/harness"
 	"github.com/reclave/reclave/results"
-	"github.com/reclave/reclave/workloads"
 )
 
 // defaultPlatformDir is where invoke --attest and attest root keep the simulated platform's
@@ -106,6 +106,19 @@ type invokeOpts struct {
 	bundle    string
 	platform  string
 	json      bool
+
+	// Drop-in: imports to stub or allow, the deadline, where and how the enclave rewinds.
+	stubs         importList
+	allow         importList
+	deadline      time.Duration
+	strategy      string
+	snapshotPoint string
+
+	// traceHostCalls is --trace-host-calls: the file of the host-call trace; "" for none.
+	traceHostCalls string
+
+	// generic is --generic: the workloads one generic enclave serves; "" for none.
+	generic string
 }
 
 func cmdInvoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -122,10 +135,20 @@ func cmdInvoke(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&o.bundle, "bundle", "", "with --attest, write the attestation bundle to `FILE` (and FILE.policy.json, FILE.input)")
 	fs.StringVar(&o.platform, "platform", defaultPlatformDir, "simulated platform `DIR` for --attest (created if missing)")
 	fs.BoolVar(&o.json, "json", false, "print one JSON object per invocation")
+	fs.StringVar(&o.traceHostCalls, "trace-host-calls", "", "write one JSON line per host call (function, bytes, duration, errno; results/doc.go) to `FILE`")
+	fs.Var(&o.stubs, "stub", "stub the imports `MODULE.NAME[,...]` with host functions that do nothing and return zeros (timing hooks such as bench.start); repeatable")
+	fs.Var(&o.allow, "allow-import", "allow the host functions `MODULE.NAME[,...]` beyond the default allow-list (such as wasi_snapshot_preview1.path_open); repeatable")
+	fs.DurationVar(&o.deadline, "deadline", 0, "per-invocation `DEADLINE` (default: the workload's limits.deadline, else 10s)")
+	fs.StringVar(&o.strategy, "strategy", string(enclave.DefaultStrategy), "rewind `STRATEGY`: "+strings.Join(strategyNames(), ", "))
+	fs.StringVar(&o.snapshotPoint, "snapshot-point", string(enclave.PointFunction), "snapshot `POINT`, as a config's enclave.snapshot_point: function (after the function's init), runtime (before the module is loaded: a fresh instance and init per invocation) or warmed (after the init and 3 invocations with the manifest's public warmup_input); the enclave refuses an unknown one")
+	fs.StringVar(&o.generic, "generic", "", "serve the workloads `W1,W2,...` round-robin in one generic enclave, measured without any function (each invocation brings its module); -n is the number of rounds")
 	if err := parse(fs, splitArgs(fs, args)); err != nil {
 		return err
 	}
 	fs.Visit(func(f *flag.Flag) { o.inputSet = o.inputSet || f.Name == "input" })
+	if o.generic != "" {
+		return cmdInvokeGeneric(ctx, fs, o, stdout, stderr)
+	}
 	if fs.NArg() != 1 {
 		return fmt.Errorf("%w: invoke needs one workload name or .wasm path", errUsage)
 	}
@@ -137,6 +160,10 @@ func cmdInvoke(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("%w: -n %d: must be at least 1", errUsage, o.n)
 	case o.memoryMiB < 2:
 		return fmt.Errorf("%w: --memory-mib %d: must be at least 2", errUsage, o.memoryMiB)
+	case o.deadline < 0:
+		return fmt.Errorf("%w: --deadline %v: must not be negative", errUsage, o.deadline)
+	case !slices.Contains(enclave.Strategies(), enclave.Strategy(o.strategy)):
+		return fmt.Errorf("%w: --strategy %q: want one of %s", errUsage, o.strategy, strings.Join(strategyNames(), ", "))
 	case !o.attest && (o.nonce != "" || o.bundle != ""):
 		return fmt.Errorf("%w: --nonce and --bundle only go with --attest", errUsage)
 	case o.attest && o.n != 1:
@@ -153,12 +180,14 @@ func cmdInvoke(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 	}
-	fn, input, err := loadFunction(ctx, o)
+	t, err := loadTarget(ctx, o, stderr)
 	if err != nil {
 		return err
 	}
+	fn, input := t.fn, t.input
 
-	cfg := enclave.Config{MemoryBytes: int64(o.memoryMiB) << 20}
+	cfg := enclave.Config{MemoryBytes: int64(o.memoryMiB) << 20,
+		Strategy: enclave.Strategy(o.strategy), SnapshotPoint: enclave.SnapshotPoint(o.snapshotPoint)}
 	if o.attest {
 		p, err := attest.LoadSimulatedPlatform(o.platform)
 		if err != nil {
@@ -166,16 +195,30 @@ func cmdInvoke(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		cfg.Quoter = p
 	}
+	cfg.TraceHostCalls = o.traceHostCalls != ""
+	trace, err := createHostCallTrace(o.traceHostCalls)
+	if err != nil {
+		return err
+	}
+	defer trace.Close()
 	sess, err := harness.NewSession(o.mode, cfg, fn)
 	if err != nil {
 		return fmt.Errorf("%w: --mode: %v", errUsage, err)
 	}
-	sess.OnWarning = func(w string) { fmt.Fprintf(stderr, "warning: %s\n", w) }
+	sess.OnWarning = func(w string) {
+		if strings.Contains(w, "snapshot point runtime") {
+			w += " (--snapshot-point runtime)"
+		}
+		fmt.Fprintf(stderr, "warning: %s\n", w)
+	}
+	if o.mode == "warm" && fn.Kind == enclave.KindCommand {
+		fmt.Fprintf(stderr, "note: %s is a command, which runs once per instance: in mode warm each invocation gets a new instance of the kept enclave (reset: recycle)\n", fn.Name)
+	}
 	defer sess.Close(context.WithoutCancel(ctx))
 	if err := sess.Prepare(ctx); err != nil { // the enclave of a mode other than cold, not timed
-		return err
+		return withImportHint(err, t.w != nil)
 	}
-	failed := 0
+	failed, invalid := 0, 0
 	for i := range o.n {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("interrupted: %w", err)
@@ -186,10 +229,19 @@ func cmdInvoke(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		c, err := sess.Invoke(ctx, input, n)
 		if err != nil {
-			return err
+			return withImportHint(err, t.w != nil)
 		}
 		rec := invocationRecord{Seq: i + 1, Function: fn.Name, Mode: o.mode}
 		rec.fill(c, o.mode)
+		if err := writeHostCallTrace(trace, c, fn.Name, o.mode, i+1); err != nil {
+			return err
+		}
+		if rec.checkExpected(t, c) {
+			invalid++
+		}
+		if t.looksC && c.Invocation != nil && len(c.Invocation.Output) == 0 {
+			rec.Hint = emptyOutputHint
+		}
 		if c.Invocation != nil && c.Invocation.Bundle != nil {
 			if rec.Attestation, err = writeAttestation(c.Enclave, c.Invocation.Bundle, input, o); err != nil {
 				return err
@@ -202,62 +254,69 @@ func cmdInvoke(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 	}
-	if failed > 0 {
+	switch {
+	case failed > 0 && invalid > failed:
+		return fmt.Errorf("%d of %d invocations failed, and %d outputs did not match the expectation", failed, o.n, invalid-failed)
+	case failed > 0:
 		return fmt.Errorf("%d of %d invocations failed", failed, o.n)
+	case invalid > 0:
+		return fmt.Errorf("%d of %d outputs did not match the expectation", invalid, o.n)
 	}
 	return nil
 }
 
-// loadFunction finds the function to invoke and its input.
-func loadFunction(ctx context.Context, o invokeOpts) (enclave.Function, []byte, error) {
-	var input []byte
+// strategyNames are the rewind strategies, for usage errors and flag help.
+func strategyNames() []string {
+	var names []string
+	for _, s := range enclave.Strategies() {
+		names = append(names, string(s))
+	}
+	return names
+}
+
+// loadTarget finds the function to invoke, its input and, for a workload, its expected
+// output; --stub, --allow-import and --deadline apply to either.
+func loadTarget(ctx context.Context, o invokeOpts, warn io.Writer) (invokeTarget, error) {
+	var t invokeTarget
 	if o.inputSet {
 		var err error
-		if input, err = readInput("--input", o.input); err != nil {
-			return enclave.Function{}, nil, err
+		if t.input, err = readInput("--input", o.input); err != nil {
+			return t, err
 		}
 	}
 	if strings.HasSuffix(o.target, ".wasm") {
 		wasm, err := os.ReadFile(o.target)
 		if err != nil {
-			return enclave.Function{}, nil, fmt.Errorf("%w: module: %v", errInput, err)
+			return t, fmt.Errorf("%w: module: %v", errInput, err)
 		}
 		kind, err := moduleKind(ctx, wasm)
 		if err != nil {
-			return enclave.Function{}, nil, fmt.Errorf("module %s: %w", o.target, err)
+			return t, fmt.Errorf("module %s: %w", o.target, err)
 		}
 		name := strings.TrimSuffix(filepath.Base(o.target), ".wasm")
-		return enclave.Function{Name: name, Wasm: wasm, Kind: kind}, input, nil
+		t.fn = enclave.Function{Name: name, Wasm: wasm, Kind: kind}
+		t.looksC = looksLikeC(nil, wasm)
+		applyDropIn(&t.fn, o)
+		return t, nil
 	}
-	var all []*workloads.Workload
-	var err error
-	if o.dir != "" {
-		all, err = workloads.Load(os.DirFS(o.dir))
-	} else {
-		all, err = workloads.Builtin()
-	}
+	w, err := loadWorkloadTarget(o, warn)
 	if err != nil {
-		return enclave.Function{}, nil, err
+		return t, err
 	}
-	i := slices.IndexFunc(all, func(w *workloads.Workload) bool { return w.Name == o.target })
-	if i < 0 {
-		var names []string
-		for _, w := range all {
-			names = append(names, w.Name)
-		}
-		return enclave.Function{}, nil, fmt.Errorf("%w: no workload %q (have %s; or give a .wasm path)", errUsage, o.target, strings.Join(names, ", "))
+	if t.fn, err = harness.FunctionOf(w); err != nil {
+		return t, err
 	}
-	w := all[i]
-	fn, err := harness.FunctionOf(w)
-	if err != nil {
-		return enclave.Function{}, nil, err
-	}
+	t.w, t.looksC = w, looksLikeC(w, t.fn.Wasm)
+	applyDropIn(&t.fn, o)
 	if !o.inputSet {
-		if input, err = w.Input(o.size); err != nil {
-			return enclave.Function{}, nil, err
+		if t.input, err = w.Input(o.size); err != nil {
+			return t, err
+		}
+		if t.expect, err = w.Expectation(o.size); err != nil {
+			return t, err
 		}
 	}
-	return fn, input, nil
+	return t, nil
 }
 
 // moduleKind tells a bare module's kind from its exports: a command if it exports _start and
@@ -280,25 +339,37 @@ func moduleKind(ctx context.Context, wasm []byte) (enclave.Kind, error) {
 
 // invocationRecord is what invoke prints for one invocation; its JSON form is --json's.
 type invocationRecord struct {
-	Seq           int                `json:"seq"`
-	Function      string             `json:"function"`
-	Mode          string             `json:"mode"`
-	Output        string             `json:"output"`
-	Log           string             `json:"log,omitempty"`
-	ResponseNs    int64              `json:"response_ns"`
-	ExecNs        int64              `json:"exec_ns"`
-	TotalNs       int64              `json:"total_ns"`
-	PhasesNs      map[string]int64   `json:"phases_ns"`
-	Reset         string             `json:"reset"`
-	Epoch         uint64             `json:"epoch"`
-	MemoryPages   uint32             `json:"memory_pages"`
-	PagesRestored int                `json:"pages_restored"`
-	BytesRestored int64              `json:"bytes_restored"`
-	Error         string             `json:"error,omitempty"`
-	ErrorKind     string             `json:"error_kind,omitempty"`
-	Attestation   *attestationRecord `json:"attestation,omitempty"`
+	Seq           int              `json:"seq"`
+	Function      string           `json:"function"`
+	Mode          string           `json:"mode"`
+	Output        string           `json:"output"`
+	Log           string           `json:"log,omitempty"`
+	ResponseNs    int64            `json:"response_ns"`
+	ExecNs        int64            `json:"exec_ns"`
+	TotalNs       int64            `json:"total_ns"`
+	PhasesNs      map[string]int64 `json:"phases_ns"`
+	Reset         string           `json:"reset"`
+	Epoch         uint64           `json:"epoch"`
+	MemoryPages   uint32           `json:"memory_pages"`
+	PagesRestored int              `json:"pages_restored"`
+	BytesRestored int64            `json:"bytes_restored"`
+	Error         string           `json:"error,omitempty"`
+	ErrorKind     string           `json:"error_kind,omitempty"`
+	// HostCalls and ResetHostCalls are the invocation's and its reset's host calls, as in a
+	// record (host_calls, reset_host_calls).
+	HostCalls      results.HostCalls `json:"host_calls,omitzero"`
+	ResetHostCalls results.HostCalls `json:"reset_host_calls,omitempty"`
+	// Valid says whether the output matched the workload's expectation for the input (absent
+	// when there is none, or the input came from --input); Invalid says how it differs.
+	Valid   *bool  `json:"valid,omitempty"`
+	Invalid string `json:"invalid,omitempty"`
+	// Hint explains a suspicious output: an empty one from a C function (unflushed stdio).
+	Hint        string             `json:"hint,omitempty"`
+	Attestation *attestationRecord `json:"attestation,omitempty"`
 
 	phaseOrder []string
+	expectKind string // the expectation's kind, for the text
+	expectNote string // why the output was not checked against it
 }
 
 // fill takes the call's output, log and timings (the driver's record of it, so that invoke
@@ -309,6 +380,7 @@ func (r *invocationRecord) fill(c *harness.Call, mode string) {
 	r.ResponseNs, r.PhasesNs = rec.ResponseNs, rec.PhasesNs
 	r.Reset, r.Epoch, r.MemoryPages = rec.Reset, rec.Epoch, rec.MemoryPages
 	r.PagesRestored, r.BytesRestored = rec.PagesRestored, rec.BytesRestored
+	r.HostCalls, r.ResetHostCalls = rec.HostCalls, rec.ResetHostCalls
 	r.Error, r.ErrorKind = rec.Error, rec.ErrorKind
 	// Total: the invocation and its reset, or in mode cold the enclave's whole life.
 	r.TotalNs = rec.LatencyNs
@@ -347,6 +419,20 @@ func (r *invocationRecord) print(w io.Writer, asJSON bool) error {
 	}
 	if r.Error != "" {
 		fmt.Fprintf(w, "  error:    %s (%s)\n", r.Error, r.ErrorKind)
+	}
+	switch {
+	case r.Valid != nil && *r.Valid:
+		fmt.Fprintf(w, "  expected: matched (%s)\n", r.expectKind)
+	case r.Valid != nil:
+		fmt.Fprintf(w, "  expected: DID NOT MATCH (%s): %s\n", r.expectKind, r.Invalid)
+	case r.expectNote != "":
+		fmt.Fprintf(w, "  expected: %s\n", r.expectNote)
+	}
+	if r.Hint != "" {
+		fmt.Fprintf(w, "  hint:     %s\n", r.Hint)
+	}
+	if r.HostCalls != nil {
+		fmt.Fprintf(w, "  host calls: %s\n", hostCallsText(r.HostCalls, r.ResetHostCalls))
 	}
 	fmt.Fprintf(w, "  response: %s  exec: %s  total: %s  reset: %s  epoch: %d  pages restored: %d\n",
 		ns(r.ResponseNs), ns(r.ExecNs), ns(r.TotalNs), r.Reset, r.Epoch, r.PagesRestored)

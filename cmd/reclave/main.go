@@ -15,8 +15,10 @@
 //	                                        verify an attestation bundle
 //	reclave serve [--addr :8080] [--mode M] [flags]
 //	                                        serve a function as an OpenWhisk action runtime
-//	reclave workloads list|check|input|build
-//	                                        list, validate, show inputs of and rebuild workloads
+//	reclave workloads list|check|input|build|import
+//	                                        list, validate, show inputs of, rebuild and import workloads
+//	reclave trace synth|simulate [flags]
+//	                                        synthesise a trace; simulate platform policies over one
 //
 // See README.md for what the outputs mean.
 package main
@@ -73,18 +75,34 @@ const usage = `usage:
                                           rewind latency per strategy against memory size and
                                           dirty pages, beside a copy of the same pages
   reclave invoke WORKLOAD|MODULE.wasm [--input JSON|@FILE] [--size S] [--mode M] [-n N]
-                 [--workloads DIR] [--memory-mib MiB] [--json]
+                 [--workloads DIR] [--memory-mib MiB] [--json] [--deadline D]
+                 [--stub MODULE.NAME,...] [--allow-import MODULE.NAME,...]
+                 [--strategy S] [--snapshot-point function|runtime|warmed]
+                 [--trace-host-calls FILE]
                  [--attest --nonce HEX --bundle FILE [--platform DIR]]
+         or: reclave invoke --generic W1,W2,... [-n N] [--json] [--size S] [--strategy S]
                                           invoke a built-in workload (or one of --workloads DIR,
-                                          or a bare .wasm module) N times (default 1) in mode
-                                          cold, warm, reinstantiate or rewind (default); print
-                                          each output and its timings. Input: --input, else the
-                                          workload's input of --size (default test), else empty.
+                                          a workload folder, or a bare .wasm module) N times
+                                          (default 1) in mode cold, warm, reinstantiate or rewind
+                                          (default); print each output, whether it matched the
+                                          workload's expected output, and its timings. Input:
+                                          --input, else the workload's input of --size (default
+                                          test), else empty. --stub and --allow-import provide
+                                          imports beyond the allow-list (a refused module names
+                                          them all); --deadline replaces the workload's.
                                           --attest (only with -n 1): a simulated platform kept in
                                           --platform DIR (default .reclave/platform, created if
                                           missing) quotes the enclave; writes the bundle to FILE,
                                           a policy accepting this enclave to FILE.policy.json and
-                                          the input to FILE.input, and prints the verify command
+                                          the input to FILE.input, and prints the verify command.
+                                          Each invocation's host calls are printed;
+                                          --trace-host-calls writes one JSON line per host call
+                                          (results/doc.go) to FILE. --generic serves the named
+                                          workloads round-robin, N rounds, in one generic
+                                          enclave (measured without any function, rewound to
+                                          its runtime snapshot after each invocation); each
+                                          record names the function, its module hash, the
+                                          compile-cache hit or miss and the MRENCLAVE
   reclave attest root [--platform DIR] [--out FILE]
                                           write the simulated platform's root certificate (PEM)
                                           to FILE or stdout, creating the platform if missing
@@ -96,21 +114,41 @@ const usage = `usage:
                                           Hardware evidence (EGo) needs no --root but a reclave
                                           built with -tags egoclient
   reclave serve [--addr :8080] [--mode rewind|reinstantiate|warm|cold] [--memory-mib MiB]
-                [--strategy S] [--platform DIR] [--signer-key FILE] [--quoter simulated|ego]
+                [--strategy S] [--snapshot-point function|runtime] [--platform DIR]
+                [--signer-key FILE] [--quoter simulated|ego]
                 [--read-timeout 30s]
                                           serve a function as an OpenWhisk action runtime (POST
                                           /init, POST /run; see docs/openwhisk.md) until SIGINT
                                           or SIGTERM (an activation in flight may finish within
                                           30 s; a second signal ends it at once)
-  reclave workloads list [--json] [--workloads DIR]
+  reclave workloads list [--json] [--workloads DIR] [NAME...]
   reclave workloads check [--workloads DIR] [NAME...]
   reclave workloads input NAME [--size S] [--workloads DIR]
-  reclave workloads build [NAME...]
+  reclave workloads build [--workloads DIR] [NAME...]
+  reclave workloads import DIR [--out DIR] [--deadline D] [--force]
                                           list the workloads; run each at size test in every
                                           mode and validate every output (exit 1 if any is
-                                          invalid or fails); print a workload's input; rebuild
-                                          modules from source (in a checkout). See
-                                          workloads/README.md
+                                          invalid or fails, or a manifest is broken); print a
+                                          workload's input; rebuild modules from source (the
+                                          checkout's, or those of any folder); make workloads of
+                                          a folder of .wasm files with NAME.stdout.expected
+                                          files. See workloads/README.md
+  reclave trace synth --out DIR [--functions N] [--days D] [--seed S]
+                                          write a synthetic trace in the Azure Functions 2019
+                                          format (periodic, diurnal, bursty, rare and
+                                          heavy-tailed functions; see trace/doc.go)
+  reclave trace simulate --trace PATH [--policies LIST] [--reuse LIST] [--nodes N]
+                 [--capacity-mib M] [--costs RUN_DIR] [--out DIR] [--keepalive 10m]
+                 [--arrivals poisson|uniform|even] [--seed S] [--top N] [--random N]
+                 [--from D] [--to D] [--workload W] [--measure LIST] [--trace-memory]
+                                          simulate keep-alive and pre-warming policies (none,
+                                          keepalive, hybrid-histogram, greedy-dual, predictive)
+                                          × reuse techniques (rewind, generic, reinstantiate,
+                                          warm: insecure) over a trace (Azure 2019 or 2021,
+                                          Huawei) on a cluster of nodes with enclave memory
+                                          capacity, with costs measured by the runtime (a
+                                          run's summary.json with --costs, else measured now);
+                                          writes DIR/summary.json, drawn by reclave plot DIR
 `
 
 // errUsage marks errors that are the caller's: exit code 2.
@@ -145,6 +183,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdServe(ctx, args[1:], stdout, stderr)
 	case "workloads":
 		err = cmdWorkloads(ctx, args[1:], stdout, stderr)
+	case "trace":
+		err = cmdTrace(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -33,21 +33,29 @@ const workloadsUsage = `usage:
   reclave workloads list [--json] [--workloads DIR] [NAME...]
                                           the workloads (built in, or those of DIR): language,
                                           kind, module size, input sizes, expected outputs
-  reclave workloads build [NAME...]       rebuild the modules from source with workloads/build.sh
-                                          (needs a source checkout; installs the Debian
-                                          toolchain when run as root)
+  reclave workloads build [--workloads DIR] [NAME...]
+                                          rebuild the modules from source: with workloads/build.sh
+                                          of the source checkout, or, with --workloads, run the
+                                          build script of each workload of DIR with the build
+                                          library built into reclave (RECLAVE_BUILDLIB); installs
+                                          the Debian toolchain when run as root
   reclave workloads check [--workloads DIR] [NAME...]
                                           run every workload at size test in every mode and
                                           validate every output: exit 0 all valid, 1 otherwise
   reclave workloads input NAME [--size S] [--workloads DIR]
                                           write the input of size S (default test) to stdout
+  reclave workloads import DIR [--out DIR] [--deadline D] [--force]
+                                          make a workload folder with a manifest of each .wasm
+                                          of DIR (and its NAME.stdout.expected, NAME.stdin),
+                                          stubbing imports outside WASI that return nothing;
+                                          then: reclave workloads check --workloads OUT
 `
 
 // cmdWorkloads is reclave workloads list|build|check|input.
 func cmdWorkloads(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, workloadsUsage)
-		return fmt.Errorf("%w: workloads needs a subcommand: list, build, check or input", errUsage)
+		return fmt.Errorf("%w: workloads needs a subcommand: list, build, check, input or import", errUsage)
 	}
 	switch args[0] {
 	case "help", "-h", "--help":
@@ -61,11 +69,14 @@ func cmdWorkloads(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return cmdWorkloadsCheck(ctx, args[1:], stdout, stderr)
 	case "input":
 		return cmdWorkloadsInput(args[1:], stdout, stderr)
+	case "import":
+		return cmdWorkloadsImport(args[1:], stdout, stderr)
 	}
-	return fmt.Errorf("%w: workloads %q: want list, build, check or input", errUsage, args[0])
+	return fmt.Errorf("%w: workloads %q: want list, build, check, input or import", errUsage, args[0])
 }
 
-// loadWorkloads returns the workloads of dir, or the built-in ones when dir is "".
+// loadWorkloads returns the workloads of dir, or the built-in ones when dir is "". When it
+// skipped broken manifests, it returns the other workloads with a *workloads.SkippedError.
 func loadWorkloads(dir string) ([]*workloads.Workload, error) {
 	if dir == "" {
 		return workloads.Builtin()
@@ -73,7 +84,26 @@ func loadWorkloads(dir string) ([]*workloads.Workload, error) {
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("%w: --workloads %s: not a folder", errInput, dir)
 	}
-	return workloads.Load(os.DirFS(dir))
+	return workloads.LoadDir(dir)
+}
+
+// loadReporting is loadWorkloads that reports each skipped manifest on log and returns them;
+// a named workload whose folder was skipped is an error, its manifest's.
+func loadReporting(dir string, names []string, log io.Writer) ([]*workloads.Workload, []workloads.Skipped, error) {
+	all, err := loadWorkloads(dir)
+	var skipped *workloads.SkippedError
+	if !errors.As(err, &skipped) {
+		return all, nil, err
+	}
+	for _, name := range names {
+		if e := skipped.Find(name); e != nil {
+			return nil, nil, e
+		}
+	}
+	for _, s := range skipped.Skipped {
+		fmt.Fprintf(log, "reclave: skipped workload folder %s: %v\n", s.Folder, s.Err)
+	}
+	return all, skipped.Skipped, nil
 }
 
 // pickWorkloads returns the workloads named (all of them when names is empty), in the order
@@ -110,8 +140,8 @@ func pickWorkloads(all []*workloads.Workload, names []string) ([]*workloads.Work
 //	 "sizes": [{"size": "test", "input": "json", "expect": "json"}, ...]}
 //
 // sizes lists the sizes with an input, smallest first; input is how the manifest gives it
-// (json, file or generate) and expect the kind of expected output (json, file or sha256),
-// absent when there is none.
+// (json, file, generate, or empty when it names none) and expect the kind of expected output
+// (json, file, lines or sha256), absent when there is none.
 type listEntry struct {
 	Name        string      `json:"name"`
 	Description string      `json:"description"`
@@ -156,18 +186,13 @@ func newListEntry(w *workloads.Workload) listEntry {
 			li.Input = "json"
 		case in.File != "":
 			li.Input = "file"
-		default:
+		case in.Generate != "":
 			li.Input = "generate"
+		default:
+			li.Input = "empty"
 		}
 		if x := in.Expect; x != nil {
-			switch {
-			case x.JSON != "":
-				li.Expect = "json"
-			case x.File != "":
-				li.Expect = "file"
-			default:
-				li.Expect = "sha256"
-			}
+			li.Expect = x.Kind()
 		}
 		e.Sizes = append(e.Sizes, li)
 	}
@@ -181,7 +206,7 @@ func cmdWorkloadsList(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, splitArgs(fs, args)); err != nil {
 		return err
 	}
-	all, err := loadWorkloads(*dir)
+	all, _, err := loadReporting(*dir, fs.Args(), stderr)
 	if err != nil {
 		return err
 	}
@@ -246,7 +271,7 @@ func cmdWorkloadsInput(args []string, stdout, stderr io.Writer) error {
 	if !slices.Contains(workloads.Sizes, *size) {
 		return fmt.Errorf("%w: --size %q: want one of %v", errUsage, *size, workloads.Sizes)
 	}
-	all, err := loadWorkloads(*dir)
+	all, _, err := loadReporting(*dir, fs.Args(), stderr)
 	if err != nil {
 		return err
 	}
@@ -297,8 +322,12 @@ func goModule(mod []byte) string {
 
 func cmdWorkloadsBuild(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("workloads build", stderr)
+	dir := fs.String("workloads", "", "build the workloads of `DIR` (any folder) instead of the checkout's, with the build library built into reclave")
 	if err := parse(fs, splitArgs(fs, args)); err != nil {
 		return err
+	}
+	if *dir != "" {
+		return buildFolder(ctx, *dir, fs.Args(), stdout, stderr)
 	}
 	var starts []string
 	if wd, err := os.Getwd(); err == nil {
@@ -343,13 +372,16 @@ func cmdWorkloadsCheck(ctx context.Context, args []string, stdout, stderr io.Wri
 	if err := parse(fs, splitArgs(fs, args)); err != nil {
 		return err
 	}
-	all, err := loadWorkloads(*dir)
+	all, broken, err := loadReporting(*dir, fs.Args(), io.Discard) // reported below the table
 	if err != nil {
 		return err
 	}
 	ws, err := pickWorkloads(all, fs.Args())
 	if err != nil {
 		return err
+	}
+	if len(fs.Args()) > 0 {
+		broken = nil // the names given were all found
 	}
 	absDir := ""
 	if *dir != "" {
@@ -413,8 +445,16 @@ func cmdWorkloadsCheck(ctx context.Context, args []string, stdout, stderr io.Wri
 	for _, name := range skipped {
 		fmt.Fprintf(stdout, "skipped %s: no input of size %s\n", name, checkSize)
 	}
-	if failures > 0 {
+	for _, b := range broken {
+		fmt.Fprintf(stdout, "FAIL workload folder %s skipped: %v\n", b.Folder, b.Err)
+	}
+	switch {
+	case failures > 0 && len(broken) > 0:
+		return fmt.Errorf("workloads check: %d of %d (workload, mode) pairs failed, and %d workload folder(s) have a broken manifest", failures, len(table)*len(harness.Modes), len(broken))
+	case failures > 0:
 		return fmt.Errorf("workloads check: %d of %d (workload, mode) pairs failed", failures, len(table)*len(harness.Modes))
+	case len(broken) > 0:
+		return fmt.Errorf("workloads check: %d workload folder(s) have a broken manifest", len(broken))
 	}
 	return nil
 }
@@ -483,6 +523,8 @@ func checkRun(ctx context.Context, w *workloads.Workload, modes []string, dir, r
 // itself cannot run (a bad config, an interrupt); the workload's failures are in the results.
 func checkWorkload(ctx context.Context, w *workloads.Workload, dir, out string, log io.Writer) (map[string]checkResult, error) {
 	expect, expErr := w.Expectation(checkSize)
+	wasm, _ := w.Wasm() // an unreadable module fails the run, which says why
+	looksC := looksLikeC(w, wasm)
 	byMode, runErr := checkRun(ctx, w, harness.Modes, dir, filepath.Join(out, "all"), log)
 	if byMode == nil {
 		return nil, runErr
@@ -501,8 +543,22 @@ func checkWorkload(ctx context.Context, w *workloads.Workload, dir, out string, 
 			modeErr = errors.New(strings.TrimPrefix(modeErr.Error(), w.Name+"/"+mode+": "))
 		}
 		res[mode] = judge(recs, expect != nil, expErr, modeErr)
+		if r := res[mode]; r.failed && looksC && emptyOutputs(recs) {
+			r.reasons = append(r.reasons, "hint: "+emptyOutputHint)
+			res[mode] = r
+		}
 	}
 	return res, nil
+}
+
+// emptyOutputs says whether an invocation that ran gave an empty output.
+func emptyOutputs(recs []results.Record) bool {
+	for _, r := range recs {
+		if r.OutputBytes == 0 && r.OutputSHA256 != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // judge decides one mode's cell from its measured records. hasExpect says the workload

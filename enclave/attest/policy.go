@@ -58,6 +58,12 @@ func (s *TCBStatus) UnmarshalText(b []byte) error {
 //	                                       default ["UpToDate"]; not checked for simulated
 //	                                       evidence, which has none
 //	}
+//
+// For a generic enclave (enclave.CreateGeneric: one runtime measured without any function,
+// which loads the function each invocation brings), mrenclave pins the runtime once for every
+// function, clean_state_hash is the generic runtime's clean state (the same for every
+// function), and module_hash is the allow-list of the functions the client accepts: an inner
+// report for any other module is refused with [ErrPolicyModule], whatever runtime ran it.
 type Policy struct {
 	MRENCLAVE      []Digest    `json:"mrenclave"`
 	MRSIGNER       []Digest    `json:"mrsigner,omitempty"`

@@ -64,7 +64,8 @@ func Run(ctx context.Context, name string, args []string, stdout, stderr io.Writ
 	addr := fs.String("addr", ":8080", "listen `ADDR`ess (host:port; OpenWhisk's action containers listen on :8080)")
 	mode := fs.String("mode", "rewind", "`MODE` after each activation: rewind, reinstantiate, warm (no reset) or cold (a fresh enclave per activation)")
 	memoryMiB := fs.Int("memory-mib", 64, "enclave memory region in `MiB`")
-	strategy := fs.String("strategy", string(enclave.StrategyTracked), "rewind `STRATEGY`: full, diff, cow or tracked")
+	strategy := fs.String("strategy", string(enclave.DefaultStrategy), "rewind `STRATEGY`: auto (measure diff and tracked, keep the cheaper), full, diff, cow or tracked")
+	point := fs.String("snapshot-point", string(enclave.PointFunction), "where mode rewind takes its snapshot (`POINT`): function (after the function's init) or runtime (before the module is instantiated)")
 	platform := fs.String("platform", "", "keep the simulated attestation platform's root in `DIR` (reclave attest root --platform DIR prints it); default a new in-memory root")
 	quoter := fs.String("quoter", "simulated", "who quotes the enclaves' outer evidence: simulated, or ego (the SGX platform through EGo: a binary built with -tags ego, run under ego run)")
 	signerKey := fs.String("signer-key", "", "enclave signer's private key `FILE` (PEM, RSA-3072, exponent 3); default reclave's committed TEST key")
@@ -78,7 +79,7 @@ func Run(ctx context.Context, name string, args []string, stdout, stderr io.Writ
 	if fs.NArg() > 0 {
 		return usageErr("%s takes no arguments", name)
 	}
-	cfg := enclave.Config{MemoryBytes: int64(*memoryMiB) << 20, Strategy: enclave.Strategy(*strategy)}
+	cfg := enclave.Config{MemoryBytes: int64(*memoryMiB) << 20, Strategy: enclave.Strategy(*strategy), SnapshotPoint: enclave.SnapshotPoint(*point)}
 	var err error
 	if cfg.Reset, cfg.OneShot, err = actionproxy.ResetFor(*mode); err != nil {
 		return usageErr("--mode: %v", err)
@@ -88,6 +89,8 @@ func Run(ctx context.Context, name string, args []string, stdout, stderr io.Writ
 		return usageErr("--memory-mib %d: must be at least 2", *memoryMiB)
 	case !slices.Contains(enclave.Strategies(), cfg.Strategy):
 		return usageErr("--strategy %q: want one of %v", *strategy, enclave.Strategies())
+	case cfg.SnapshotPoint != enclave.PointFunction && cfg.SnapshotPoint != enclave.PointRuntime:
+		return usageErr("--snapshot-point %q: want function or runtime", *point)
 	case *readTimeout <= 0:
 		return usageErr("--read-timeout %v: must be positive", *readTimeout)
 	}

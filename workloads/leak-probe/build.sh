@@ -1,3 +1,3 @@
 #!/usr/bin/env bash
-source ../buildlib.sh
+source "${RECLAVE_BUILDLIB:-../buildlib.sh}"
 build_c reactor leak-probe.wasm leak_probe.c

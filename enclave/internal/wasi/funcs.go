@@ -41,15 +41,16 @@ func fn(name string, impl func(*Host, context.Context, api.Module, []uint64) err
 	return f
 }
 
-// functions is WASI preview1 (wasi_snapshot_preview1.witx), in the witx's order. Pointer
-// parameters to results are named result.*.
-var functions = []function{
+// functions is WASI preview1 (wasi_snapshot_preview1.witx), sorted by name: a function's
+// index is its id in the host-call accounting ([Count]), so that accounts come out in name
+// order. Pointer parameters to results are named result.*.
+var functions = [numFunctions]function{
 	fn("args_get", (*Host).argsGet, "argv", "argv_buf"),
 	fn("args_sizes_get", (*Host).argsSizesGet, "result.argc", "result.argv_buf_size"),
-	fn("environ_get", (*Host).environGet, "environ", "environ_buf"),
-	fn("environ_sizes_get", (*Host).environSizesGet, "result.environc", "result.environ_buf_size"),
 	fn("clock_res_get", (*Host).clockResGet, "id", "result.resolution"),
 	fn("clock_time_get", (*Host).clockTimeGet, "id", "precision:i64", "result.timestamp"),
+	fn("environ_get", (*Host).environGet, "environ", "environ_buf"),
+	fn("environ_sizes_get", (*Host).environSizesGet, "result.environc", "result.environ_buf_size"),
 	fn("fd_advise", (*Host).fdAdvise, "fd", "offset:i64", "len:i64", "advice"),
 	fn("fd_allocate", (*Host).fdAllocate, "fd", "offset:i64", "len:i64"),
 	fn("fd_close", (*Host).fdClose, "fd"),
@@ -61,8 +62,8 @@ var functions = []function{
 	fn("fd_filestat_set_size", (*Host).fdFilestatSetSize, "fd", "size:i64"),
 	fn("fd_filestat_set_times", (*Host).fdFilestatSetTimes, "fd", "atim:i64", "mtim:i64", "fst_flags"),
 	fn("fd_pread", (*Host).fdPread, "fd", "iovs", "iovs_len", "offset:i64", "result.nread"),
-	fn("fd_prestat_get", (*Host).fdPrestatGet, "fd", "result.prestat"),
 	fn("fd_prestat_dir_name", (*Host).fdPrestatDirName, "fd", "path", "path_len"),
+	fn("fd_prestat_get", (*Host).fdPrestatGet, "fd", "result.prestat"),
 	fn("fd_pwrite", (*Host).fdPwrite, "fd", "iovs", "iovs_len", "offset:i64", "result.nwritten"),
 	fn("fd_read", (*Host).fdRead, "fd", "iovs", "iovs_len", "result.nread"),
 	fn("fd_readdir", (*Host).fdReaddir, "fd", "buf", "buf_len", "cookie:i64", "result.bufused"),
@@ -84,8 +85,8 @@ var functions = []function{
 	fn("poll_oneoff", (*Host).pollOneoff, "in", "out", "nsubscriptions", "result.nevents"),
 	{name: "proc_exit", fn: (*Host).procExit, params: []api.ValueType{api.ValueTypeI32}, paramNames: []string{"rval"}, noResult: true},
 	fn("proc_raise", (*Host).procRaise, "sig"),
-	fn("sched_yield", (*Host).schedYield),
 	fn("random_get", (*Host).randomGet, "buf", "buf_len"),
+	fn("sched_yield", (*Host).schedYield),
 	fn("sock_accept", (*Host).sockFd0, "fd", "flags", "result.fd"),
 	fn("sock_recv", (*Host).sockFd0, "fd", "ri_data", "ri_data_len", "ri_flags", "result.ro_datalen", "result.ro_flags"),
 	fn("sock_send", (*Host).sockFd0, "fd", "si_data", "si_data_len", "si_flags", "result.so_datalen"),
@@ -364,9 +365,9 @@ func (h *Host) fdPrestatGet(context.Context, api.Module, []uint64) errno     { r
 func (h *Host) fdPrestatDirName(context.Context, api.Module, []uint64) errno { return errBadf }
 
 // iovecs checks an iovec array and every buffer it names, and returns the array (a view of
-// guest memory) and the sum of the lengths.
-func iovecs(mem api.Memory, iovs, n uint32) ([]byte, uint64, errno) {
-	vec, ok := view(mem, iovs, uint64(n)*iovecSize)
+// guest memory, read: counted as bytes out) and the sum of the lengths.
+func (h *Host) iovecs(mem api.Memory, iovs, n uint32) ([]byte, uint64, errno) {
+	vec, ok := h.read(mem, iovs, uint64(n)*iovecSize)
 	if !ok {
 		return nil, 0, errFault
 	}
@@ -397,7 +398,7 @@ func (h *Host) fdRead(_ context.Context, mod api.Module, stack []uint64) errno {
 		return errNotcapable
 	}
 	mem := mod.Memory()
-	vec, _, e := iovecs(mem, uint32(stack[1]), uint32(stack[2]))
+	vec, _, e := h.iovecs(mem, uint32(stack[1]), uint32(stack[2]))
 	if e != errSuccess {
 		return e
 	}
@@ -413,6 +414,9 @@ func (h *Host) fdRead(_ context.Context, mod api.Module, stack []uint64) errno {
 		}
 		h.inPos += k
 		nread += uint32(k)
+	}
+	if nread == 0 && h.inPos >= len(h.in) {
+		h.eofReads++
 	}
 	h.putU32(mem, nreadPtr, nread)
 	return errSuccess
@@ -474,7 +478,7 @@ func (h *Host) fdWrite(_ context.Context, mod api.Module, stack []uint64) errno 
 		return errNotcapable
 	}
 	mem := mod.Memory()
-	vec, total, e := iovecs(mem, uint32(stack[1]), uint32(stack[2]))
+	vec, total, e := h.iovecs(mem, uint32(stack[1]), uint32(stack[2]))
 	if e != errSuccess {
 		return e
 	}
@@ -491,7 +495,7 @@ func (h *Host) fdWrite(_ context.Context, mod api.Module, stack []uint64) errno 
 			}
 			n = room // a short write, as at a file size limit; the next one fails
 		}
-		h.out = appendIovecs(h.out, mem, vec, n)
+		h.out = h.appendIovecs(h.out, mem, vec, n)
 		nwritten = n
 	} else {
 		n := total
@@ -499,19 +503,19 @@ func (h *Host) fdWrite(_ context.Context, mod api.Module, stack []uint64) errno 
 			h.logTruncated = true
 			n = room
 		}
-		h.log = appendIovecs(h.log, mem, vec, n)
+		h.log = h.appendIovecs(h.log, mem, vec, n)
 		nwritten = total
 	}
 	h.putU32(mem, nwrittenPtr, uint32(nwritten))
 	return errSuccess
 }
 
-// appendIovecs appends the first n bytes the (checked) iovecs name to dst.
-func appendIovecs(dst []byte, mem api.Memory, vec []byte, n uint64) []byte {
+// appendIovecs appends the first n bytes the (checked) iovecs name to dst (bytes out).
+func (h *Host) appendIovecs(dst []byte, mem api.Memory, vec []byte, n uint64) []byte {
 	for i := 0; i < len(vec) && n > 0; i += iovecSize {
 		buf, l := le.Uint32(vec[i:]), le.Uint32(vec[i+4:])
 		k := min(uint64(l), n)
-		data, _ := view(mem, buf, k)
+		data, _ := h.read(mem, buf, k)
 		dst = append(dst, data...)
 		n -= k
 	}
@@ -560,7 +564,7 @@ func (h *Host) pollOneoff(ctx context.Context, mod api.Module, stack []uint64) e
 		return errInval
 	}
 	mem := mod.Memory()
-	subs, ok := view(mem, in, uint64(nsubs)*subscriptionSize)
+	subs, ok := h.read(mem, in, uint64(nsubs)*subscriptionSize)
 	if !ok || !inBounds(mem, out, uint64(nsubs)*eventSize) || !inBounds(mem, neventsPtr, 4) {
 		return errFault
 	}
@@ -667,27 +671,40 @@ func satAdd(a, b uint64) uint64 {
 	return a + b
 }
 
-// sleep waits d nanoseconds or until ctx ends, in which case it aborts the guest's call.
+// sleep waits d nanoseconds or until ctx ends, in which case it aborts the guest's call. It
+// waits no longer than ctx's deadline, without relying on Done to close then: the enclave's
+// call context closes Done only when its caller's context ends (see enclave's callContext).
 func sleep(ctx context.Context, d int64) {
 	if ctx.Err() != nil {
 		panic(interrupted(ctx))
 	}
-	done := ctx.Done()
-	if done == nil {
-		time.Sleep(time.Duration(d))
-		return
+	wait, cut := time.Duration(d), false
+	if dl, ok := ctx.Deadline(); ok {
+		if rem := time.Until(dl); rem < wait {
+			wait, cut = max(rem, 0), true
+		}
 	}
-	t := time.NewTimer(time.Duration(d))
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
 	case <-t.C:
-	case <-done:
+		if cut {
+			panic(interrupted(ctx))
+		}
+	case <-ctx.Done(): // nil (never) for a context that cannot be cancelled
 		panic(interrupted(ctx))
 	}
 }
 
 func interrupted(ctx context.Context) error {
-	return fmt.Errorf("wasi: poll_oneoff interrupted: %w", context.Cause(ctx))
+	cause := context.Cause(ctx)
+	if cause == nil { // a context whose deadline is not its parent's cancellation
+		cause = ctx.Err()
+	}
+	if cause == nil {
+		cause = context.DeadlineExceeded // the deadline passed as the sleep ended
+	}
+	return fmt.Errorf("wasi: poll_oneoff interrupted: %w", cause)
 }
 
 // ---- proc_*, sched_yield, random_get -------------------------------------------------------

@@ -5,14 +5,17 @@
 // wazero's own WASI (imports/wasi_snapshot_preview1) does not fit that life cycle: its
 // proc_exit closes the module, its file descriptor table is not reachable from outside, and
 // what it writes into guest memory is invisible to a dirty-page tracker. This package owns
-// all three:
+// all three, and accounts for every call across the boundary:
 //
 //   - proc_exit ends the call with an [*ExitError] and leaves the module open, so the instance
 //     can be rewound and called again;
 //   - the host-side state a guest can change — which of the descriptors 0, 1, 2 are open, what
 //     they refer to, their flags and rights — is a value ([State]) taken with [Host.Snapshot]
 //     and put back with [Host.Restore];
-//   - every byte the host writes into guest memory is reported to [Config.OnWrite].
+//   - every byte the host writes into guest memory is reported to [Config.OnWrite];
+//   - every host call is counted, by function, with the bytes it moved into and out of guest
+//     memory ([Host.TakeCalls]), traced when asked ([Config.Trace], [Host.TakeTrace]) and
+//     capped by a per-invocation budget ([Host.Budget]).
 //
 // The guest sees the function ABI (workloads/README.md): descriptor 0 yields the invocation's
 // input and then end-of-file, 1 collects the output, 2 the log. Nothing else exists: no
@@ -82,7 +85,6 @@ import (
 	"time"
 
 	"github.com/tetratelabs/wazero"
-	"github.com/tetratelabs/wazero/api"
 )
 
 // Config configures a Host. The zero Config is usable: 1 MiB of output, 64 KiB of log, no
@@ -111,6 +113,10 @@ type Config struct {
 	// arguments, environment, poll_oneoff events — with the range written. It is how a
 	// dirty-page tracker sees the host's writes. It must not call back into the Host.
 	OnWrite func(offset, length uint32)
+	// Trace makes every host call an [Event], with its duration, for [Host.TakeTrace]. The
+	// calls are counted either way ([Host.TakeCalls]); tracing adds two clock reads and an
+	// event per call.
+	Trace bool
 }
 
 // Deterministic makes a Host reproducible, for differential tests that compare two hosts
@@ -139,6 +145,7 @@ type Host struct {
 	// The invocation.
 	in           []byte
 	inPos        int
+	eofReads     uint64 // reads of stdin that returned end-of-file (ReadsAtEOF)
 	out, log     []byte
 	outOverflow  bool
 	logTruncated bool
@@ -148,6 +155,19 @@ type Host struct {
 
 	scratch [filestatSize]byte // results are composed here, then written with put
 	randBuf [randomChunk]byte
+
+	// Host-call accounting (calls.go).
+	counts  [numFunctions]counter // the current window's account, by function id
+	touched uint64                // bit i: function i was called in the window
+	cur     *counter              // the account of the function being called
+	trace   bool                  // Config.Trace
+	slow    bool                  // trace or budgeted: calls go through slowCall
+	events  []Event               // the window's events, with trace
+	dropped uint64                // events beyond MaxTraceEvents
+	// The invocation's budget (Host.Budget), until End.
+	budgeted                 bool
+	maxCalls, maxBytes       uint64
+	budgetCalls, budgetBytes uint64
 }
 
 // strs is a list of NUL-terminated strings laid out as args_get and environ_get return them.
@@ -251,7 +271,10 @@ func Instantiate(ctx context.Context, rt wazero.Runtime, cfg Config) (*Host, err
 		onWrite: cfg.OnWrite,
 		det:     cfg.Deterministic,
 		epoch:   time.Now(),
+		trace:   cfg.Trace,
+		slow:    cfg.Trace,
 	}
+	h.cur = &h.counts[0] // replaced at every call: put and read count only within calls
 	if h.rand == nil {
 		h.rand = rand.Reader
 	}
@@ -267,16 +290,7 @@ func Instantiate(ctx context.Context, rt wazero.Runtime, cfg Config) (*Host, err
 	b := rt.NewHostModuleBuilder(ModuleName)
 	for i := range functions {
 		f := &functions[i]
-		fn := f.fn
-		var gf api.GoModuleFunc
-		if f.noResult {
-			gf = func(ctx context.Context, mod api.Module, stack []uint64) { fn(h, ctx, mod, stack) }
-		} else {
-			gf = func(ctx context.Context, mod api.Module, stack []uint64) {
-				stack[0] = uint64(fn(h, ctx, mod, stack))
-			}
-		}
-		fb := b.NewFunctionBuilder().WithGoModuleFunction(gf, f.params, f.results()).WithParameterNames(f.paramNames...)
+		fb := b.NewFunctionBuilder().WithGoModuleFunction(h.wrap(i), f.params, f.results()).WithParameterNames(f.paramNames...)
 		if !f.noResult {
 			fb = fb.WithResultNames("errno")
 		}
@@ -310,16 +324,19 @@ func Functions() []string {
 // buffers are empty. The Host keeps input (no copy) until End; the caller must not change it
 // meanwhile.
 func (h *Host) Begin(input []byte) {
-	h.in, h.inPos = input, 0
+	h.in, h.inPos, h.eofReads = input, 0, 0
 	h.resetBuffers()
 }
 
 // End ends an invocation: stdin is emptied and the output and log buffers are zeroed, so
-// nothing of this invocation reaches the next one through the host. The buffers' memory is
-// kept for the next invocation. It does not touch the descriptor table; see [Host.Restore].
+// nothing of this invocation reaches the next one through the host, and its budget
+// ([Host.Budget]) is lifted. The buffers' memory is kept for the next invocation. It does not
+// touch the descriptor table (see [Host.Restore]) or the host-call account
+// ([Host.TakeCalls]).
 func (h *Host) End() {
 	h.in, h.inPos = nil, 0
 	h.resetBuffers()
+	h.Budget(0, 0)
 }
 
 func (h *Host) resetBuffers() {
@@ -336,6 +353,12 @@ func (h *Host) Output() []byte { return h.out }
 // Log returns what was kept of the guest's stderr in this invocation (at most
 // Config.MaxLogBytes), valid until End or Begin.
 func (h *Host) Log() []byte { return h.log }
+
+// ReadsAtEOF returns how many reads of stdin in this invocation (since Begin) returned
+// end-of-file (0 bytes). A function that reads its input once reads end-of-file once or
+// twice; one that keeps reading after it (a loop waiting for more input, or for a negative
+// result) reads it again and again.
+func (h *Host) ReadsAtEOF() uint64 { return h.eofReads }
 
 // OutputOverflow reports whether the guest tried to write more than Config.MaxOutputBytes to
 // stdout in this invocation.

@@ -1,0 +1,97 @@
+package enclave
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	"github.com/tetratelabs/wazero/api"
+)
+
+// callContext is the context guest code runs under: the caller's, with the call's deadline.
+// Every call of an enclave reuses the one callContext and its timer, so that a call allocates
+// nothing for its deadline: a context.WithTimeout and a context.AfterFunc per call were a
+// fifth of a rewound no-op's cost.
+//
+// The deadline is enforced as before: the timer sets the guest's interrupt budget to 0, so the
+// guest polls at its next check (a loop header or function entry), and poll sees Err. A
+// context's Done should close at its deadline; this one's Done is the caller's, and closes
+// only when the caller's context ends. The one host function that blocks, poll_oneoff's
+// sleep, waits no longer than [callContext.Deadline]. A caller that cancels without a deadline
+// of its own is noticed at the guest's next poll (every [wasmbin.PollBudget] units of work, or
+// at the call's deadline for contrived code), not at once.
+type callContext struct {
+	context.Context // the caller's; set by arm
+
+	deadline time.Time // the call's: the function's deadline or the caller's, whichever is first
+
+	// Shared with the timer's goroutine.
+	expiresNs atomic.Int64 // deadline as nanoseconds since base (monotonic)
+	expired   atomic.Bool
+	budget    atomic.Pointer[budgetRef]
+
+	base  time.Time
+	timer *time.Timer
+}
+
+// budgetRef is the interrupt budget global of one instance, for the timer to zero.
+type budgetRef struct{ g api.MutableGlobal }
+
+func newCallContext() *callContext {
+	c := &callContext{base: time.Now()}
+	c.expiresNs.Store(-1)
+	c.timer = time.AfterFunc(time.Hour, c.fire)
+	c.timer.Stop()
+	return c
+}
+
+// arm prepares c for a call under parent with the function's deadline d, interrupting the
+// instance whose budget global is budget when it passes.
+func (c *callContext) arm(parent context.Context, d time.Duration, budget *budgetRef) {
+	now := time.Now()
+	dl := now.Add(d)
+	if pd, ok := parent.Deadline(); ok && pd.Before(dl) {
+		dl = pd
+	}
+	c.Context, c.deadline = parent, dl
+	c.expired.Store(false)
+	c.budget.Store(budget)
+	c.expiresNs.Store(int64(dl.Sub(c.base)))
+	c.timer.Reset(dl.Sub(now))
+}
+
+// disarm ends the call: the timer is stopped, and a firing already under way does nothing.
+func (c *callContext) disarm() {
+	c.timer.Stop()
+	c.expiresNs.Store(-1)
+	c.budget.Store(nil)
+	c.Context = nil
+}
+
+// fire runs on the timer's goroutine. A late firing for an earlier call finds the deadline
+// of the current call still ahead (or no call armed) and does nothing.
+func (c *callContext) fire() {
+	exp := c.expiresNs.Load()
+	if exp < 0 || int64(time.Since(c.base)) < exp {
+		return
+	}
+	c.expired.Store(true)
+	if b := c.budget.Load(); b != nil {
+		b.g.Set(0) // poll at the next check
+	}
+}
+
+// Deadline returns the call's deadline.
+func (c *callContext) Deadline() (time.Time, bool) { return c.deadline, true }
+
+// Err returns the caller's error, or context.DeadlineExceeded once the call's deadline has
+// passed (by the timer, or by the clock when the timer is late).
+func (c *callContext) Err() error {
+	if err := c.Context.Err(); err != nil {
+		return err
+	}
+	if c.expired.Load() || !time.Now().Before(c.deadline) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}

@@ -1,0 +1,131 @@
+// Package trace evaluates platform policies for reusable enclaves under production traffic:
+// it reads serverless traces, maps their functions onto reclave workloads, and simulates a
+// cluster whose keep-alive and pre-warming policies decide which invocations pay a cold start,
+// with the costs of starting and resetting an enclave measured by reclave's runtime.
+//
+// It imports results (result types, the measured costs of a run) and, to measure costs at
+// start, harness and enclave; never plots. The plots package draws its output from the JSON
+// alone.
+//
+// # Traces (never committed: download them)
+//
+//   - Azure Functions 2019 ("Serverless in the Wild", Shahrad et al., USENIX ATC'20;
+//     https://github.com/Azure/AzurePublicDataset, AzureFunctionsDataset2019.md), per day NN:
+//     invocations_per_function_md.anon.dNN.csv (HashOwner,HashApp,HashFunction,Trigger,1..1440:
+//     invocations per minute), function_durations_percentiles.anon.dNN.csv (Average,Count,
+//     Minimum,Maximum,percentile_Average_{0,1,25,50,75,99,100}, ms) and
+//     app_memory_percentiles.anon.dNN.csv (SampleCount,AverageAllocatedMb,
+//     AverageAllocatedMb_pct{1,...,100}, per app; a per-function variant with a HashFunction
+//     column is read per function). The days of a folder are read in the order of their file
+//     names. A function's durations and memory are those of the first file that gives them.
+//   - Azure Functions invocation trace 2021 ("Faster and Cheaper Serverless Computing on
+//     Harvested Resources", Zhang et al., SOSP'21; AzureFunctionsInvocationTrace2021.md in the
+//     same repository): app,func,end_timestamp,duration in seconds, start = end − duration.
+//   - Huawei public cloud trace 2023 ("How Does It Function?", Joosen et al., ACM SoCC'23;
+//     https://github.com/sir-lab/data-release): requests_minute/day_NN.csv, columns day, time
+//     (seconds from the trace's start) and one column per function named by its number, empty
+//     or NaN for no request. The header is unambiguous (day, time, then only numbers), so it is
+//     read; it gives no durations (LoadOptions.DefaultDuration, 100 ms) and no memory.
+//
+// The Azure datasets are made available under a Creative Commons Attribution (CC-BY) licence
+// (the repository's LICENSE): cite the papers above when you publish results computed from
+// them; Huawei's release states its own terms in its repository. reclave ships none of them; tests and ./run.sh use
+// synthetic traces.
+//
+// A format is told by the column headers of the files, not their names ([Load]). Readers
+// stream: memory holds the functions (and, per-minute traces, one day's non-zero minute counts
+// per function), never the invocations. A malformed row is an error naming file:line. Arrivals
+// within a minute are spread uniformly, as Poisson arrivals or evenly ([Arrivals], seeded;
+// every minute keeps its count): n arrivals split the minute by n+1 gaps drawn from the
+// distribution and scaled to sum to a minute. A trace can be cut to the top N functions by
+// invocations, N functions at random (seeded), a time window, and sped up.
+//
+// # Synthetic traces
+//
+// [Synthesize] (`reclave trace synth`) writes the three Azure 2019 files per day. Its functions
+// are, in fixed shares: 25% periodic (timer-triggered, every 1 to 1440 minutes), 15% diurnal
+// (Poisson traffic with a ±60% daily cycle), 15% bursty (silences of about 3 hours, then
+// bursts of about 10 minutes), 30% rare (1 to 5 invocations a day at random minutes) and 15%
+// heavy-tailed (Pareto inter-arrival times, α 1.2 to 1.8, and durations whose 99th percentile
+// is 45× the median). Rates are log-normal (σ = 2) so that popularity is skewed as in Azure's
+// trace (its top 18.6% of functions make 99.6% of the invocations; a synthetic day's top 20%
+// make more than 90%, a tested property). Durations have log-normal medians around 300 ms,
+// every percentile within 10 minutes; memory is per app, log-normal around 150 MB. Apps hold
+// one function about half the time. The same seed writes the same files.
+//
+// # Mapping and costs
+//
+// Each function runs a reclave workload: by default the measured workload whose execution
+// time is nearest (on a log scale) to the function's mean duration in the trace; --workload
+// maps all onto one. The function's duration comes from the trace; what starting and
+// resetting its enclave costs comes from measurements: a run folder's summary.json
+// ([LoadCosts]: medians of modes cold, rewind, reinstantiate, warm) or, without one,
+// [MeasureCosts] runs the embedded runtime at start (16 MiB enclaves, no runtime image). No
+// cost is a constant of this package. From a workload's results:
+//
+//   - cold start: the cold response less the function's execution (creation, EADD/EEXTEND,
+//     EINIT, runtime start, compile, instantiate, init, snapshot, invoke overhead); with
+//     --trace-memory, an enclave sized by the trace's memory scales its EADD/EEXTEND phase;
+//   - reuse technique r (rewind, reinstantiate, warm): before the function, its response less
+//     its execution; after it, its reset (rewind_ns), which keeps the enclave busy;
+//   - generic (a model: generic enclaves are not built yet): one pool of runtime enclaves
+//     serves every function. Its reset after an invocation is the rewind's (a rewind to the
+//     runtime snapshot); before an invocation it instantiates and initialises the function
+//     (the measured reinstantiate reset) on top of the rewind's start, plus the cold start's
+//     compile phase when the enclave last served another function. These are assumptions
+//     stated here until generic enclaves can be measured.
+//
+// # The simulator
+//
+// A discrete-event simulation of a cluster of nodes, each with an enclave memory capacity
+// (unbounded by default). An enclave serves one invocation at a time. An arrival takes the
+// most recently used idle enclave of its pool (per function; one pool with generic), else a
+// new enclave on the node with the most free memory, evicting idle enclaves (lowest policy
+// priority first) when none has room; when even that fails it waits in a FIFO queue served as
+// enclaves finish or memory frees. Latency counts from the arrival to the response (queueing,
+// the cold start or the reuse overhead, the duration); start-up latency is latency less the
+// duration. An enclave is busy from its creation or the start of an invocation until its
+// reset ends, idle while kept; memory-time is bytes × time, in GB-s (GiB × s). Destroying an
+// expired or evicted enclave is instantaneous (it is off every invocation's path); with
+// policy none the destruction after each invocation keeps the enclave busy. Events at the
+// same time run in the order they were scheduled, before an arrival at that time: an
+// enclave whose keep-alive ends at t is gone for an arrival at t.
+//
+// # Policies (one file each)
+//
+// none (policy_none.go), keepalive (policy_keepalive.go, TTL 10 minutes), hybrid-histogram
+// (policy_histogram.go: Shahrad et al.; its divergences from the paper are documented on
+// [HybridHistogram]), greedy-dual (policy_greedydual.go: FaasCache), predictive
+// (policy_predictive.go: HotC-style). A new policy implements [Policy] (and [Ticker] to
+// resize pools every minute) and is named in [NewPolicy].
+//
+// # Output: summary.json of `reclave trace simulate` (schema_version 3, kind trace-simulation)
+//
+//	schema_version  3 (results.SchemaVersion: the version shared by the changes listed in
+//	                results/doc.go)
+//	kind            "trace-simulation": tells this summary from a run's
+//	env             as in a run's summary.json
+//	trace           path, format, functions, invocations, length_ns, arrivals, seed, top,
+//	                random, from_ns, to_ns, speed_up; workloads: functions per mapped workload
+//	cluster         nodes, capacity_bytes (0: unbounded), trace_memory, keepalive_ns
+//	costs           source (a run folder, or "measured at start") and per workload:
+//	                memory_bytes, exec_ns, create_ns, eadd_eextend_ns, compile_ns, destroy_ns,
+//	                reuse.{rewind,generic,reinstantiate,warm}.{start_ns,reset_ns} (medians)
+//	policies        one object per policy × reuse technique (policy none once, reuse none):
+//	  policy, reuse, insecure (true for warm: state leaks; for reference only)
+//	  invocations, cold_starts, cold_fraction, queued (arrivals that waited for room)
+//	  latency_ns      p50, p99, p999, mean, max of arrival-to-response latency (HDR histogram,
+//	                  3 significant digits); latency_cdf: [{q, ns}] at 0 to 100%
+//	  startup_ns, startup_cdf  the same for latency less the function's duration
+//	  memory_gb_s     busy, idle: enclave memory-time, GiB × seconds
+//	  enclaves_created, prewarmed (enclaves created ahead of demand), prewarms_skipped (no
+//	                  room), evictions, peak_memory_bytes
+//	  policy_ns_per_invocation  wall time of the policy's decisions per invocation (one call
+//	                  in 64 timed)
+//	  sim_wall_ns, sim_invocations_per_s  the simulation's own speed (one core)
+//	  timeline        bin_ns, and per bin (at its start) live_enclaves, busy_enclaves,
+//	                  memory_bytes
+//	warnings        costs that could not be used
+//
+// `reclave plot DIR` draws policy_tradeoff, policy_cdf and policy_timeline from it.
+package trace

@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+source "${RECLAVE_BUILDLIB:-../buildlib.sh}"
+build_c reactor heapsort.wasm heapsort.c
