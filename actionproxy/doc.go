@@ -51,6 +51,15 @@
 // "__reclave_attestation" itself (in any case) would make the response hold the key twice;
 // it is refused (502).
 //
+// # Generic enclaves
+//
+// With [Options].Generic the server holds a generic enclave ([enclave.CreateGeneric]): /init
+// needs no code and creates an enclave measured without any function; every /run brings its
+// function under [FunctionKey] in its value, an /init value taken out of the input, which the
+// enclave loads (from its compile cache when it has the module), runs and forgets, rewound to
+// its runtime snapshot. A /run without it runs /init's code when there was some, and gets 400
+// otherwise. docs/openwhisk.md says which invoker change a platform needs for this.
+//
 // # Strict JSON, slow clients
 //
 // An object the server reads may not hold a key twice, nor two keys that differ only in case

@@ -84,6 +84,12 @@ type Options struct {
 	// another http.Server or test server serving it as a handler), and is cleared once the
 	// body is read: it never touches a running activation.
 	ReadTimeout time.Duration
+	// Generic serves generic enclaves ([enclave.CreateGeneric]; Enclave must rewind at the
+	// runtime snapshot point): /init creates one enclave measured without any function, and
+	// each /run brings its function under FunctionKey in its value (the code the platform
+	// sends with every activation), or runs the function of /init's code when it brings none.
+	// After every activation the enclave is rewound to its runtime snapshot.
+	Generic bool
 }
 
 // Server is an OpenWhisk action proxy serving one WebAssembly function from a reclave enclave.
@@ -95,8 +101,9 @@ type Server struct {
 
 	runMu sync.Mutex        // held through a /run's activation, its log and its sentinels; never while reading a request
 	mu    sync.Mutex        // guards fn and enc; never held while reading a request
-	fn    *enclave.Function // nil until a successful /init
+	fn    *enclave.Function // nil until a successful /init (Generic: nil without /init code)
 	enc   *enclave.Enclave  // nil between the invocations of mode cold, and after Close
+	ready bool              // Generic: /init created the generic enclave
 }
 
 // New returns a server that has not been initialised: its first /init loads the function.
@@ -151,6 +158,10 @@ func (s *Server) init(w http.ResponseWriter, r *http.Request) {
 		sendError(w, http.StatusBadRequest, "Error unmarshaling request: "+err.Error())
 		return
 	}
+	if s.opts.Generic {
+		s.initGeneric(w, r, req.Value)
+		return
+	}
 	if req.Value == nil || req.Value.Code == "" {
 		if s.initialised() {
 			sendError(w, http.StatusForbidden, "Cannot initialize the action more than once.")
@@ -176,7 +187,7 @@ func (s *Server) init(w http.ResponseWriter, r *http.Request) {
 func (s *Server) initialised() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.fn != nil
+	return s.fn != nil || s.ready
 }
 
 // load creates the enclave for fn, unless a function is loaded already, and returns the
@@ -232,7 +243,13 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, limit int64) (
 
 // create creates an enclave for fn and logs its warnings.
 func (s *Server) create(ctx context.Context, fn enclave.Function) (*enclave.Enclave, error) {
-	enc, err := enclave.Create(ctx, s.opts.Enclave, fn)
+	var enc *enclave.Enclave
+	var err error
+	if s.opts.Generic {
+		enc, err = enclave.CreateGeneric(ctx, s.opts.Enclave)
+	} else {
+		enc, err = enclave.Create(ctx, s.opts.Enclave, fn)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -253,9 +270,10 @@ type runRequest struct {
 
 // activation is a /run request, read and checked: what the invocation needs.
 type activation struct {
-	input    []byte    // the function's input
-	nonce    *[32]byte // the client's nonce, for an attested run
-	deadline time.Time // the request's deadline; zero: none
+	input    []byte            // the function's input
+	nonce    *[32]byte         // the client's nonce, for an attested run
+	deadline time.Time         // the request's deadline; zero: none
+	fn       *enclave.Function // Generic: the function the activation brought (FunctionKey); nil: none
 }
 
 // run handles /run: read and parse the request (no lock held), then invoke the function,
@@ -299,6 +317,12 @@ func (s *Server) parseRun(w http.ResponseWriter, r *http.Request) (*activation, 
 		status, resp := errorBody(http.StatusBadRequest, err.Error())
 		return nil, status, resp
 	}
+	if s.opts.Generic {
+		if act.input, act.fn, err = takeFunction(act.input); err != nil {
+			status, resp := errorBody(http.StatusBadRequest, err.Error())
+			return nil, status, resp
+		}
+	}
 	if req.Deadline != "" {
 		ms, err := req.Deadline.Int64()
 		if err != nil {
@@ -323,22 +347,34 @@ func (s *Server) activate(ctx context.Context, act *activation) (int, []byte) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.fn == nil {
+	fn := s.fn
+	if act.fn != nil {
+		fn = act.fn
+	}
+	switch {
+	case fn == nil && !s.ready, s.opts.Generic && !s.ready:
 		return errorBody(http.StatusInternalServerError, "no action defined yet")
+	case fn == nil:
+		return errorBody(http.StatusBadRequest, "no function: a server of generic enclaves runs the function a /run brings in value."+FunctionKey+", or /init's code")
 	}
 	if nonce != nil && s.opts.Enclave.Quoter == nil {
 		return errorBody(http.StatusBadRequest, AttestKey+": this server has no attestation platform")
 	}
 	var err error
 	if s.enc == nil { // mode cold after the first run, or after an unusable enclave
-		if s.enc, err = s.create(ctx, *s.fn); err != nil {
+		if s.enc, err = s.create(ctx, *fn); err != nil {
 			return errorBody(http.StatusBadGateway, "cannot start action: "+err.Error())
 		}
 	}
 	var inv *enclave.Invocation
-	if nonce != nil {
+	switch {
+	case s.opts.Generic && nonce != nil:
+		inv, err = s.enc.InvokeFunctionAttested(ctx, *fn, input, *nonce)
+	case s.opts.Generic:
+		inv, err = s.enc.InvokeFunction(ctx, *fn, input)
+	case nonce != nil:
 		inv, err = s.enc.InvokeAttested(ctx, input, *nonce)
-	} else {
+	default:
 		inv, err = s.enc.Invoke(ctx, input)
 	}
 	if inv != nil && len(inv.Log) > 0 {

@@ -49,7 +49,31 @@ var Targets = []string{TargetEmbedded, TargetProcess, TargetOpenWhisk}
 //	workloads: [json-stats]    # optional: workload names (at least one); default every workload found
 //	workloads_dir: path        # optional: an existing folder of workload folders, relative to the config
 //	                           # file; default the workloads built into reclave
-//	modes: [cold, rewind]      # optional (at least one): default cold, warm, reinstantiate, rewind
+//	modes: [cold, rewind]      # optional (at least one): default cold, warm, reinstantiate, rewind;
+//	                           # generic (target embedded only, never a default) serves each
+//	                           # worker's invocations from one generic enclave (measured without
+//	                           # any function, rewound to its runtime snapshot after every
+//	                           # invocation, loading whatever function comes next: records
+//	                           # phases load, instantiate, fn_init, invoke, rewind and
+//	                           # compile_cache_hit). Each worker's generic enclave compiles every
+//	                           # function it serves once before the warm-up, as the other modes'
+//	                           # enclaves compile theirs at creation
+//	mix:                       # optional, target embedded only: draw every invocation from
+//	  - {workload: json-stats, weight: 3}  # these workloads (instead of workloads:, which it
+//	  - {workload: matmul, weight: 1}      # replaces), each with probability weight / Σ weights
+//	                           # (weight a whole number ≥ 1, default 1; each workload once). The
+//	                           # experiment's configurations are then one per mode (× compartment
+//	                           # settings × concurrency levels) for the whole mix, not one per
+//	                           # workload: in mode generic each worker's one generic enclave
+//	                           # serves whatever the mix draws; in the other modes each worker
+//	                           # keeps one enclave per workload (rewind: one per function per
+//	                           # worker, the per-function pool). Records name the function that
+//	                           # ran (workload) and the mix ("json-stats:3,matmul:1"); a dropped
+//	                           # arrival names the mix as its workload
+//	mix_seed: 1                # optional, with mix: seed of the draws; each worker draws its own
+//	                           # sequence (PCG seeded with mix_seed, the round and the worker), so
+//	                           # every mode of a round sees the same functions in the same order
+//	                           # per worker; default 1
 //	size: small                # optional: input size test | small | large; default small
 //	iterations: 100            # optional: measured invocations per (workload, mode); default 100;
 //	                           # as many as the machine's disk holds the records of (Limits)
@@ -197,6 +221,8 @@ type Config struct {
 	Name           string         `yaml:"name"`
 	Description    string         `yaml:"description"`
 	Workloads      []string       `yaml:"workloads"`
+	Mix            []MixItem      `yaml:"mix"`
+	MixSeed        uint64         `yaml:"mix_seed"`
 	WorkloadsDir   string         `yaml:"workloads_dir"`
 	Modes          []string       `yaml:"modes"`
 	Size           string         `yaml:"size"`
@@ -383,8 +409,8 @@ func parseConfig(root *yaml.Node, b []byte, file string) (*Config, error) {
 		c.Modes = slices.Clone(Modes)
 	}
 	for i, m := range c.Modes {
-		if !slices.Contains(Modes, m) {
-			return nil, bad(fmt.Sprintf("modes[%d]", i), "%q: want one of %v", m, Modes)
+		if !validMode(m) {
+			return nil, bad(fmt.Sprintf("modes[%d]", i), "%q: want one of %v", m, append(slices.Clone(Modes), ModeGeneric))
 		}
 		if slices.Index(c.Modes, m) != i {
 			return nil, bad(fmt.Sprintf("modes[%d]", i), "%q listed twice", m)
@@ -409,8 +435,8 @@ func parseConfig(root *yaml.Node, b []byte, file string) (*Config, error) {
 		return nil, bad("warmup", "%d: must not be negative", *c.Warmup)
 	}
 	for m, n := range c.ModeIterations {
-		if !slices.Contains(Modes, m) {
-			return nil, bad("mode_iterations."+m, "unknown mode: want one of %v", Modes)
+		if !validMode(m) {
+			return nil, bad("mode_iterations."+m, "unknown mode: want one of %v", append(slices.Clone(Modes), ModeGeneric))
 		}
 		if n < 1 {
 			return nil, bad("mode_iterations."+m, "%d: must be at least 1", n)
@@ -516,6 +542,9 @@ func parseConfig(root *yaml.Node, b []byte, file string) (*Config, error) {
 		}
 	}
 	if err := c.Load.validate(bad); err != nil {
+		return nil, err
+	}
+	if err := c.validateMix(bad); err != nil {
 		return nil, err
 	}
 	for i, kind := range c.ExpectedErrors {

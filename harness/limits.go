@@ -148,7 +148,7 @@ func (c *Config) Estimate(cores int) (*PlanEstimate, error) {
 		}
 		reps := float64(exp.Repetitions)
 		var expDisk, expGroups, expSumm float64
-		for _, w := range wls {
+		for _, w := range exp.planWorkloads(wls) {
 			for _, mode := range exp.Modes {
 				for _, comp := range exp.CompartmentSettings() {
 					for _, conc := range exp.Load.Concurrency {
@@ -161,7 +161,7 @@ func (c *Config) Estimate(cores int) (*PlanEstimate, error) {
 						expGroups += reps
 						measured := max(perRep-float64(conc)*float64(*exp.Warmup), 0) * reps
 						expSumm += results.SummarizerBytes(int64(min(measured, math.MaxInt64/2)), len(exp.phaseNames(mode)))
-						if enc := float64(conc) * exp.enclaveBytes(mode, memBytes); enc > est.EnclaveBytes {
+						if enc := float64(conc*exp.enclavesPerWorker(mode)) * exp.enclaveBytes(mode, memBytes); enc > est.EnclaveBytes {
 							est.EnclaveBytes, est.memory = enc, exp.enclaveCulprit()
 						}
 					}

@@ -87,7 +87,7 @@ func (r *runner) group(ctx context.Context, g group, out chan<- []pending) error
 		SchemaVersion: results.SchemaVersion,
 		Target:        g.cfg.Target,
 		Experiment:    g.cfg.Experiment,
-		Workload:      g.t.w.Name,
+		Workload:      g.workload(), // a mix's records name the function that ran (pending.record)
 		Mode:          g.mode,
 		Size:          g.cfg.Size,
 		MemoryBytes:   ecfg.MemoryBytes,
@@ -100,7 +100,10 @@ func (r *runner) group(ctx context.Context, g group, out chan<- []pending) error
 		Round:         g.round,
 		InputBytes:    len(g.t.input),
 	}
-	if g.mode == "rewind" {
+	if g.mix != nil {
+		gr.base.Mix = g.mix.name
+	}
+	if g.mode == "rewind" || g.mode == ModeGeneric {
 		gr.base.Strategy = string(ecfg.Strategy) // what ran, when the enclave says (Call.Fill)
 		gr.base.StrategyConfigured = string(ecfg.Strategy)
 		gr.base.SnapshotPoint = string(ecfg.SnapshotPoint)
@@ -110,8 +113,8 @@ func (r *runner) group(ctx context.Context, g group, out chan<- []pending) error
 			s.Close(context.WithoutCancel(ctx))
 		}
 	}()
-	for range g.concurrency {
-		s, err := r.newInvoker(ctx, g, ecfg)
+	for w := range g.concurrency {
+		s, err := r.newInvoker(ctx, g, ecfg, w)
 		if err != nil {
 			return err
 		}
@@ -150,14 +153,18 @@ func (gr *groupRun) invoke(ctx context.Context, s invoker, w int, warmup bool, i
 		nonce = &n
 	}
 	seq := int(gr.seq.Add(1) - 1)
-	c, err := s.Invoke(ctx, gr.g.t.input, nonce)
+	t := gr.g.t
+	if d, ok := s.(drawer); ok { // a mix, or mode generic: the worker draws the function
+		t = d.draw()
+	}
+	c, err := s.Invoke(ctx, t.input, nonce)
 	if err != nil {
 		return err
 	}
 	if c.Err != nil && ctx.Err() != nil && enclave.KindOf(c.Err) == enclave.KindCanceled {
 		return fmt.Errorf("interrupted: %w", ctx.Err()) // not an outcome of the function
 	}
-	gr.emit(w, pending{gr: gr, call: c, seq: seq, worker: w, warmup: warmup, intended: intended})
+	gr.emit(w, pending{gr: gr, t: t, call: c, seq: seq, worker: w, warmup: warmup, intended: intended})
 	return nil
 }
 
@@ -168,7 +175,8 @@ func (gr *groupRun) invoke(ctx context.Context, s invoker, w int, warmup bool, i
 // invocation.
 type pending struct {
 	gr       *groupRun
-	call     *Call // nil for a dropped arrival
+	t        *target // the workload that ran; nil for a dropped arrival
+	call     *Call   // nil for a dropped arrival
 	seq      int
 	worker   int
 	warmup   bool
@@ -185,6 +193,10 @@ func (p *pending) record() results.Record {
 		rec.IntendedStartNs = p.intended.Sub(gr.r.start).Nanoseconds()
 		rec.StartNs = rec.IntendedStartNs
 		return rec
+	}
+	t := p.t
+	if gr.g.mix != nil {
+		rec.Workload, rec.InputBytes = t.w.Name, len(t.input)
 	}
 	if c.Remote != nil {
 		rec = c.Remote(rec)
@@ -204,7 +216,7 @@ func (p *pending) record() results.Record {
 			}
 		}
 	}
-	if exp := gr.g.t.expect; exp != nil && (c.Clean || !gr.g.t.w.Stateful) {
+	if exp := t.expect; exp != nil && (c.Clean || !t.w.Stateful) {
 		err := c.Err
 		if err == nil {
 			err = exp.Check(c.output())

@@ -260,7 +260,7 @@ func (rn Runner) Run(ctx context.Context, cfg *Config, outDir string) (*results.
 	batchExp := -1
 	order := map[results.Key]int{} // the plan index of each configuration of the experiment
 	var lastGroup *groupRun
-	lastMode := ""
+	lastMode, lastWorkload := "", ""
 	var nrec int64 // records consumed: the index of the next one (host_calls.jsonl's record)
 	flush := func() {
 		if summ == nil {
@@ -291,10 +291,10 @@ func (rn Runner) Run(ctx context.Context, cfg *Config, outDir string) (*results.
 				flush()
 				batchExp, summ = g.exp, results.NewSummarizer()
 			}
-			if gr := recs[i].gr; gr != lastGroup || rec.Mode != lastMode {
+			if gr := recs[i].gr; gr != lastGroup || rec.Mode != lastMode || rec.Workload != lastWorkload {
 				// A group's records share their key, but for target openwhisk's mode (the
-				// platform's): look the key up only when either changes.
-				lastGroup, lastMode = gr, rec.Mode
+				// platform's) and a mix's workload: look the key up only when one changes.
+				lastGroup, lastMode, lastWorkload = gr, rec.Mode, rec.Workload
 				if _, ok := order[rec.Key()]; !ok {
 					order[rec.Key()] = g.config
 				}
@@ -382,6 +382,7 @@ type group struct {
 	exp          int     // the experiment's index in the config's runs
 	cfg          *Config // the experiment's config
 	t            *target
+	mix          *mix // the experiment's mix, drawn from instead of t; nil without one
 	mode         string
 	compartments bool
 	concurrency  int
@@ -429,11 +430,15 @@ func parseOrder(s string) (order string, seed uint64, err error) {
 // configuration after another.
 func plan(cfg *Config, exp int, targets []*target, first int) ([]group, results.Schedule) {
 	var confs []group
+	m := newMix(cfg, targets)
+	if m != nil { // one configuration per mode for the whole mix
+		targets = targets[:1]
+	}
 	for _, t := range targets {
 		for _, mode := range cfg.Modes {
 			for _, comp := range cfg.CompartmentSettings() {
 				for _, c := range cfg.Load.Concurrency {
-					confs = append(confs, group{config: first + len(confs), exp: exp, cfg: cfg, t: t, mode: mode, compartments: comp, concurrency: c})
+					confs = append(confs, group{config: first + len(confs), exp: exp, cfg: cfg, t: t, mix: m, mode: mode, compartments: comp, concurrency: c})
 				}
 			}
 		}
@@ -501,7 +506,7 @@ func (r *runner) run(ctx context.Context, plan []group, out chan<- []pending) er
 			r.drain()
 			r.noise.calibrate()
 		}
-		label := g.t.w.Name + "/" + g.mode
+		label := g.workload() + "/" + g.mode
 		if g.cfg.Experiment != "" {
 			label = g.cfg.Experiment + ": " + label
 		}
@@ -511,7 +516,7 @@ func (r *runner) run(ctx context.Context, plan []group, out chan<- []pending) er
 		r.out.status(label)
 		r.res.setRunning(label)
 		if err := r.group(ctx, g, out); err != nil {
-			return fmt.Errorf("%s/%s: %w", g.t.w.Name, g.mode, err)
+			return fmt.Errorf("%s/%s: %w", g.workload(), g.mode, err)
 		}
 	}
 	return nil
@@ -527,9 +532,12 @@ func (r *runner) drain() {
 	}
 }
 
-// newInvoker returns a worker for group g: an embedded session, or a worker of the config's
-// target.
-func (r *runner) newInvoker(ctx context.Context, g group, ecfg enclave.Config) (invoker, error) {
+// newInvoker returns worker w for group g: an embedded session, a worker of a mix or of mode
+// generic, or a worker of the config's target.
+func (r *runner) newInvoker(ctx context.Context, g group, ecfg enclave.Config, w int) (invoker, error) {
+	if g.mix != nil || g.mode == ModeGeneric {
+		return r.newMixInvoker(g, ecfg, w)
+	}
 	switch g.cfg.Target {
 	case TargetProcess:
 		return newProcessWorker(g.cfg, g.mode, g.t, ecfg)
@@ -561,6 +569,9 @@ func (r *runner) enclaveConfig(cfg *Config, mode string, compartments bool) encl
 		// Only a rewinding enclave keeps a snapshot: the others would pay the warm-up in
 		// every creation (a cold start) for nothing. Their clean state is the init's.
 		c.SnapshotPoint = enclave.PointFunction
+	}
+	if mode == ModeGeneric {
+		c.SnapshotPoint = enclave.PointRuntime // a generic enclave's only clean state
 	}
 	if *cfg.Enclave.MeasureRuntime {
 		c.RuntimeImage = r.image

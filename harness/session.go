@@ -16,13 +16,18 @@ import (
 // cycle that the driver's workers and `reclave invoke` share. In mode cold every invocation
 // creates a one-shot enclave and destroys it; in the other modes one enclave serves them all,
 // reset after each as the mode says (see [ResetFor]), and is re-created when an invocation left
-// it unusable ([enclave.ErrUnusable]). A Session is used by one goroutine at a time.
+// it unusable ([enclave.ErrUnusable]). The session of a worker of mode generic holds a
+// generic enclave instead, which loads the function of each invocation (see genericWorker).
+// A Session is used by one goroutine at a time.
 type Session struct {
 	mode string
 	cfg  enclave.Config
 	fn   enclave.Function
 	enc  *enclave.Enclave
 	used bool // the enclave's state is not clean: it served an invocation and was not reset
+	// generic: the enclave is generic (mode generic, [enclave.CreateGeneric]) and fn is the
+	// function of the next invocation, loaded into it (see genericWorker).
+	generic bool
 
 	// OnWarning, when set, receives each warning of an enclave the session creates (for
 	// example the init randomness hazard).
@@ -55,7 +60,13 @@ func (s *Session) Prepare(ctx context.Context) error {
 
 func (s *Session) create(ctx context.Context) (time.Duration, error) {
 	start := time.Now()
-	enc, err := enclave.Create(ctx, s.cfg, s.fn)
+	var enc *enclave.Enclave
+	var err error
+	if s.generic {
+		enc, err = enclave.CreateGeneric(ctx, s.cfg)
+	} else {
+		enc, err = enclave.Create(ctx, s.cfg, s.fn)
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -130,9 +141,14 @@ func (s *Session) Invoke(ctx context.Context, input []byte, nonce *[32]byte) (*C
 	}
 	enc := s.enc
 	c.Enclave, c.Clean = enc, !s.used
-	if nonce != nil {
+	switch {
+	case s.generic && nonce != nil:
+		c.Invocation, c.Err = enc.InvokeFunctionAttested(ctx, s.fn, input, *nonce)
+	case s.generic:
+		c.Invocation, c.Err = enc.InvokeFunction(ctx, s.fn, input)
+	case nonce != nil:
 		c.Invocation, c.Err = enc.InvokeAttested(ctx, input, *nonce)
-	} else {
+	default:
 		c.Invocation, c.Err = enc.Invoke(ctx, input)
 	}
 	inv := c.Invocation
@@ -221,6 +237,10 @@ func (c *Call) Fill(rec *results.Record, mode string) {
 		rec.BytesRestored = inv.BytesRestored
 		rec.OutputBytes = len(inv.Output)
 		rec.OutputSHA256 = sha256Hex(inv.Output)
+		if inv.Load != nil { // a generic enclave's invocation
+			hit := inv.Load.CacheHit
+			rec.CompileCacheHit = &hit
+		}
 		c.fillHostCalls(rec)
 	}
 	if mode == "cold" {

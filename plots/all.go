@@ -246,6 +246,25 @@ func figureSpecs() []figureSpec {
 				"function and init of a new instance, absent for a rewind. report.md turns the calls into an " +
 				"estimated exit cost, kept apart from the measured latencies.",
 		},
+		{
+			base: MixBase, title: mixTitle, input: recordsFile,
+			prepare: func(in *inputs) (figure, error) {
+				var s *results.Summary
+				if in.load(summaryFile) == nil {
+					s = in.summary
+				}
+				return nilIfErr(newMixFigure(in.records, s, in.env()))
+			},
+			claim: "The paper's nested attestation exists so that one attested runtime enclave can serve any " +
+				"function: a platform can then keep one warm pool of generic enclaves for all its functions " +
+				"instead of one per function, at the price of loading the function on every invocation.",
+			read: "Top: per mix of workloads (an experiment's mix), load and pool, the median latency of every " +
+				"measured invocation whichever function ran: per-function rewind enclaves (one per function per " +
+				"worker) against a pool of generic enclaves (one per worker). Bottom: per workload, where a generic " +
+				"invocation's time goes — load (the module hashed and found in the enclave's compile cache), " +
+				"instantiate, fn_init, invoke, rewind to the runtime snapshot — as shares of their sum; load, " +
+				"instantiate and fn_init are what a per-function snapshot saves.",
+		},
 	}, policyFigureSpecs()...)
 }
 
@@ -307,6 +326,8 @@ func (o *Outcome) Drawn() []FigureOutcome {
 //     (phases quote and attest);
 //   - [HostCalls] (host_calls) from summary.json, when its records carried host calls
 //     (schema version 3, target embedded);
+//   - mix (mix.go) from records.jsonl and summary.json, when the run drew from a mix of
+//     workloads or had mode generic (a config's mix, generic enclaves);
 //   - policy_tradeoff, policy_cdf and policy_timeline from the summary.json of
 //     `reclave trace simulate` (its policies; see policy.go).
 //

@@ -127,17 +127,7 @@ func newBreakdownFigure(s *results.Summary) (*breakdownFigure, error) {
 		return nil, errors.New("no result of mode cold with a positive phase median: run mode cold to draw it")
 	}
 	fig.phases = canonicalOrder(CanonicalPhases, fig.phases)
-	extra := 0
-	var legend []legendEntry
-	for _, p := range fig.phases {
-		c, ok := phaseColors[p]
-		if !ok {
-			c = extraColors[extra%len(extraColors)]
-			extra++
-		}
-		fig.colors[p] = c
-		legend = append(legend, legendEntry{name: p, thumb: swatch{c}, width: breakdownThumbWidth})
-	}
+	legend := colorPhases(fig.phases, phaseColors, fig.colors)
 
 	notes := []string{"bar: median of each phase, as a share of their sum (in brackets)"}
 	if signed {
@@ -146,10 +136,33 @@ func newBreakdownFigure(s *results.Summary) (*breakdownFigure, error) {
 	fig.caption = captionText(s.Env, true, notes...)
 	fig.width = columnWidth
 	fig.legendRows = legendRows(legend, fig.width-vg.Points(16))
-	fig.height = breakdownFixedHeight + vg.Length(len(fig.bars))*breakdownRowHeight +
-		vg.Length(len(fig.legendRows))*legendRowHeight() +
-		vg.Length(lineCount(fig.caption)-1)*textStyle(8, textGrey).Height("Xg")
+	fig.height = rowFigureHeight(len(fig.bars), len(fig.legendRows), fig.caption)
 	return fig, nil
+}
+
+// colorPhases gives each phase its colour from palette (the extra colours, in turn, to those
+// it lacks) into colors, and returns their legend entries, in the order of phases.
+func colorPhases(phases []string, palette, colors map[string]color.Color) []legendEntry {
+	extra := 0
+	var legend []legendEntry
+	for _, p := range phases {
+		c, ok := palette[p]
+		if !ok {
+			c = extraColors[extra%len(extraColors)]
+			extra++
+		}
+		colors[p] = c
+		legend = append(legend, legendEntry{name: p, thumb: swatch{c}, width: breakdownThumbWidth})
+	}
+	return legend
+}
+
+// rowFigureHeight is the height of a figure of horizontal bars, a column wide: its rows, its
+// legend rows and its caption's lines.
+func rowFigureHeight(rows, legendRowCount int, caption string) vg.Length {
+	return breakdownFixedHeight + vg.Length(rows)*breakdownRowHeight +
+		vg.Length(legendRowCount)*legendRowHeight() +
+		vg.Length(lineCount(caption)-1)*textStyle(8, textGrey).Height("Xg")
 }
 
 // rowLabel returns the label of bar b on the Y axis: the workload and its total.
@@ -215,6 +228,12 @@ func rowAxis(p *plot.Plot, labels []string, ylabel string) {
 // drawRowFigure renders a figure of horizontal stacked bars on c: white background, title,
 // caption and legend rows above the plot p.
 func drawRowFigure(c draw.Canvas, title, caption string, legend [][]legendEntry, p *plot.Plot) {
+	p.Draw(drawRowHeader(c, title, caption, legend))
+}
+
+// drawRowHeader renders the white background, title, caption and legend rows of a figure of
+// horizontal bars on c and returns the canvas left below them for its plots.
+func drawRowHeader(c draw.Canvas, title, caption string, legend [][]legendEntry) draw.Canvas {
 	c.SetColor(color.White)
 	c.Fill(c.Rectangle.Path())
 	c = draw.Crop(c, 4, -8, 4, -6)
@@ -222,7 +241,7 @@ func drawRowFigure(c draw.Canvas, title, caption string, legend [][]legendEntry,
 	y := c.Max.Y
 	y -= drawHeader(c, center, y, title, caption)
 	y -= drawLegendRows(c, center, y, legend) + 6
-	p.Draw(draw.Crop(c, 0, 0, 0, y-c.Max.Y))
+	return draw.Crop(c, 0, 0, 0, y-c.Max.Y)
 }
 
 // fillSegment draws one segment of a stacked bar, from x0 to x1 around yc (half its height

@@ -100,6 +100,14 @@
 // costs the platform. It needs results with compartments on and off, and warm without
 // compartments.
 //
+// The mix figure (mix.go) shows generic enclaves (issue 16), from the records and the summary:
+// on top, per mix of workloads (a config's mix), load and pool, the median latency of every
+// measured invocation of the mix whichever function ran, per-function rewind enclaves against
+// a pool of generic enclaves (mode generic); below, per workload, the phase medians of a
+// generic invocation (load, instantiate, fn_init, invoke, rewind) as shares of their sum.
+// report.md's section "Generic enclaves" puts a generic invocation beside per-function rewind,
+// reinstantiate and cold, and computes the memory of both pools.
+//
 // # Skipped figures and the report
 //
 // A figure whose input file is missing, or whose input holds nothing for it (no cold result

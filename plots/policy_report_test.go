@@ -22,3 +22,42 @@ func TestWritePolicies(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteAgreement: a replay's report has the simulator/replay table, the verdict of the
+// cold-start check and the CPU queueing; a simulation's has none.
+func TestWriteAgreement(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		diff   float64
+		ok     bool
+		replay bool
+		want   []string
+	}{
+		{"agree", -1.5, true, true, []string{"## Simulator vs. replay", "| simulator | 100 | 10% |", "| replay | 100 | 8.5% |",
+			"-1.50 percentage points (bound ±2): **agree**", "p50 1.2 ms, p99 45 ms", "3 invocations failed"}},
+		{"disagree", 12, false, true, []string{"+12.00 percentage points (bound ±2): **disagree**"}},
+		{"simulation", 0, true, false, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &policySummary{Kind: policyKind, Policies: []policyEntry{{Policy: "keepalive", Reuse: "rewind",
+				Invocations: 100, ColdFraction: 0.1}}}
+			if tc.replay {
+				r := &replaySummary{Policy: "keepalive", Reuse: "rewind", SpeedUp: 80, WallNs: 3e9, Cores: 2, Errors: 3}
+				r.Result = policyEntry{Invocations: 100, ColdFraction: 0.1 + tc.diff/100}
+				r.Agreement.ColdDiffPP, r.Agreement.BoundPP, r.Agreement.ColdOK = tc.diff, 2, tc.ok
+				r.Agreement.CPUQueueingNs.P50, r.Agreement.CPUQueueingNs.P99 = 1.2e6, 45e6
+				s.Replay = r
+			}
+			var b bytes.Buffer
+			writeAgreement(&b, s)
+			if !tc.replay && b.Len() > 0 {
+				t.Fatalf("a simulation has an agreement section:\n%s", b.String())
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(b.String(), want) {
+					t.Errorf("section lacks %q:\n%s", want, b.String())
+				}
+			}
+		})
+	}
+}

@@ -77,6 +77,7 @@ func writeReport(b *bytes.Buffer, dir string, in *inputs, o *Outcome) error {
 	isTrace := in.load(policiesInput) == nil && in.policies.Kind == policyKind
 	if isTrace {
 		writePolicies(b, in.policies)
+		writeAgreement(b, in.policies)
 	}
 	if sumErr == nil && !isTrace {
 		b.WriteString("## Results\n\n")
@@ -97,6 +98,7 @@ func writeReport(b *bytes.Buffer, dir string, in *inputs, o *Outcome) error {
 		}
 		writeExitCost(b, in.summary)
 		writeStrategies(b, in.summary)
+		writeGeneric(b, in.summary)
 	}
 	if benchErr == nil {
 		b.WriteString("## Rewind benchmark\n\n```text\n")

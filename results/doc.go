@@ -59,6 +59,17 @@
 //     memory_gb_s, enclaves_created, ...). Its fields are documented in package trace's doc
 //     ("Output"); they do not collide with this summary's, and ReadSummary of such a file
 //     reads a summary without results.
+//   - Mixes and generic enclaves (issue 16): an experiment may draw its invocations from a
+//     mix of workloads (a config's mix), and mode generic serves them from generic enclaves
+//     (one per worker, rewound to its runtime snapshot after every invocation, loading
+//     whatever function comes next). Records add mix (the mix drawn from; workload is the
+//     function that ran) and compile_cache_hit (mode generic: phase load found the module
+//     compiled); phases_ns of mode generic has load, instantiate, fn_init, invoke and
+//     rewind. A result's key adds mix. Older records have neither field.
+//   - Trace replays (issue 17): `reclave trace replay` writes records of real invocations
+//     driven by a policy over a trace, with four fields no other record has: policy,
+//     decision, queued and trace_function (see below); its summary.json is a trace
+//     simulation's (of the replayed slice) with a replay object (package trace's doc).
 //
 // # records.jsonl: one JSON object per line, one line per invocation, written as it completes
 //
@@ -72,8 +83,11 @@
 //	                driver's process) | openwhisk (an OpenWhisk deployment)
 //	experiment      the experiment of the config the record belongs to (a config's experiments:
 //	                list); absent for a config without experiments
-//	workload        workload name (the manifest's name)
-//	mode            cold | warm | reinstantiate | rewind. For target openwhisk the mode is what
+//	workload        workload name (the manifest's name): with a mix, the function that ran
+//	mix             version 3: the mix of workloads the invocation was drawn from, as
+//	                "W1:weight,W2:weight" (a config's mix); absent without one
+//	mode            cold | warm | reinstantiate | rewind | generic (version 3: a generic
+//	                enclave loaded the function, see mix). For target openwhisk the mode is what
 //	                the platform reported: cold when the activation has an initTime annotation,
 //	                warm otherwise
 //	strategy        rewind strategy the invocation of mode rewind ran under (full | diff | cow |
@@ -91,6 +105,9 @@
 //	attestation     none | outer | inner: what evidence the enclaves produced
 //	compile_cache   true when cold starts reused compiled code (as an ahead-of-time compiled
 //	                artifact would); false when every cold start compiled the module
+//	compile_cache_hit  version 3, mode generic only: true when the invocation's phase load
+//	                found its module compiled in the generic enclave's cache, false when it
+//	                compiled it
 //	load            load model: closed (each worker starts its next invocation when its previous
 //	                one ends) | open (arrivals on a schedule, constant or poisson, whether or
 //	                not earlier ones have finished) | burst (groups of arrivals at once)
@@ -187,6 +204,16 @@
 //	error_kind      trap | deadline | exit | function | output_limit | host_call_limit (version
 //	                3: more host calls or bytes than the manifest's limits.host_calls,
 //	                limits.host_bytes) | internal; absent on success
+//	policy          version 3, `reclave trace replay` only: the platform policy that decided
+//	                (none | keepalive | hybrid-histogram | greedy-dual | predictive)
+//	decision        version 3, trace replay only: how the invocation was served — cold (a new
+//	                enclave was created for it), or the reuse technique of the kept enclave
+//	                that served it (rewind | reinstantiate | warm)
+//	queued          version 3, trace replay only: true when the invocation waited for enclave
+//	                memory before it was served (its phases_ns has queue_wait); absent otherwise
+//	trace_function  version 3, trace replay only: the trace's function (app/name, or
+//	                owner/app/name) the invocation belongs to; workload is the reclave
+//	                workload it was mapped onto
 //
 // # summary.json
 //

@@ -10,7 +10,7 @@ import (
 // it against Record and falls back to encoding/json when they differ, so that a field added to
 // Record is never dropped from records.jsonl, only written more slowly until AppendRecord
 // learns it (TestAppendRecord fails meanwhile).
-const appendRecordFields = 47
+const appendRecordFields = 53
 
 // appendRecordCurrent reports whether AppendRecord knows every field of Record.
 func appendRecordCurrent() bool { return reflect.TypeFor[Record]().NumField() == appendRecordFields }
@@ -30,6 +30,9 @@ func AppendRecord(dst []byte, r *Record) []byte {
 		dst = appendStringField(dst, `,"experiment":`, r.Experiment)
 	}
 	dst = appendStringField(dst, `,"workload":`, r.Workload)
+	if r.Mix != "" {
+		dst = appendStringField(dst, `,"mix":`, r.Mix)
+	}
 	dst = appendStringField(dst, `,"mode":`, r.Mode)
 	if r.Strategy != "" {
 		dst = appendStringField(dst, `,"strategy":`, r.Strategy)
@@ -45,6 +48,9 @@ func AppendRecord(dst []byte, r *Record) []byte {
 	dst = appendBoolField(dst, `,"compartments":`, r.Compartments)
 	dst = appendStringField(dst, `,"attestation":`, r.Attestation)
 	dst = appendBoolField(dst, `,"compile_cache":`, r.CompileCache)
+	if r.CompileCacheHit != nil {
+		dst = appendBoolField(dst, `,"compile_cache_hit":`, *r.CompileCacheHit)
+	}
 	dst = appendStringField(dst, `,"load":`, r.Load)
 	dst = appendIntField(dst, `,"concurrency":`, int64(r.Concurrency))
 	dst = appendIntField(dst, `,"worker":`, int64(r.Worker))
@@ -104,6 +110,18 @@ func AppendRecord(dst []byte, r *Record) []byte {
 	}
 	if r.ErrorKind != "" {
 		dst = appendStringField(dst, `,"error_kind":`, r.ErrorKind)
+	}
+	if r.Policy != "" {
+		dst = appendStringField(dst, `,"policy":`, r.Policy)
+	}
+	if r.Decision != "" {
+		dst = appendStringField(dst, `,"decision":`, r.Decision)
+	}
+	if r.Queued {
+		dst = append(dst, `,"queued":true`...)
+	}
+	if r.TraceFunction != "" {
+		dst = appendStringField(dst, `,"trace_function":`, r.TraceFunction)
 	}
 	return append(dst, '}')
 }

@@ -23,8 +23,11 @@ type Record struct {
 	Target        string `json:"target"`
 	Experiment    string `json:"experiment,omitempty"`
 	Workload      string `json:"workload"`
-	Mode          string `json:"mode"`
-	Strategy      string `json:"strategy,omitempty"`
+	// Mix names the mix of workloads the invocation was drawn from (version 3: a config's
+	// mix), "W1:weight,W2:weight"; Workload is the function that ran. Empty otherwise.
+	Mix      string `json:"mix,omitempty"`
+	Mode     string `json:"mode"`
+	Strategy string `json:"strategy,omitempty"`
 	// StrategyConfigured is the strategy the config named (version 3); Strategy is the one the
 	// invocation ran under, which differs for auto. Absent in older records: Strategy then.
 	StrategyConfigured string `json:"strategy_configured,omitempty"`
@@ -34,6 +37,9 @@ type Record struct {
 	Compartments       bool   `json:"compartments"`
 	Attestation        string `json:"attestation"`
 	CompileCache       bool   `json:"compile_cache"`
+	// CompileCacheHit is, for an invocation of a generic enclave (mode generic, version 3),
+	// whether its phase load found the module compiled in the enclave's cache; nil otherwise.
+	CompileCacheHit *bool `json:"compile_cache_hit,omitempty"`
 
 	Load        string `json:"load"`
 	Concurrency int    `json:"concurrency"`
@@ -75,6 +81,13 @@ type Record struct {
 
 	Error     string `json:"error,omitempty"`
 	ErrorKind string `json:"error_kind,omitempty"`
+
+	// Policy, Decision, Queued and TraceFunction are version 3's trace replay fields
+	// (`reclave trace replay`): absent in every other record.
+	Policy        string `json:"policy,omitempty"`
+	Decision      string `json:"decision,omitempty"`
+	Queued        bool   `json:"queued,omitempty"`
+	TraceFunction string `json:"trace_function,omitempty"`
 }
 
 // Key identifies the configuration a record belongs to; the summary has one [Result] per key.
@@ -83,6 +96,7 @@ type Key struct {
 	Target        string `json:"target"`
 	Experiment    string `json:"experiment,omitempty"`
 	Workload      string `json:"workload"`
+	Mix           string `json:"mix,omitempty"`
 	Mode          string `json:"mode"`
 	Strategy      string `json:"strategy,omitempty"`
 	SnapshotPoint string `json:"snapshot_point,omitempty"`
@@ -98,7 +112,7 @@ type Key struct {
 // Key returns the configuration the record belongs to.
 func (r *Record) Key() Key {
 	return Key{
-		Target: r.Target, Experiment: r.Experiment, Workload: r.Workload, Mode: r.Mode, Strategy: r.ConfiguredStrategy(),
+		Target: r.Target, Experiment: r.Experiment, Workload: r.Workload, Mix: r.Mix, Mode: r.Mode, Strategy: r.ConfiguredStrategy(),
 		SnapshotPoint: r.SnapshotPoint, Size: r.Size, MemoryBytes: r.MemoryBytes,
 		Compartments: r.Compartments, Attestation: r.Attestation, CompileCache: r.CompileCache,
 		Load: r.Load, Concurrency: r.Concurrency,

@@ -91,6 +91,35 @@
 // same time run in the order they were scheduled, before an arrival at that time: an
 // enclave whose keep-alive ends at t is gone for an arrival at t.
 //
+// # Replay (real enclaves)
+//
+// [Replay] (`reclave trace replay`) drives real enclaves of the embedded runtime on this
+// machine with one policy and one reuse technique (rewind, reinstantiate or warm; generic is
+// simulated only) over a slice of a trace (a window, sped up: arrivals and durations divided
+// by the speed-up), with the same pools, mapping and policy calls as the simulator. One loop
+// owns the pools and the policy; each invocation runs in its own goroutine, issued at its
+// arrival whether or not earlier ones have finished, and timed from its intended start (no
+// coordinated omission). It runs its mapped workload for real (its enclave created on the
+// spot for a cold start: the real creation, not scaled), then keeps the enclave busy for the
+// trace's duration divided by the speed-up (outside the function, as busy time; the reset
+// of the session runs before it). Its response is the real one plus that duration, its
+// latency ends when the enclave is free again. Enclaves are 16 MiB; the memory they may hold
+// is bounded (--capacity-mib, 1 GiB by default, one node), beyond which arrivals wait in a
+// FIFO queue, as in the simulator. Policy keepalive's TTL is in the trace's time and divided
+// by the speed-up like the durations; the other policies' minute ticks and histogram bins
+// are minutes of the replay's (sped-up) time, in both engines alike. The costs are measured
+// at start with the same enclave size, and the simulator then runs the same slice with them.
+//
+// The agreement check is the cold-start fraction: within [ColdBoundPP] (2) percentage points.
+// It holds when the machine keeps up with the slice: a cold start that CPU contention
+// delays leaves its enclave busy longer than the simulator assumes, so that later arrivals of
+// the function find it busy and pay cold starts of their own, which delay the next ones — a
+// cascade. On a 2-core machine the synthetic trace's top functions replay in agreement at a
+// speed-up of 60 to 120; at 600 they do not. The replay reports the CPU queueing it met (per
+// invocation, its start-up latency less its wait for memory and less the cost the simulator
+// charges for its decision) and its dispatch lag; latency p50/p99 of both engines are
+// reported, not gated.
+//
 // # Policies (one file each)
 //
 // none (policy_none.go), keepalive (policy_keepalive.go, TTL 10 minutes), hybrid-histogram
@@ -127,5 +156,28 @@
 //	                  memory_bytes
 //	warnings        costs that could not be used
 //
-// `reclave plot DIR` draws policy_tradeoff, policy_cdf and policy_timeline from it.
+//	replay          `reclave trace replay` only (policies then holds the simulation of the
+//	                replayed slice): policy, reuse, speed_up, wall_ns, cores, errors;
+//	  result          the replay's own outcome in the fields of a policy above (invocations,
+//	                  cold_starts, cold_fraction, queued, latency_ns, startup_ns and their
+//	                  CDFs, enclaves_created, prewarmed, evictions, peak_memory_bytes;
+//	                  memory_gb_s, timeline and the sim_ fields are not measured: zero)
+//	  agreement       cold_fraction_sim, cold_fraction_replay, cold_diff_pp (replay −
+//	                  simulator, percentage points), bound_pp (2), cold_ok (|diff| ≤ bound:
+//	                  the check), decisions_differ (invocations one engine served cold and the
+//	                  other not); latency_sim_ns, latency_replay_ns, startup_sim_ns,
+//	                  startup_replay_ns (reported, not gated); dispatch_lag_ns (how late
+//	                  arrivals were issued) and cpu_queueing_ns (start-up latency less the
+//	                  wait for memory and less the simulator's cost of the decision: what
+//	                  the cores add that the simulator does not model), each p50, p99, p999,
+//	                  mean, max
+//
+// A replay also writes records.jsonl, one record per invocation in the schema of
+// results/doc.go (experiment trace-replay, load open, mode the reuse technique or cold for
+// policy none) with policy, decision (cold or the reuse technique), queued and
+// trace_function, latency and response from the intended start, and phases trace_busy (the
+// duration slept) and queue_wait.
+//
+// `reclave plot DIR` draws policy_tradeoff, policy_cdf and policy_timeline from it, and
+// report.md gets the agreement table of a replay.
 package trace

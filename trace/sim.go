@@ -96,7 +96,7 @@ type sim struct {
 	free    []int32
 	pools   []simPool
 	nodes   []simNode
-	events  []simEvent
+	events  eventQueue
 	seq     uint64
 	queue   []Invocation
 	qhead   int
@@ -641,8 +641,18 @@ func (s *sim) tick() {
 
 func (s *sim) push(t int64, kind uint8, id int32, gen uint32) {
 	s.seq++
-	s.events = append(s.events, simEvent{t: t, seq: s.seq, kind: kind, id: id, gen: gen})
-	h := s.events
+	s.events.push(simEvent{t: t, seq: s.seq, kind: kind, id: id, gen: gen})
+}
+
+func (s *sim) pop() simEvent { return s.events.pop() }
+
+// eventQueue is a min-heap of events: by time, then in the order they were scheduled (seq).
+// The simulator and the replay share it.
+type eventQueue []simEvent
+
+func (q *eventQueue) push(ev simEvent) {
+	*q = append(*q, ev)
+	h := *q
 	i := len(h) - 1
 	for i > 0 {
 		p := (i - 1) / 2
@@ -654,13 +664,13 @@ func (s *sim) push(t int64, kind uint8, id int32, gen uint32) {
 	}
 }
 
-func (s *sim) pop() simEvent {
-	h := s.events
+func (q *eventQueue) pop() simEvent {
+	h := *q
 	top := h[0]
 	last := len(h) - 1
 	h[0] = h[last]
 	h = h[:last]
-	s.events = h
+	*q = h
 	i := 0
 	for {
 		l := 2*i + 1

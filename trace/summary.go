@@ -23,7 +23,10 @@ type Summary struct {
 	Cluster       ClusterInfo    `json:"cluster"`
 	Costs         *Costs         `json:"costs"`
 	Policies      []PolicyResult `json:"policies"`
-	Warnings      []string       `json:"warnings,omitempty"`
+	// Replay is set in the summary of `reclave trace replay`: the replay's outcome and its
+	// agreement with the simulation of the same slice (Policies' only entry).
+	Replay   *ReplayReport `json:"replay,omitempty"`
+	Warnings []string      `json:"warnings,omitempty"`
 }
 
 // TraceInfo describes the trace simulated.

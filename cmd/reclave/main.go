@@ -17,8 +17,9 @@
 //	                                        serve a function as an OpenWhisk action runtime
 //	reclave workloads list|check|input|build|import
 //	                                        list, validate, show inputs of, rebuild and import workloads
-//	reclave trace synth|simulate [flags]
-//	                                        synthesise a trace; simulate platform policies over one
+//	reclave trace synth|simulate|replay [flags]
+//	                                        synthesise a trace; simulate platform policies over one;
+//	                                        replay one on real enclaves
 //
 // See README.md for what the outputs mean.
 package main
@@ -116,11 +117,13 @@ const usage = `usage:
   reclave serve [--addr :8080] [--mode rewind|reinstantiate|warm|cold] [--memory-mib MiB]
                 [--strategy S] [--snapshot-point function|runtime] [--platform DIR]
                 [--signer-key FILE] [--quoter simulated|ego]
-                [--read-timeout 30s]
+                [--read-timeout 30s] [--generic]
                                           serve a function as an OpenWhisk action runtime (POST
                                           /init, POST /run; see docs/openwhisk.md) until SIGINT
                                           or SIGTERM (an activation in flight may finish within
-                                          30 s; a second signal ends it at once)
+                                          30 s; a second signal ends it at once). --generic
+                                          serves generic enclaves: each /run may bring its
+                                          function's code (value.__reclave_function)
   reclave workloads list [--json] [--workloads DIR] [NAME...]
   reclave workloads check [--workloads DIR] [NAME...]
   reclave workloads input NAME [--size S] [--workloads DIR]
@@ -149,6 +152,17 @@ const usage = `usage:
                                           capacity, with costs measured by the runtime (a
                                           run's summary.json with --costs, else measured now);
                                           writes DIR/summary.json, drawn by reclave plot DIR
+  reclave trace replay --trace PATH [--policy P] [--reuse R] [--speed-up 60]
+                 [--from D] [--to 10m] [--capacity-mib 1024] [--keepalive 10m] [--out DIR]
+                 [--arrivals poisson|uniform|even] [--seed S] [--top N] [--random N]
+                 [--max-invocations N] [--workload W] [--measure LIST]
+                                          drive real 16 MiB enclaves with one policy and reuse
+                                          technique (rewind, reinstantiate, warm) over a slice
+                                          of a trace sped up, latency from the intended start;
+                                          then simulate the same slice with the costs measured
+                                          at start and print their agreement (cold-start
+                                          fraction within 2 points); writes DIR/records.jsonl
+                                          and DIR/summary.json (reclave plot DIR: report.md)
 `
 
 // errUsage marks errors that are the caller's: exit code 2.

@@ -50,6 +50,8 @@ func TestServeUsageErrors(t *testing.T) {
 		{"zero read timeout", []string{"serve", "--read-timeout", "0s"}, 2, "--read-timeout 0s"},
 		{"bad read timeout", []string{"serve", "--read-timeout", "soon"}, 2, "read-timeout"},
 		{"arguments", []string{"serve", "counter"}, 2, "no arguments"},
+		{"generic cold", []string{"serve", "--generic", "--mode", "cold"}, 2, "--generic"},
+		{"generic function point", []string{"serve", "--generic", "--snapshot-point", "function"}, 2, "--snapshot-point function"},
 		{"missing signer key", []string{"serve", "--signer-key", filepath.Join(dir, "none.pem")}, 2, "--signer-key"},
 		{"unusable address", []string{"serve", "--addr", "256.0.0.1:http"}, 1, "listen"},
 	}

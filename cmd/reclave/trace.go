@@ -15,18 +15,20 @@ import (
 	"github.com/reclave/reclave/trace"
 )
 
-// cmdTrace is `reclave trace synth|simulate`.
+// cmdTrace is `reclave trace synth|simulate|replay`.
 func cmdTrace(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: trace needs a subcommand: synth or simulate", errUsage)
+		return fmt.Errorf("%w: trace needs a subcommand: synth, simulate or replay", errUsage)
 	}
 	switch args[0] {
 	case "synth":
 		return cmdTraceSynth(ctx, args[1:], stdout, stderr)
 	case "simulate":
 		return cmdTraceSimulate(ctx, args[1:], stdout, stderr)
+	case "replay":
+		return cmdTraceReplay(ctx, args[1:], stdout, stderr)
 	}
-	return fmt.Errorf("%w: unknown trace subcommand %q (want synth or simulate)", errUsage, args[0])
+	return fmt.Errorf("%w: unknown trace subcommand %q (want synth, simulate or replay)", errUsage, args[0])
 }
 
 func cmdTraceSynth(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -116,13 +118,9 @@ func cmdTraceSimulate(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return fmt.Errorf("%w: %v", errInput, err)
 	}
-	dir := *out
-	if dir == "" {
-		if dir, err = harness.NewRunDir("out", time.Now()); err != nil {
-			return err
-		}
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("output folder: %w", err)
+	dir, err := traceOutDir(*out)
+	if err != nil {
+		return err
 	}
 	sum := &trace.Summary{SchemaVersion: results.SchemaVersion, Kind: trace.Kind, Env: harness.CaptureEnv(ctx, nil),
 		Trace: info, Costs: costs, Warnings: costs.Warnings,
@@ -145,4 +143,16 @@ func cmdTraceSimulate(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	fmt.Fprintf(stdout, "summary: %s\n", file)
 	return nil
+}
+
+// traceOutDir makes the output folder of a trace command: dir, or out/<timestamp> (linked as
+// out/latest) when dir is empty.
+func traceOutDir(dir string) (string, error) {
+	if dir == "" {
+		return harness.NewRunDir("out", time.Now())
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("output folder: %w", err)
+	}
+	return dir, nil
 }

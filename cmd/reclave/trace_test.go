@@ -62,7 +62,7 @@ func TestTraceSynthSimulatePlot(t *testing.T) {
 
 // TestTraceUsageNamesRealFlags: the trace subcommands' flags are all in the usage text.
 func TestTraceUsageNamesRealFlags(t *testing.T) {
-	for _, sub := range []string{"trace synth", "trace simulate"} {
+	for _, sub := range []string{"trace synth", "trace simulate", "trace replay"} {
 		i := strings.Index(usage, "  reclave "+sub)
 		if i < 0 {
 			t.Fatalf("usage text lacks reclave %s", sub)
@@ -75,6 +75,52 @@ func TestTraceUsageNamesRealFlags(t *testing.T) {
 			if !strings.Contains(entry, "--"+f) {
 				t.Errorf("usage text of reclave %s does not mention --%s", sub, f)
 			}
+		}
+	}
+}
+
+// TestTraceReplay: replay writes records and a summary with the agreement, and report.md
+// gets the agreement table; bad flags are usage errors.
+func TestTraceReplay(t *testing.T) {
+	dir := t.TempDir()
+	tr, out := filepath.Join(dir, "trace"), filepath.Join(dir, "replay")
+	if code, _, stderr := reclave(t, "trace", "synth", "--out", tr, "--functions", "20", "--seed", "1"); code != 0 {
+		t.Fatalf("synth: exit %d: %s", code, stderr)
+	}
+	code, stdout, stderr := reclave(t, "trace", "replay", "--trace", tr, "--top", "3", "--to", "2m", "--speed-up", "120",
+		"--out", out)
+	if code != 0 {
+		t.Fatalf("replay: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "cold-start fraction: replay − simulator") || !strings.Contains(stdout, "CPU queueing") {
+		t.Errorf("no agreement printed:\n%s", stdout)
+	}
+	s, err := trace.ReadSummary(filepath.Join(out, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Replay == nil || len(s.Policies) != 1 || s.Replay.Result.Invocations != s.Policies[0].Invocations ||
+		s.Replay.Agreement.BoundPP != trace.ColdBoundPP {
+		t.Fatalf("summary: replay %+v, %d policies", s.Replay, len(s.Policies))
+	}
+	if _, err := os.Stat(filepath.Join(out, "records.jsonl")); err != nil {
+		t.Error(err)
+	}
+	if code, _, stderr := reclave(t, "plot", out); code != 0 {
+		t.Fatalf("plot: exit %d: %s", code, stderr)
+	}
+	report, err := os.ReadFile(filepath.Join(out, "report.md"))
+	if err != nil || !strings.Contains(string(report), "## Simulator vs. replay") || !strings.Contains(string(report), "| replay |") {
+		t.Errorf("report.md without the agreement table (%v)", err)
+	}
+	for _, args := range [][]string{
+		{"--trace", tr, "--speed-up", "0"},
+		{"--trace", tr, "--from", "5m", "--to", "1m"},
+		{"--trace", tr, "--to", "1440m", "--max-invocations", "10"},
+		{"--speed-up", "10"},
+	} {
+		if code, _, _ := reclave(t, append([]string{"trace", "replay"}, args...)...); code != 2 {
+			t.Errorf("trace replay %v: exit %d, want 2", args, code)
 		}
 	}
 }

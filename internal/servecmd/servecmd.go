@@ -30,7 +30,7 @@ import (
 // Synopsis lists the command's flags, for usage texts.
 const Synopsis = `[--addr :8080] [--mode rewind|reinstantiate|warm|cold] [--memory-mib MiB]
 [--strategy S] [--platform DIR] [--signer-key FILE] [--quoter simulated|ego]
-[--read-timeout 30s]`
+[--read-timeout 30s] [--generic]`
 
 // UsageError is an unusable flag or argument: the caller's mistake (exit status 2, with the
 // usage text).
@@ -70,6 +70,7 @@ func Run(ctx context.Context, name string, args []string, stdout, stderr io.Writ
 	quoter := fs.String("quoter", "simulated", "who quotes the enclaves' outer evidence: simulated, or ego (the SGX platform through EGo: a binary built with -tags ego, run under ego run)")
 	signerKey := fs.String("signer-key", "", "enclave signer's private key `FILE` (PEM, RSA-3072, exponent 3); default reclave's committed TEST key")
 	readTimeout := fs.Duration("read-timeout", actionproxy.DefaultReadTimeout, "how long a client has to send a request's body (`DURATION`); a slower one is answered 408")
+	generic := fs.Bool("generic", false, "serve generic enclaves: /init creates one enclave measured without any function, every /run brings its function in value."+actionproxy.FunctionKey+" (or runs /init's code) and the enclave is rewound to its runtime snapshot after it; mode rewind only")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -93,6 +94,13 @@ func Run(ctx context.Context, name string, args []string, stdout, stderr io.Writ
 		return usageErr("--snapshot-point %q: want function or runtime", *point)
 	case *readTimeout <= 0:
 		return usageErr("--read-timeout %v: must be positive", *readTimeout)
+	case *generic && *mode != "rewind":
+		return usageErr("--generic: a generic enclave is rewound to its runtime snapshot after every activation: drop --mode %s", *mode)
+	case *generic && cfg.SnapshotPoint == enclave.PointFunction && given(fs, "snapshot-point"):
+		return usageErr("--generic: the clean state of a generic enclave is the runtime's: drop --snapshot-point function")
+	}
+	if *generic {
+		cfg.SnapshotPoint = enclave.PointRuntime
 	}
 	if *signerKey != "" {
 		if cfg.Signer, err = enclave.LoadSigner(*signerKey); err != nil {
@@ -119,8 +127,15 @@ func Run(ctx context.Context, name string, args []string, stdout, stderr io.Writ
 		platformKind = "outer evidence from the SGX platform (EGo)"
 	}
 	fmt.Fprintf(stderr, "%s: mode %s, %d MiB enclaves, SIMULATED SGX life cycle, %s\n", name, *mode, *memoryMiB, platformKind)
-	opts := actionproxy.Options{Enclave: cfg, Stdout: stdout, Stderr: stderr, ReadTimeout: *readTimeout}
+	opts := actionproxy.Options{Enclave: cfg, Stdout: stdout, Stderr: stderr, ReadTimeout: *readTimeout, Generic: *generic}
 	return actionproxy.ListenAndServe(ctx, *addr, opts, stderr)
+}
+
+// given reports whether the flag name was set on the command line.
+func given(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // SignalContext returns a context that the first SIGINT or SIGTERM cancels: invocations stop

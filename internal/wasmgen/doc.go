@@ -37,7 +37,12 @@
 // branch conditions — come from the input bytes and from state, then writes a second
 // observation and, when it has a status result, returns a status that is non-zero on some
 // inputs. The operations: stores of every width, at addresses anywhere or straddling 4 KiB
-// and 64 KiB boundaries; memory.grow (also past the maximum, where it returns -1),
+// and 64 KiB boundaries; runs of stores off one base local (at offsets up to a page and a bit
+// apart, often across a 4 KiB boundary; the base sometimes changes between them, an input
+// byte may trap between them, another statement may run between them; in a loop, often off
+// a base defined before the loop, which the loop sometimes moves; and, as a trap, a run off a
+// base near the end of memory whose last store is out of bounds) — the patterns whose
+// checks the instrumentation of the tracked strategy shares; memory.grow (also past the maximum, where it returns -1),
 // memory.size, memory.fill, memory.copy, memory.init, data.drop; global.set of every type;
 // table.get, table.set, table.grow, table.fill, table.copy, table.init, table.size,
 // elem.drop, call_indirect; bounded loops (at most 16 iterations, two deep) that favour bulk

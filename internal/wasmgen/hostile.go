@@ -71,6 +71,10 @@ type Features struct {
 	F64Store          bool
 	Straddle4K        bool // a store at an address that straddles a 4 KiB boundary
 	Straddle64K       bool // a store at an address that straddles a 64 KiB page boundary
+	BaseStores        bool // runs of stores whose address is a local, at offsets up to 4 KiB apart
+	BaseInLoop        bool // stores in a loop whose address is a local defined before the loop
+	BaseRedefined     bool // a base local changed between its stores, or by the loop around them
+	BaseOOB           bool // a run of stores off a base whose last one is out of bounds (a trap)
 
 	// Traps, each conditional on the input, after whatever the invocation wrote before.
 	TrapUnreachable bool

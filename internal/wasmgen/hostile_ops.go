@@ -39,6 +39,7 @@ const (
 	kProcExit
 	kArgsEnv
 	kTrap
+	kBaseStores
 	numKinds
 )
 
@@ -46,7 +47,7 @@ type kindInfo struct {
 	weight int  // relative frequency among the kinds a module enables
 	pct    int  // percentage of modules that enable the kind
 	handle bool // in reclave_handle only: output, closing descriptors, exits, traps
-	bulk   bool // preferred in loops
+	bulk   bool // preferred in loops (bulk operations, and base stores)
 }
 
 var kinds = [numKinds]kindInfo{
@@ -78,7 +79,8 @@ var kinds = [numKinds]kindInfo{
 	kSetFlags:      {weight: 1, pct: 50},
 	kProcExit:      {weight: 2, pct: 50, handle: true},
 	kArgsEnv:       {weight: 1, pct: 50},
-	kTrap:          {weight: 6, pct: 80, handle: true},
+	kTrap:          {weight: 7, pct: 80, handle: true},
+	kBaseStores:    {weight: 8, pct: 85, bulk: true},
 }
 
 // trapKind is a way to trap.
@@ -91,9 +93,10 @@ const (
 	trDivZero
 	trNullCall
 	trWrongType
+	trOOBBase // stores off a base, a later one out of bounds
 )
 
-var allTraps = []trapKind{trUnreachable, trOOBStore, trOOBLoad, trDivZero, trNullCall, trWrongType}
+var allTraps = []trapKind{trUnreachable, trOOBStore, trOOBLoad, trDivZero, trNullCall, trWrongType, trOOBBase}
 
 // fctx is the function being generated.
 type fctx struct {
@@ -102,10 +105,17 @@ type fctx struct {
 	init   bool // an init function: no input, no output, no traps
 	nparam uint32
 	locals []valType
-	loops  []uint32 // counters of the enclosing loops
-	inLen  uint32   // local holding the input's length (reclave_handle)
-	depth  int      // nesting of loops and ifs
-	budget int      // statements left
+	loops  []uint32    // counters of the enclosing loops
+	bases  []baseLocal // locals that hold a base address (see baseStores)
+	inLen  uint32      // local holding the input's length (reclave_handle)
+	depth  int         // nesting of loops and ifs
+	budget int         // statements left
+}
+
+// baseLocal is a local that holds a base address: at most baseLimit (0 before it is set).
+type baseLocal struct {
+	local uint32
+	loops int // the number of loops around its definition
 }
 
 // local declares a new local of type t and returns its index.
@@ -259,7 +269,7 @@ func (fc *fctx) stmt() {
 	g, r, e := fc.g, fc.g.r, &fc.e
 	fc.budget--
 	k := fc.pickKind()
-	if kinds[k].bulk && len(fc.loops) > 0 && k != kGrow && k != kTableGrow {
+	if kinds[k].bulk && len(fc.loops) > 0 && k != kGrow && k != kTableGrow && k != kBaseStores {
 		g.f.BulkInLoop = true
 	}
 	switch k {
@@ -509,6 +519,8 @@ func (fc *fctx) stmt() {
 		g.f.ArgsEnvSizes = true
 	case kTrap:
 		fc.trap()
+	case kBaseStores:
+		fc.baseStores()
 	}
 }
 
@@ -553,6 +565,14 @@ func (fc *fctx) loop() {
 		e.op(opI32And)
 	}
 	e.localSet(lim)
+	based := g.enabled[kBaseStores] && r.chance(75)
+	if based {
+		// A base the loop's stores can use: invariant unless the body changes it.
+		b := fc.local(tI32)
+		fc.baseValue()
+		e.localSet(b)
+		fc.bases = append(fc.bases, baseLocal{b, len(fc.loops)})
+	}
 	e.op(opBlock, blockVoid, opLoop, blockVoid)
 	e.localGet(cnt)
 	e.localGet(lim)
@@ -560,6 +580,9 @@ func (fc *fctx) loop() {
 	e.opIdx(opBrIf, 1)
 	fc.depth++
 	fc.loops = append(fc.loops, cnt)
+	if based && r.chance(70) {
+		fc.baseStores()
+	}
 	fc.stmts(1 + r.intn(3))
 	fc.loops = fc.loops[:len(fc.loops)-1]
 	fc.depth--
@@ -597,6 +620,137 @@ func (fc *fctx) store() {
 	if s.w > 1 {
 		g.f.Straddle4K = g.f.Straddle4K || mode == amStraddle4K
 		g.f.Straddle64K = g.f.Straddle64K || mode == amStraddle64K
+	}
+}
+
+// Base stores: runs of stores whose address operand is a local, the pattern that lets the
+// instrumentation check a whole run at once or check a loop's stores once before the loop.
+// A base is at most baseLimit(), and the offsets of its stores plus their widths at most
+// baseRoom, so every base store is in bounds.
+const baseRoom = 4096 + 64
+
+// baseLimit returns the largest base: its stores end within the initial memory.
+func (g *gen) baseLimit() uint32 { return g.memMin*65536 - baseRoom }
+
+// baseValue pushes a base: usually just before a 4 KiB boundary (so that the stores off it
+// straddle it), else anywhere up to baseLimit.
+func (fc *fctx) baseValue() {
+	g, r, e := fc.g, fc.g.r, &fc.e
+	switch r.intn(4) {
+	case 0, 1: // ((1 + x % (pages*16 - 2)) << 12) - k
+		fc.i32(1)
+		e.u32c(g.memMin*16 - 2)
+		e.op(opI32RemU)
+		e.i32c(1)
+		e.op(opI32Add)
+		e.i32c(12)
+		e.op(opI32Shl)
+		e.u32c(uint32(r.intn(73)))
+		e.op(opI32Sub)
+	case 2:
+		fc.i32(1)
+		e.u32c(g.baseLimit() + 1)
+		e.op(opI32RemU)
+	default:
+		e.u32c(uint32(r.intn(int(g.baseLimit()) + 1)))
+	}
+}
+
+// baseOffset returns an offset for a store of w bytes off a base: small, around 4 KiB, or
+// anywhere in baseRoom.
+func (fc *fctx) baseOffset(w uint32) uint32 {
+	r := fc.g.r
+	switch r.intn(4) {
+	case 0, 1:
+		return uint32(r.intn(24))
+	case 2:
+		return 4096 - w - 8 + uint32(r.intn(24))
+	}
+	return uint32(r.intn(int(baseRoom - w + 1)))
+}
+
+// baseStore emits a store of w bytes (a width of some store instruction) at $b + offset.
+func (fc *fctx) baseStore(b, w, offset uint32) {
+	g, r, e := fc.g, fc.g.r, &fc.e
+	type st struct {
+		op byte
+		t  valType
+	}
+	var c []st
+	switch w {
+	case 1:
+		c = []st{{opI32Store8, tI32}, {opI64Store8, tI64}}
+	case 2:
+		c = []st{{opI32Store16, tI32}, {opI64Store16, tI64}}
+	case 4:
+		c = []st{{opI32Store, tI32}, {opI64Store32, tI64}, {opF32Store, tF32}}
+	default:
+		c = []st{{opI64Store, tI64}, {opF64Store, tF64}}
+	}
+	s := pick(r, c...)
+	e.localGet(b)
+	fc.value(s.t, 1)
+	e.mem(s.op, 0, offset)
+	g.f.BaseStores = true
+}
+
+// baseStores emits a run of 2 to 7 stores off one base local: a new one, or one defined
+// before an enclosing loop (the same on every iteration unless this run changes it). Between
+// the stores: sometimes the base changes, an input byte decides to trap (the earlier stores
+// have written), or another statement runs (a call, a branch, a bulk write).
+func (fc *fctx) baseStores() {
+	g, r, e := fc.g, fc.g.r, &fc.e
+	var b uint32
+	var outer []uint32 // bases defined outside the innermost loop
+	for _, bl := range fc.bases {
+		if bl.loops < len(fc.loops) {
+			outer = append(outer, bl.local)
+		}
+	}
+	switch {
+	case len(outer) > 0 && r.chance(85):
+		b = pick(r, outer...)
+		g.f.BaseInLoop = true
+		if r.chance(20) { // the loop changes its base: (b + stride) % (limit + 1)
+			e.localGet(b)
+			e.u32c(pick[uint32](r, 4, 8, 1000, 4096, 4100))
+			e.op(opI32Add)
+			e.u32c(g.baseLimit() + 1)
+			e.op(opI32RemU)
+			e.localSet(b)
+			g.f.BaseRedefined = true
+		}
+	case len(fc.bases) > 0 && r.chance(50):
+		b = pick(r, fc.bases...).local
+	default:
+		b = fc.local(tI32)
+		fc.baseValue()
+		e.localSet(b)
+		fc.bases = append(fc.bases, baseLocal{b, len(fc.loops)})
+	}
+	for n := 2 + r.intn(6); n > 0; n-- {
+		switch c := r.intn(20); {
+		case c < 2:
+			fc.baseValue()
+			if r.chance(50) {
+				e.localSet(b)
+			} else { // the new base is the next store's address operand
+				e.localTee(b)
+				fc.value(tI32, 1)
+				e.mem(opI32Store, 0, fc.baseOffset(4))
+				g.f.BaseStores = true
+				continue
+			}
+			g.f.BaseRedefined = true
+		case c < 4 && !fc.init && g.enabled[kTrap]:
+			fc.trapCond()
+			e.op(opIf, blockVoid, opUnreachable, opEnd)
+			g.f.TrapUnreachable = true
+		case c < 5 && fc.budget > 0:
+			fc.stmt()
+		}
+		w := pick[uint32](r, 1, 2, 4, 4, 8, 8)
+		fc.baseStore(b, w, fc.baseOffset(w))
 	}
 }
 
@@ -967,6 +1121,22 @@ func (fc *fctx) trap() {
 	case trUnreachable:
 		e.op(opUnreachable)
 		g.f.TrapUnreachable = true
+	case trOOBBase:
+		// Stores off one base, the first in bounds (it must be reset), a later one past the
+		// end: [size-k-w0, size-k), then at size-k+j (j >= k).
+		b := fc.local(tI32)
+		k := uint32(r.intn(9))
+		w0 := pick[uint32](r, 1, 2, 4, 8)
+		e.memBytes()
+		e.u32c(k + w0)
+		e.op(opI32Sub)
+		e.localSet(b)
+		fc.baseStore(b, w0, 0)
+		if r.chance(50) {
+			fc.baseStore(b, 1, uint32(r.intn(int(w0))))
+		}
+		fc.baseStore(b, pick[uint32](r, 1, 4, 8), w0+k+uint32(r.intn(3)))
+		g.f.BaseOOB, g.f.TrapOOBStore = true, true
 	case trOOBStore:
 		if r.chance(30) {
 			// memory.fill over the end: [size-k, size-k+k+1+j)

@@ -67,7 +67,7 @@ func init() {
 	def("f64.const", "d", 0x44)
 	for op, name := range map[byte]string{0x45: "i32.eqz", 0x46: "i32.eq", 0x47: "i32.ne", 0x49: "i32.lt_u",
 		0x4B: "i32.gt_u", 0x4D: "i32.le_u", 0x4F: "i32.ge_u", 0x50: "i64.eqz", 0x6A: "i32.add", 0x6B: "i32.sub",
-		0x6C: "i32.mul", 0x70: "i32.rem_u", 0x71: "i32.and", 0x72: "i32.or", 0x73: "i32.xor", 0x74: "i32.shl",
+		0x6C: "i32.mul", 0x6E: "i32.div_u", 0x70: "i32.rem_u", 0x71: "i32.and", 0x72: "i32.or", 0x73: "i32.xor", 0x74: "i32.shl",
 		0x76: "i32.shr_u", 0x7C: "i64.add", 0x7E: "i64.mul", 0xA7: "i32.wrap_i64", 0xAD: "i64.extend_i32_u",
 		0xB3: "f32.convert_i32_u", 0xB8: "f64.convert_i32_u", 0xC0: "i32.extend8_s"} {
 		def(name, "", op)

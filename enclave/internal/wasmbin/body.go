@@ -34,11 +34,12 @@ func (rw *rewriter) code(r *reader) ([]byte, error) {
 		}
 		bodies[i] = body{start, r.off}
 	}
-	// First pass: what each function does, for the costs of the interrupt checks.
+	// First pass: what each function does, for the costs of the interrupt checks, and which
+	// stores need a check of their own.
 	infos := make([]funcInfo, n)
 	for i, b := range bodies {
 		br := &reader{b: r.b[b.start:b.end], base: r.base + b.start}
-		if err := infos[i].scan(br); err != nil {
+		if err := infos[i].scan(br, rw, rw.typeParams[rw.funcTypes[i]]); err != nil {
 			return nil, wrapErr(err, "function %d", rw.importedFuncs+uint32(i))
 		}
 	}
@@ -70,6 +71,7 @@ type funcInfo struct {
 	cost     uint32 // the number of instructions in the body
 	leaf     bool   // no loop and no call of any kind
 	hasStore bool
+	plan     *storePlan // with tracking, for a function that stores; nil: check every store
 	loops    []span     // the instruction ranges of the loops' bodies, in the order of their loop opcodes
 	calls    []callSite // calls, call_indirect, return_call, return_call_indirect
 
@@ -85,18 +87,27 @@ type callSite struct {
 	indirect bool
 }
 
-// scan reads a function body: its locals and its instructions, up to its final end.
-func (fi *funcInfo) scan(r *reader) error {
+// scan reads a function body with params parameters: its locals and its instructions, up to
+// its final end; when rw tracks stores, it plans them too (see plan.go).
+func (fi *funcInfo) scan(r *reader, rw *rewriter, params uint32) error {
 	n := r.vecCount(2)
+	locals := uint64(params)
 	for i := uint32(0); i < n && r.err == nil; i++ {
-		r.u32()
+		locals += uint64(r.u32())
 		r.valType()
+	}
+	var pl *planner
+	if rw.opts.TrackStores {
+		pl = rw.newPlanner(locals)
 	}
 	var open []int // per open block: the index in fi.loops of a loop, -1 for a block or an if
 	for {
 		in := r.instr()
 		if r.err != nil {
 			return r.err
+		}
+		if pl != nil {
+			pl.visit(in, r.b[in.start:in.end])
 		}
 		pos := fi.cost
 		fi.cost++
@@ -116,6 +127,9 @@ func (fi *funcInfo) scan(r *reader) error {
 		case opEnd:
 			if len(open) == 0 {
 				fi.leaf = len(fi.loops) == 0 && len(fi.calls) == 0
+				if pl != nil && fi.hasStore {
+					fi.plan = pl.finish()
+				}
 				return nil
 			}
 			if l := open[len(open)-1]; l >= 0 {
@@ -203,8 +217,9 @@ func (rw *rewriter) helperBodies() [][]byte {
 		f.out = append(f.out, opEnd)
 		bodies = append(bodies, f.out)
 
-		// $clear_all(): both tables null.
+		// $clear_all(): both tables null, the cache global empty.
 		f.out = []byte{0}
+		f.emptyCache()
 		for _, t := range []struct{ table, size uint32 }{{rw.dirtyTable, rw.opts.TrackedPages}, {rw.summaryTable, rw.groups()}} {
 			f.i32Const(0)
 			f.out = append(f.out, opRefNull, valFuncref)
@@ -231,11 +246,13 @@ func (rw *rewriter) helperBodies() [][]byte {
 	return bodies
 }
 
-// collectBody returns the body of $collect(): for every group of 64 pages whose summary entry
-// is set, it clears the entry, clears the entries of the group's dirty pages and calls
-// mark_dirty once per run of consecutive dirty pages in the group.
+// collectBody returns the body of $collect(): it empties the cache global, then, for every
+// group of 64 pages whose summary entry is set, it clears the entry, clears the entries of the
+// group's dirty pages and calls mark_dirty once per run of consecutive dirty pages in the
+// group.
 //
 //	(local $g $p $end $start i32)
+//	i32.const emptyPageBase ; global.set $cache
 //	block $done loop $groups
 //	  local.get $g ; i32.const groups ; i32.ge_u ; br_if $done
 //	  local.get $g ; table.get $summary ; ref.is_null ; i32.eqz
@@ -264,6 +281,7 @@ func (rw *rewriter) collectBody() []byte {
 	const g, p, end, start = 0, 1, 2, 3
 	f := &funcRewriter{rw: rw}
 	f.out = []byte{1, 4, valI32} // four i32 locals
+	f.emptyCache()
 	// report appends: if $start != -1 { mark_dirty($start << 12, ($upTo - $start) << 12); $start = -1 }
 	report := func(upTo uint32) {
 		f.op(opLocalGet, start)
@@ -339,6 +357,13 @@ func (rw *rewriter) collectBody() []byte {
 	return f.out
 }
 
+// emptyCache appends i32.const emptyPageBase ; global.set $cache: after the tables are
+// emptied, the cache global must not name a page as marked.
+func (f *funcRewriter) emptyCache() {
+	f.i32Const(emptyPageBase)
+	f.op(opGlobalSet, f.rw.cacheGlobal)
+}
+
 // Scratch locals a function may get, one of each at most.
 const (
 	slotAddr = iota // the address of a store, the destination of a bulk write
@@ -365,6 +390,7 @@ type funcRewriter struct {
 	nextLocal uint32 // index of the next local to add
 	added     []byte // types of the added locals, in index order
 	frames    []frame
+	plan      *storePlan // nil: every store gets its own check
 }
 
 // frame is a block, loop or if open in the function being rewritten.
@@ -401,8 +427,12 @@ func (f *funcRewriter) function(r *reader, params uint32) (locals, body []byte, 
 		f.entryCheck()
 	}
 	if f.rw.opts.TrackStores && f.info.hasStore {
-		f.i32Const(emptyPageBase)
+		f.op(opGlobalGet, f.rw.cacheGlobal)
 		f.op(opLocalSet, f.local(slotPage))
+		if f.plan = f.info.plan; f.plan != nil {
+			f.rw.res.GroupedStores += f.plan.grouped
+			f.rw.res.HoistedStores += f.plan.hoisted
+		}
 	}
 	if err := f.expr(r); err != nil {
 		return nil, nil, err
@@ -426,7 +456,7 @@ func (f *funcRewriter) function(r *reader, params uint32) (locals, body []byte, 
 func (f *funcRewriter) expr(r *reader) error {
 	rw := f.rw
 	track, interrupt := rw.opts.TrackStores, rw.opts.Interrupt
-	loops := 0
+	loops, stores := 0, 0
 	for {
 		in := r.instr()
 		if r.err != nil {
@@ -461,6 +491,11 @@ func (f *funcRewriter) expr(r *reader) error {
 		case in.op == opBrTable:
 			f.brTable(raw)
 		case in.op == opLoop:
+			if f.plan != nil {
+				for _, h := range f.plan.hoists[loops] {
+					f.loopEntryCheck(h)
+				}
+			}
 			if interrupt {
 				f.loopCheck(raw, in.typeIdx, f.info.loopCost[loops])
 			} else {
@@ -489,7 +524,12 @@ func (f *funcRewriter) expr(r *reader) error {
 			}
 		default:
 			if vt, size, ok := in.storeAccess(); ok && track {
-				f.store(raw, in.offset, vt, size)
+				act := storeAct{kind: actCheck}
+				if f.plan != nil {
+					act = f.plan.acts[stores]
+				}
+				f.store(raw, in.offset, vt, size, act)
+				stores++
 				rw.res.StoreSites++
 			} else if track && in.bulkWrite() {
 				if interrupt {
@@ -716,22 +756,26 @@ func appendI32Const(b []byte, v uint32) []byte {
 }
 
 // store appends the store instruction raw, which writes size bytes of a value of type vt at
-// its address operand plus offset, and the code that records the write (see [Instrument]):
+// its address operand plus offset, and what the plan's act says to record the write (see
+// [Instrument]): nothing (actSkip), or
 //
 //	local.set $v ; local.tee $a ; local.get $v ; <store>
-//	local.get $a ; [i32.const offset ; i32.add ; local.tee $a]   ;; $a = ea
-//	local.get $page ; i32.sub ; i32.const 4096-size ; i32.gt_u
-//	if
-//	  local.get $a ; i32.const 12 ; i32.shr_u ; global.get $marker ; table.set $dirty
-//	  local.get $a ; i32.const 18 ; i32.shr_u ; global.get $marker ; table.set $summary
-//	  [the same for $a + size-1]   ;; size > 1
-//	  local.get $a ; i32.const -4096 ; i32.and ; local.set $page
-//	end
+//	local.get $a ; [i32.const lo ; i32.add ; local.tee $a]   ;; $a = ea (lo = offset), or the group's start
+//	local.get $page ; i32.sub ; i32.const 4096-span ; i32.gt_u   ;; span = size, or the group's
+//	if  <mark the pages of [$a, $a+span), see markSlow>  end
 //
 // The store comes first, so a store that traps records nothing; one that does not trap has an
-// effective address below 2^32, so the i32 sum of address and offset does not wrap.
-func (f *funcRewriter) store(raw []byte, offset uint32, vt byte, size uint32) {
-	rw := f.rw
+// effective address below 2^32, so the i32 sum of address and offset does not wrap, nor does
+// that of a group's start (lo is at most the first store's offset).
+func (f *funcRewriter) store(raw []byte, offset uint32, vt byte, size uint32, act storeAct) {
+	if act.kind == actSkip {
+		f.out = append(f.out, raw...)
+		return
+	}
+	lo, span := offset, size
+	if act.kind == actLead {
+		lo, span = act.lo, act.span
+	}
 	var valSlot int
 	switch vt {
 	case valI32:
@@ -752,36 +796,111 @@ func (f *funcRewriter) store(raw []byte, offset uint32, vt byte, size uint32) {
 	f.out = append(f.out, raw...)
 
 	f.op(opLocalGet, a)
-	if offset != 0 {
-		f.i32Const(offset)
+	if lo != 0 {
+		f.i32Const(lo)
 		f.out = append(f.out, opI32Add)
 		f.op(opLocalTee, a)
 	}
 	f.op(opLocalGet, page)
 	f.out = append(f.out, opI32Sub)
-	f.i32Const(TrackedPageSize - size)
+	f.i32Const(TrackedPageSize - span)
 	f.out = append(f.out, opI32GtU, opIf, blockEmpty)
-	for _, last := range []bool{false, true} {
-		if last && size == 1 {
-			break
-		}
-		for _, t := range []struct{ table, shift uint32 }{{rw.dirtyTable, pageShift}, {rw.summaryTable, groupShift}} {
-			f.op(opLocalGet, a)
-			if last {
-				f.i32Const(size - 1)
-				f.out = append(f.out, opI32Add)
-			}
-			f.i32Const(t.shift)
-			f.out = append(f.out, opI32ShrU)
-			f.op(opGlobalGet, rw.markerGlobal)
-			f.op(opTableSet, t.table)
-		}
-	}
+	f.markSlow(a, span, act.kind == actLead)
 	f.out = append(f.out, opEnd)
+}
+
+// loopEntryCheck appends, before a loop, the check of h: the pages of [$L+lo, $L+lo+span),
+// which the loop's stores off the local $L may write, unless they are cached or at or beyond
+// the tracked pages (where every one of those stores traps):
+//
+//	local.get $L ; [i32.const lo ; i32.add] ; local.tee $a
+//	local.get $page ; i32.sub ; i32.const 4096-span ; i32.gt_u
+//	local.get $a ; i32.const TrackedPages*4096 ; i32.lt_u ; i32.and
+//	if  <mark the pages of [$a, $a+span) below TrackedPages*4096, see markSlow>  end
+//
+// The sum may wrap: then every one of the stores traps, and the page it names is marked for
+// nothing.
+func (f *funcRewriter) loopEntryCheck(h hoist) {
+	a, page := f.local(slotAddr), f.local(slotPage)
+	f.op(opLocalGet, h.local)
+	if h.lo != 0 {
+		f.i32Const(h.lo)
+		f.out = append(f.out, opI32Add)
+	}
+	f.op(opLocalTee, a)
+	f.op(opLocalGet, page)
+	f.out = append(f.out, opI32Sub)
+	f.i32Const(TrackedPageSize - h.span)
+	f.out = append(f.out, opI32GtU)
+	f.op(opLocalGet, a)
+	f.i32Const(f.rw.opts.TrackedPages * TrackedPageSize)
+	f.out = append(f.out, opI32LtU, opI32And, opIf, blockEmpty)
+	f.markSlow(a, h.span, true)
+	f.out = append(f.out, opEnd)
+	f.rw.res.LoopChecks++
+}
+
+// markSlow appends the slow path of a write of size bytes (1 to 4096) at the address in local
+// a that the page cache does not cover: it marks the pages of [a, a+size) and makes the first
+// one the cached page, in $page and in the cache global:
+//
+//	local.get $a ; i32.const 12 ; i32.shr_u ; global.get $marker ; table.set $dirty
+//	local.get $a ; local.get $page ; i32.xor ; i32.const 1<<18 ; i32.ge_u   ;; another group?
+//	if  local.get $a ; i32.const 18 ; i32.shr_u ; global.get $marker ; table.set $summary  end
+//	[local.get $a ; i32.const 4095 ; i32.and ; i32.const 4096-size ; i32.gt_u   ;; size > 1:
+//	 [local.get $a ; i32.const size-1 ; i32.add ; i32.const TrackedPages*4096 ; i32.lt_u ; i32.and]
+//	 if  <the same two marks for $a+size-1, unconditionally>  end]           ;; crosses a page?
+//	local.get $a ; i32.const -4096 ; i32.and ; local.tee $page ; global.set $cache
+//
+// The cached page's group is marked (see [Instrument]), so the summary entry of a page in the
+// same group is already set: one table.set in the common case instead of four. With guarded,
+// the second page is marked only when it is tracked: a group's or a loop's check covers
+// stores that may trap before they write, and must not trap in their stead.
+func (f *funcRewriter) markSlow(a, size uint32, guarded bool) {
+	rw := f.rw
+	page := f.local(slotPage)
+	markAt := func(delta, table, shift uint32) {
+		f.op(opLocalGet, a)
+		if delta != 0 {
+			f.i32Const(delta)
+			f.out = append(f.out, opI32Add)
+		}
+		f.i32Const(shift)
+		f.out = append(f.out, opI32ShrU)
+		f.op(opGlobalGet, rw.markerGlobal)
+		f.op(opTableSet, table)
+	}
+	markAt(0, rw.dirtyTable, pageShift)
+	f.op(opLocalGet, a)
+	f.op(opLocalGet, page)
+	f.out = append(f.out, opI32Xor)
+	f.i32Const(1 << groupShift)
+	f.out = append(f.out, opI32GeU, opIf, blockEmpty)
+	markAt(0, rw.summaryTable, groupShift)
+	f.out = append(f.out, opEnd)
+	if size > 1 {
+		f.op(opLocalGet, a)
+		f.i32Const(TrackedPageSize - 1)
+		f.out = append(f.out, opI32And)
+		f.i32Const(TrackedPageSize - size)
+		f.out = append(f.out, opI32GtU)
+		if guarded {
+			f.op(opLocalGet, a)
+			f.i32Const(size - 1)
+			f.out = append(f.out, opI32Add)
+			f.i32Const(rw.opts.TrackedPages * TrackedPageSize)
+			f.out = append(f.out, opI32LtU, opI32And)
+		}
+		f.out = append(f.out, opIf, blockEmpty)
+		markAt(size-1, rw.dirtyTable, pageShift)
+		markAt(size-1, rw.summaryTable, groupShift)
+		f.out = append(f.out, opEnd)
+	}
 	f.op(opLocalGet, a)
 	f.i32Const(^uint32(TrackedPageSize - 1))
 	f.out = append(f.out, opI32And)
-	f.op(opLocalSet, page)
+	f.op(opLocalTee, page)
+	f.op(opGlobalSet, rw.cacheGlobal)
 }
 
 // bulkWrite appends memory.fill, memory.copy or memory.init (operands d, x, n) and the code

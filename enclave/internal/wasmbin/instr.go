@@ -34,12 +34,14 @@ const (
 	opI32Eqz       = 0x45
 	opI32Eq        = 0x46
 	opI32Ne        = 0x47
+	opI32LtU       = 0x49
 	opI32GtU       = 0x4B
 	opI32LeS       = 0x4C
 	opI32GeU       = 0x4F
 	opI32Add       = 0x6A
 	opI32Sub       = 0x6B
 	opI32And       = 0x71
+	opI32Xor       = 0x73
 	opI32Shl       = 0x74
 	opI32ShrU      = 0x76
 	opRefNull      = 0xD0
@@ -83,7 +85,7 @@ type instr struct {
 	sub        uint32    // the sub-opcode after a 0xFC or 0xFD prefix
 	funcIdx    uint32    // the function index of call, return_call and ref.func
 	label      uint32    // the label of br and br_if
-	typeIdx    int64     // the type index of the block type of block, loop and if; -1 for none
+	typeIdx    int64     // the type index of call_indirect and return_call_indirect, or of the block type of block, loop and if; -1 for none
 	globalIdx  uint32    // the global index of global.get and global.set
 	tables     [2]uint32 // the table indices the instruction names, ntables of them
 	ntables    int
@@ -118,7 +120,7 @@ func (r *reader) instr() instr {
 	case op == opCall || op == opReturnCall || op == opRefFunc:
 		in.funcIdx = r.u32()
 	case op == opCallIndirect || op == opReturnCallIn:
-		r.u32() // type index
+		in.typeIdx = int64(r.u32())
 		in.table(r.u32())
 	case op == opSelectT:
 		n := r.vecCount(1)

@@ -42,9 +42,10 @@ const (
 	groupShift = 18
 )
 
-// MaxTrackedPages is the largest [Options.TrackedPages]: 4 GiB minus one 4 KiB page (the
-// last page's base is what an empty page cache holds, see [Instrument]).
-const MaxTrackedPages = 1<<20 - 1
+// MaxTrackedPages is the largest [Options.TrackedPages]: 4 GiB minus one group of 64 pages
+// (256 KiB): the last page's base is what an empty page cache holds (see [Instrument]), and
+// no tracked page may share its group.
+const MaxTrackedPages = 1<<20 - 1<<(groupShift-pageShift)
 
 // PollBudget is how much work instrumented code does between two calls of poll: interrupt
 // checks charge each pass through a loop header with the number of instructions in the
@@ -75,8 +76,9 @@ const BulkChargeMin = 64
 const MaxCheckCost = 1024
 
 // emptyPageBase is what the page cache of instrumented code holds when it holds no page: the
-// base of the page no tracked memory reaches (see [MaxTrackedPages]).
-const emptyPageBase = MaxTrackedPages * TrackedPageSize
+// base of the last 4 KiB page of the 32-bit address space, in a group of 64 pages that no
+// tracked memory reaches (see [MaxTrackedPages]).
+const emptyPageBase = 1<<32 - TrackedPageSize
 
 // Options selects what [Instrument] adds.
 type Options struct {
@@ -158,6 +160,11 @@ type Instrumented struct {
 	// state-changing instructions above; the interrupt checks at function entries and loops.
 	// SizedSites counts the instructions charged by their size (with Interrupt).
 	StoreSites, BulkSites, StateSites, InterruptSites, SizedSites int
+	// GroupedStores and HoistedStores count the stores among StoreSites left without a check
+	// of their own (a group's first store covers the group; a check at a loop's entry covers
+	// a store whose address the loop does not change), and LoopChecks the checks at loop
+	// entries (see [Instrument]).
+	GroupedStores, HoistedStores, LoopChecks int
 }
 
 // Instrument rewrites module so that the host learns which 4 KiB pages of linear memory each
@@ -176,19 +183,27 @@ type Instrumented struct {
 // group of 64 pages, all null; an immutable funcref global, the marker, holding ref.func of an
 // added function (declared by a declarative element segment); and three functions at the end
 // of the function index space: $touch_range(d, n), which marks the pages of [d, d+n) with
-// table.fill, and the collect and clear-all functions of [Instrumented]. Every function that
-// stores gets a local, $page, the base of the last page it marked (initially that of page
-// [MaxTrackedPages], which no tracked memory reaches; an entry, once set, stays set until the
-// host collects, which it does between invocations), and after every store of s bytes at
-// effective address ea the code
+// table.fill, and the collect and clear-all functions of [Instrumented]; and a mutable i32
+// global, the page cache, the base of a page that is marked and whose group is marked
+// (initially, and after every collect and clear-all, that of the last page of the address
+// space, in a group no tracked memory reaches; an entry, once set, stays set until the host
+// collects, which it does between invocations). Every function that stores copies the page
+// cache into a local, $page, at its entry, and after a store of s bytes at effective address
+// ea it checks
 //
 //	local.get $ea ; local.get $page ; i32.sub ; i32.const 4096-s ; i32.gt_u   ;; not all in $page?
 //	if
 //	  local.get $ea ; i32.const 12 ; i32.shr_u ; global.get $marker ; table.set $dirty
-//	  local.get $ea ; i32.const 18 ; i32.shr_u ; global.get $marker ; table.set $summary
-//	  [the same for ea+s-1]   ;; s > 1
-//	  local.get $ea ; i32.const -4096 ; i32.and ; local.set $page
+//	  [the same in $summary when ea's group is not $page's]
+//	  [the same in both for ea+s-1, when the store crosses into the next page]
+//	  local.get $ea ; i32.const -4096 ; i32.and ; local.tee $page ; global.set $cache
 //	end
+//
+// unless another check covers the store (see plan.go): a group of stores off the same local,
+// unchanged, the first of which dominates the others, gets one check of its hull (at most a
+// page) after its first store; a store in a loop whose address local the loop never writes
+// is covered by a check of its page(s) before the loop opcode. Those checks never trap: they
+// skip pages past the tracked ones, where the stores they cover would trap.
 //
 // and after memory.fill, memory.copy and memory.init to [d, d+n) a call of $touch_range(d, n).
 //
@@ -280,6 +295,7 @@ type rewriter struct {
 	types         []string // signature of each type: parameter types, 0, result types
 	typeParams    []uint32 // number of parameters of each type
 	funcTypes     []uint32 // type index of each defined function
+	importTypes   []uint32 // type index of each imported function
 	importedFuncs uint32   // also the index of the first import Instrument adds
 	tables        uint32   // imported and defined
 	tableMins     []uint64 // minimum of each defined table
@@ -297,7 +313,9 @@ type rewriter struct {
 	slowFunc                                  uint32
 	dirtyTable, summaryTable                  uint32
 	stateGlobal, budgetGlobal, markerGlobal   uint32
+	cacheGlobal                               uint32
 	res                                       Instrumented
+	planner                                   *planner // reused from one function body to the next
 }
 
 // funcs returns the number of functions of the original module.
@@ -466,6 +484,8 @@ func (rw *rewriter) scanImports(r *reader) {
 			}
 			if t := r.u32(); r.err == nil && int(t) >= len(rw.typeParams) {
 				r.fail("imported function %s.%s has type %d of %d", mod, name, t, len(rw.typeParams))
+			} else {
+				rw.importTypes = append(rw.importTypes, t)
 			}
 			rw.importedFuncs++
 		case 1: // table
@@ -537,7 +557,7 @@ func (rw *rewriter) plan() {
 	if interrupt {
 		rw.slowFunc = addFunc(sigPoll)
 	}
-	// Globals, after the module's: the state global, the budget, the marker.
+	// Globals, after the module's: the state global, the budget, the marker, the page cache.
 	g := rw.globals
 	rw.stateGlobal, g = g, g+1
 	rw.res.StateGlobal = unique(StateGlobalName)
@@ -546,7 +566,7 @@ func (rw *rewriter) plan() {
 		rw.res.InterruptGlobal = unique(InterruptGlobalName)
 	}
 	if track {
-		rw.markerGlobal = g
+		rw.markerGlobal, rw.cacheGlobal = g, g+1
 		rw.res.CollectExport = unique(CollectExportName)
 		rw.res.ClearAllExport = unique(ClearAllExportName)
 	}
@@ -731,7 +751,7 @@ func (rw *rewriter) groups() uint32 {
 }
 
 // globalSection returns the global section with ref.func renumbered and the globals
-// Instrument adds last: the state global, the budget, the marker.
+// Instrument adds last: the state global, the budget, the marker, the page cache.
 func (rw *rewriter) globalSection(r *reader) []byte {
 	n := r.u32()
 	var added []byte
@@ -749,7 +769,10 @@ func (rw *rewriter) globalSection(r *reader) []byte {
 		added = append(added, valFuncref, 0, opRefFunc) // the marker: funcref = ref.func $touch_range
 		added = appendU32(added, rw.touchRangeFunc)
 		added = append(added, opEnd)
-		count++
+		added = append(added, valI32, 1) // the page cache: mutable i32 = emptyPageBase
+		added = appendI32Const(added, emptyPageBase)
+		added = append(added, opEnd)
+		count += 2
 	}
 	out := appendU32(nil, n+count)
 	fn := func(idx uint32) uint32 { return rw.fn(r, idx) }

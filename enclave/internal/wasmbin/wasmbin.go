@@ -7,9 +7,10 @@
 //   - let the runtime learn which 4 KiB pages of linear memory an invocation wrote, without
 //     scanning memory or taking page faults: [Instrument] rewrites every function so that each
 //     write to memory marks its page in a table the guest cannot name (after a one-compare
-//     check against the page the function marked last), which the host reads after the
-//     invocation; and flags the changes to tables and segments that a rewind of memory and
-//     globals cannot undo;
+//     check against the page marked last; one check for a run of stores off the same local,
+//     and one before a loop for its stores at an address the loop does not change), which the
+//     host reads after the invocation; and flags the changes to tables and segments that a
+//     rewind of memory and globals cannot undo;
 //   - let the runtime stop a running invocation, and let the Go runtime stop the world while
 //     one runs: [Instrument] adds budget checks at loop headers and function entries that call
 //     the host now and then.
@@ -19,8 +20,9 @@
 // extension, non-trapping conversions, bulk memory, reference types, fixed-width SIMD) plus
 // tail calls. The layers: sections and the reader (this file and binary.go), the instruction
 // decoder (instr.go), and the rewrites on top (instrument.go for the module, body.go for
-// function bodies, names.go). It validates only what it parses; wazero validates the rest when
-// it compiles the rewritten module.
+// function bodies, plan.go for the stores whose check another covers, names.go). It
+// validates only what it parses; wazero validates the rest when it compiles the rewritten
+// module.
 package wasmbin
 
 import (
