@@ -22,7 +22,9 @@ import (
 // next invocation, paid inside it) are not candidates: auto picks among the two that win on
 // the built-in workloads (README, "Rewind strategies").
 //
-// Both variants are compiled when the enclave is created. The enclave starts with diff:
+// Both variants are compiled when a reusable enclave is created (a one-shot enclave, mode cold,
+// never resets: it compiles diff's only, and a switch would compile tracked's first). The
+// enclave starts with diff:
 //
 //  1. explore: autoSamples invocations under the current variant, then autoSamples under the
 //     other (one switch); the first invocation under a variant after the enclave's creation

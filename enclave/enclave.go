@@ -464,20 +464,37 @@ func (e *Enclave) compile(ctx context.Context) error {
 		return err
 	}
 	if e.auto != nil {
-		// The tracked variant too; the enclave starts with the other (see auto.go).
-		opts.TrackStores, opts.TrackedPages = true, uint32(e.heap.limit/snapshotPage)
-		ttr, err := wasmbin.Instrument(e.fn.Wasm, opts)
-		if err != nil {
-			return fmt.Errorf("tracked variant: %w", err)
-		}
-		tc, err := e.rt.CompileModule(ctx, ttr.Module)
-		if err != nil {
-			return fmt.Errorf("tracked variant: %w", err)
-		}
+		// The enclave starts with the diff variant. A reusable enclave compiles the tracked one
+		// now, so that no invocation pays for it; a one-shot enclave (mode cold) never resets
+		// and compiles the module once, as under any other strategy.
 		e.variants[variantDiff] = moduleVariant{e.compiled, tr}
-		e.variants[variantTracked] = moduleVariant{tc, ttr}
+		if !e.cfg.OneShot {
+			if err := e.compileTracked(ctx); err != nil {
+				return err
+			}
+		}
 	}
 	return e.bindModule(ctx)
+}
+
+// compileTracked compiles strategy auto's tracked variant, if it is not compiled yet: the
+// module instrumented to report the pages its stores write, on top of the interrupt checks.
+func (e *Enclave) compileTracked(ctx context.Context) error {
+	if e.variants[variantTracked].compiled != nil {
+		return nil
+	}
+	opts := wasmbin.Options{Interrupt: true, MaxTableEntries: MaxTableEntries,
+		TrackStores: true, TrackedPages: uint32(e.heap.limit / snapshotPage)}
+	tr, err := wasmbin.Instrument(e.fn.Wasm, opts)
+	if err != nil {
+		return fmt.Errorf("tracked variant: %w", err)
+	}
+	c, err := e.rt.CompileModule(ctx, tr.Module)
+	if err != nil {
+		return fmt.Errorf("tracked variant: %w", err)
+	}
+	e.variants[variantTracked] = moduleVariant{c, tr}
+	return nil
 }
 
 // checkModule refuses a module (e.info) that breaks the function ABI or that the runtime
@@ -818,6 +835,11 @@ func (inst *instance) call(parent context.Context, f api.Function, deadline time
 	// At the deadline the guest's budget is zeroed, so that it polls at its next check instead
 	// of when its budget runs out (see callContext). Late, this only makes the next invocation
 	// poll once early.
+	if err := parent.Err(); err != nil {
+		// Stopped before it started: no guest code runs (the call context would notice only
+		// at the guest's first poll).
+		return nil, stopped(parent, err, deadline, err)
+	}
 	ctx := inst.cc
 	ctx.arm(parent, deadline, inst.budgetRef)
 	res, err := f.Call(ctx, params...)
