@@ -424,6 +424,11 @@ func (e *Enclave) startRuntime(ctx context.Context) error {
 	mark := func(context.Context, []uint64) {}
 	if e.rew != nil && e.rew.Tracking() {
 		e.heap.limit = min(e.heap.limit, uint64(wasmbin.MaxTrackedPages)*snapshotPage)
+	}
+	// A one-shot enclave (mode cold) takes its snapshot but never restores it: its stores are
+	// not instrumented, so that a cold start costs what creating any enclave costs, whatever
+	// the strategy (its memory cap is the same as a rewinding enclave's).
+	if e.rew != nil && e.rew.Tracking() && !e.cfg.OneShot {
 		e.dirty = newDirtySet(e.heap.limit)
 		hcfg.OnWrite = e.dirty.onWrite
 		mark = e.dirty.markFn
