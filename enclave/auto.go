@@ -23,8 +23,7 @@ import (
 // the built-in workloads (README, "Rewind strategies").
 //
 // Both variants are compiled when a reusable enclave is created (a one-shot enclave, mode cold,
-// never resets: it compiles diff's only, and a switch would compile tracked's first). The
-// enclave starts with diff:
+// never resets, so it compiles diff's only and never switches). The enclave starts with diff:
 //
 //  1. explore: autoSamples invocations under the current variant, then autoSamples under the
 //     other (one switch); the first invocation under a variant after the enclave's creation
@@ -71,25 +70,23 @@ var variantStrategy = [2]Strategy{variantDiff: StrategyDiff, variantTracked: Str
 // autoPicker decides which variant an enclave of strategy auto runs. It only sees durations,
 // so that it can be tested without an enclave; the enclave does the switching.
 type autoPicker struct {
-	cur        int            // the variant running now
-	exploring  bool           // measuring; false once settled
-	explored   [2]bool        // measured in this exploration
-	exec       [2][]float64   // ns, this exploration's samples per variant
-	reset      [2][]float64   // ns
-	lastExec   float64        // the execution of the invocation whose reset comes next
-	cost       float64        // settled: running mean of execution + reset, ns
-	decided    float64        // settled: the chosen variant's cost at the decision, ns
-	since      int            // settled: invocations since the decision
-	minSettled int            // invocations before drift may trigger an exploration
-	reason     string         // why the current variant was chosen
-	locked     string         // non-empty: switching is impossible, and why
-	forceEvery int            // tests: switch after every forceEvery invocations, ignoring costs
-	count      int            // invocations seen (forceEvery)
-	switches   int            // switches made
-	skip       bool           // the next invocation is the first under the variant: no sample
-	skipping   bool           // the current invocation is that one
-	noted      bool           // reason changed since the enclave last reported it
-	costs      [2]autoMedians // the figures of the last decision
+	cur        int          // the variant running now
+	exploring  bool         // measuring; false once settled
+	explored   [2]bool      // measured in this exploration
+	exec       [2][]float64 // ns, this exploration's samples per variant
+	reset      [2][]float64 // ns
+	lastExec   float64      // the execution of the invocation whose reset comes next
+	cost       float64      // settled: running mean of execution + reset, ns
+	decided    float64      // settled: the chosen variant's cost at the decision, ns
+	since      int          // settled: invocations since the decision
+	minSettled int          // invocations before drift may trigger an exploration
+	reason     string       // why the current variant was chosen
+	locked     string       // non-empty: switching is impossible, and why
+	forceEvery int          // tests: switch after every forceEvery invocations, ignoring costs
+	count      int          // invocations seen (forceEvery)
+	skip       bool         // the next invocation is the first under the variant: no sample
+	skipping   bool         // the current invocation is that one
+	noted      bool         // reason changed since the enclave last reported it
 }
 
 // autoMedians are the medians a decision compared.
@@ -143,10 +140,11 @@ func (p *autoPicker) afterExec(exec time.Duration) bool {
 // decide compares the two measured variants, settles on the cheaper and reports whether that
 // is not the one running.
 func (p *autoPicker) decide() bool {
+	var m [2]autoMedians
 	var c [2]float64
 	for v := range 2 {
-		p.costs[v] = autoMedians{exec: median(p.exec[v]), reset: median(p.reset[v])}
-		c[v] = p.costs[v].exec + p.costs[v].reset
+		m[v] = autoMedians{exec: median(p.exec[v]), reset: median(p.reset[v])}
+		c[v] = m[v].exec + m[v].reset
 	}
 	best := variantDiff
 	if c[variantTracked] < c[variantDiff] {
@@ -154,8 +152,8 @@ func (p *autoPicker) decide() bool {
 	}
 	other := 1 - best
 	p.reason = fmt.Sprintf("%s: execution %s + reset %s = %s, below %s: %s + %s = %s (medians of %d invocations each)",
-		variantStrategy[best], fmtNs(p.costs[best].exec), fmtNs(p.costs[best].reset), fmtNs(c[best]),
-		variantStrategy[other], fmtNs(p.costs[other].exec), fmtNs(p.costs[other].reset), fmtNs(c[other]), autoSamples)
+		variantStrategy[best], fmtNs(m[best].exec), fmtNs(m[best].reset), fmtNs(c[best]),
+		variantStrategy[other], fmtNs(m[other].exec), fmtNs(m[other].reset), fmtNs(c[other]), autoSamples)
 	p.exploring, p.explored = false, [2]bool{}
 	p.exec, p.reset = [2][]float64{}, [2][]float64{}
 	p.decided, p.cost, p.since = c[best], c[best], 0
@@ -192,7 +190,6 @@ func (p *autoPicker) afterReset(reset time.Duration) {
 // switched records that the enclave now runs the other variant.
 func (p *autoPicker) switched() {
 	p.cur = 1 - p.cur
-	p.switches++
 	p.skip = true
 }
 

@@ -473,10 +473,10 @@ func (e *Enclave) compile(ctx context.Context) error {
 		// now, so that no invocation pays for it; a one-shot enclave (mode cold) never resets
 		// and compiles the module once, as under any other strategy.
 		e.variants[variantDiff] = moduleVariant{e.compiled, tr}
-		if !e.cfg.OneShot {
-			if err := e.compileTracked(ctx); err != nil {
-				return err
-			}
+		if e.cfg.OneShot {
+			e.auto.lock("a one-shot enclave never resets") // and has no tracked variant to switch to
+		} else if err := e.compileTracked(ctx); err != nil {
+			return err
 		}
 	}
 	return e.bindModule(ctx)

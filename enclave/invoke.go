@@ -221,10 +221,8 @@ func (e *Enclave) invokeFrom(ctx context.Context, inv *Invocation, callStart tim
 	case ResetNone:
 	case ResetRewind:
 		if e.auto != nil && e.auto.afterExec(inv.Exec) {
-			if e.auto.cur == variantTracked || e.prepareTracked(ctx, inv) {
-				reset, resetErr = ResetRecycle, e.switchVariant(ctx, inv)
-				break
-			}
+			reset, resetErr = ResetRecycle, e.switchVariant(ctx, inv)
+			break
 		}
 		n0 := len(inv.Phases)
 		reset, resetErr = e.rewind(ctx, inv)
@@ -544,24 +542,6 @@ func (e *Enclave) StrategyChoice() string {
 		return e.auto.reason
 	}
 	return string(e.cfg.Strategy) + ": configured"
-}
-
-// prepareTracked compiles strategy auto's tracked variant before the enclave first switches to
-// it (phase "compile" of the invocation whose reset switches). If it cannot be compiled (the
-// caller cancelled, say), the enclave stays with diff for good, and says why.
-func (e *Enclave) prepareTracked(ctx context.Context, inv *Invocation) bool {
-	if e.variants[variantTracked].compiled != nil {
-		return true
-	}
-	start := time.Now()
-	err := e.compileTracked(ctx)
-	inv.timedPhase("compile", start)
-	if err != nil {
-		e.auto.lock(fmt.Sprintf("no switch is possible: %v", err))
-		inv.StrategyNote = e.auto.reason
-		return false
-	}
-	return true
 }
 
 // switchVariant makes strategy auto's other module variant the one instances are made of and
