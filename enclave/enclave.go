@@ -141,6 +141,10 @@ type instance struct {
 	cc        *callContext      // the enclave's, which every call runs under
 	collect   api.Function      // () -> (): report the dirty pages to mark_dirty, empty the tables
 	clearAll  api.Function      // () -> (): empty the dirty tables without reporting
+	// stack is the stack global when stores rely on the host marking its pages at the start of
+	// every invocation, stackSpan how far (see wasmbin.Instrumented.StackGlobalExport).
+	stack     api.Global
+	stackSpan uint32
 }
 
 // Create creates an enclave for fn as SGX would — ECREATE, EADD and EEXTEND of every page of
@@ -727,6 +731,13 @@ func (e *Enclave) instantiate(ctx context.Context) (_ *instance, err error) {
 			mod.Close(ctx)
 			return nil, errors.New("instrumented module lacks its dirty-table exports")
 		}
+		if name := e.track.StackGlobalExport(); name != "" {
+			if inst.stack = mod.ExportedGlobal(name); inst.stack == nil {
+				mod.Close(ctx)
+				return nil, fmt.Errorf("instrumented module lacks its stack global %s", name)
+			}
+			inst.stackSpan = e.track.StackSpan
+		}
 	}
 	if e.rew != nil && !e.canShrink {
 		e.canShrink = wzmem.Supported(mod.Memory())
@@ -807,8 +818,20 @@ func (e *Enclave) resetTracking(ctx context.Context) error {
 			return fmt.Errorf("clear dirty tables: %w", err)
 		}
 	}
-	e.dirty.clear()
+	e.newEpoch()
 	return nil
+}
+
+// newEpoch empties the host's dirty set for the next invocation and marks in it what the
+// instrumented code relies on the host to mark: page 0 and the pages of the stack global's
+// value at the start of the invocation, which is its value now (see wasmbin's Instrument, "the
+// stack").
+func (e *Enclave) newEpoch() {
+	e.dirty.clear()
+	if e.inst != nil && e.inst.stack != nil {
+		e.dirty.mark(0, 1)
+		e.dirty.mark(uint32(e.inst.stack.Get()), e.inst.stackSpan)
+	}
 }
 
 // collectDirty adds the pages the instrumented code recorded during the invocation to the

@@ -324,7 +324,7 @@ func (e *Enclave) rewind(ctx context.Context, inv *Invocation) (Reset, error) {
 	// collection above emptied them (and a variant without them has nothing to empty).
 	e.inst.state.Set(0)
 	if e.dirty != nil {
-		e.dirty.clear()
+		e.newEpoch() // the globals are the snapshot's again: the stack global's value included
 	}
 	inv.PagesRestored, inv.BytesRestored = r.Pages, r.Bytes
 	inv.timedPhase("rewind", start)

@@ -1,6 +1,7 @@
 package wasmgen
 
 import (
+	"crypto/sha256"
 	"hash/fnv"
 	"reflect"
 	"strings"
@@ -75,6 +76,11 @@ type Features struct {
 	BaseInLoop        bool // stores in a loop whose address is a local defined before the loop
 	BaseRedefined     bool // a base local changed between its stores, or by the loop around them
 	BaseOOB           bool // a run of stores off a base whose last one is out of bounds (a trap)
+	// Global 0, a mutable i32, used as compilers use their stack pointer (see stackFrame).
+	StackFrames  bool // frames: stores off values global 0 held, plus a constant
+	StackHostile bool // global 0 set near the end of memory or of the address space (sums wrap)
+	StackNotOnly bool // a frame's local also written with a value global 0 never held
+	StackEntry   bool // stores off global 0's value at the invocation's start, before any set
 
 	// Traps, each conditional on the input, after whatever the invocation wrote before.
 	TrapUnreachable bool
@@ -134,6 +140,13 @@ type rng struct {
 	seed  []byte
 	pos   int
 	state uint64
+}
+
+// stackRNG returns the stream of the stack frames' decisions: seeded with a hash of seed, so
+// that its first decisions do not repeat the main stream's.
+func stackRNG(seed []byte) *rng {
+	h := sha256.Sum256(append([]byte("wasmgen stack frames\x00"), seed...))
+	return newRNG(h[:])
 }
 
 func newRNG(seed []byte) *rng {
@@ -212,6 +225,13 @@ type gen struct {
 	r *rng
 	f Features
 	b builder
+	// sr is the stream of the stack frames' decisions (see stackFrame), apart from r so that
+	// a seed makes the module it made before they existed, plus its frames.
+	sr      *rng
+	stackOn bool
+	// stackStart: global 0 starts in bounds and reclave_handle begins with stores off its
+	// value, before anything sets it (see stackEntry).
+	stackStart bool
 
 	memMin, memMax uint32
 	scratch, in    uint32 // addresses of the scratch area and the input buffer, in page 0
@@ -241,8 +261,10 @@ type gen struct {
 // empty included: the same seed always gives the same bytes) and the features it contains.
 // See the package documentation for what the module does.
 func Hostile(seed []byte) ([]byte, Features) {
-	g := &gen{r: newRNG(seed), fg: -1, fnStart: -1, fnInit: -1, fnRini: -1,
+	g := &gen{r: newRNG(seed), sr: stackRNG(seed), fg: -1, fnStart: -1, fnInit: -1, fnRini: -1,
 		initDropped: map[int]bool{}, initDroppedE: map[int]bool{}}
+	g.stackOn = g.sr.chance(70)
+	g.stackStart = g.stackOn && g.sr.chance(60)
 	g.plan()
 	g.build()
 	return g.b.encode(), g.f
@@ -470,6 +492,10 @@ func (g *gen) build() {
 		switch gl.t {
 		case tI32:
 			e.i32c(g.constI32())
+			if i == 0 && g.stackStart {
+				e = emitter{}
+				e.u32c(stackRoom + uint32(g.sr.intn(int(g.memMin*65536-2*stackRoom-pastSpan))))
+			}
 		case tI64:
 			e.i64c(int64(r.u64()))
 		case tF32:
@@ -657,6 +683,12 @@ func (g *gen) handleFunc() funcDef {
 	e.opIdx(opBr, 0)
 	e.op(opEnd, opEnd)
 
+	if g.stackStart {
+		r := g.r
+		g.r = g.sr
+		fc.stackEntry()
+		g.r = r
+	}
 	fc.stmts(fc.budget)
 
 	e.i32c(1)

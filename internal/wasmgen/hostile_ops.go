@@ -267,6 +267,11 @@ func (fc *fctx) pickKind() kind {
 // stmt emits one statement.
 func (fc *fctx) stmt() {
 	g, r, e := fc.g, fc.g.r, &fc.e
+	if g.stackOn && g.sr.chance(20) {
+		g.r = g.sr // its decisions come from their own stream
+		fc.stackFrame()
+		g.r = r
+	}
 	fc.budget--
 	k := fc.pickKind()
 	if kinds[k].bulk && len(fc.loops) > 0 && k != kGrow && k != kTableGrow && k != kBaseStores {
@@ -671,27 +676,9 @@ func (fc *fctx) baseOffset(w uint32) uint32 {
 
 // baseStore emits a store of w bytes (a width of some store instruction) at $b + offset.
 func (fc *fctx) baseStore(b, w, offset uint32) {
-	g, r, e := fc.g, fc.g.r, &fc.e
-	type st struct {
-		op byte
-		t  valType
-	}
-	var c []st
-	switch w {
-	case 1:
-		c = []st{{opI32Store8, tI32}, {opI64Store8, tI64}}
-	case 2:
-		c = []st{{opI32Store16, tI32}, {opI64Store16, tI64}}
-	case 4:
-		c = []st{{opI32Store, tI32}, {opI64Store32, tI64}, {opF32Store, tF32}}
-	default:
-		c = []st{{opI64Store, tI64}, {opF64Store, tF64}}
-	}
-	s := pick(r, c...)
-	e.localGet(b)
-	fc.value(s.t, 1)
-	e.mem(s.op, 0, offset)
-	g.f.BaseStores = true
+	fc.e.localGet(b)
+	fc.storeValue(w, offset)
+	fc.g.f.BaseStores = true
 }
 
 // baseStores emits a run of 2 to 7 stores off one base local: a new one, or one defined
@@ -752,6 +739,175 @@ func (fc *fctx) baseStores() {
 		w := pick[uint32](r, 1, 2, 4, 4, 8, 8)
 		fc.baseStore(b, w, fc.baseOffset(w))
 	}
+}
+
+// stackRoom is what the instrumentation covers of a store off a value of the stack global
+// without a check of its own: constant + offset + width at most wasmbin.MaxStackSpan.
+const stackRoom = 2048
+
+// pastSpan bounds constant + offset + width of the stores off a value of the stack global
+// that go past the span the instrumentation covers (they keep their own checks).
+const pastSpan = 4200
+
+// stackFrame emits what clang's and Go's code does with its stack pointer, a mutable i32
+// global (global 0 here; the instrumentation takes the first one a module defines): it may
+// set the global to an in-bounds base from the input (always in init code, whose stores must
+// not trap) or, outside init, to a hostile value near the end of memory or of the address
+// space or near 0 (then the sums wrap, into page 0), or leave it as it is (what the init or
+// an earlier invocation made it); then a prologue (global.get 0 ; i32.const n ; i32.sub ;
+// local.tee $sp ; global.set 0) or a read (global.get 0 ; local.set $sp); sometimes a write
+// of $sp with an in-bounds base the global never held (its stores then keep their checks);
+// 1 to 5 stores off $sp or off global.get 0, plus a constant in the offset, added by
+// i32.add, or added as Go's code does (i64.extend_i32_u ; i64.const ; i64.add ;
+// i32.wrap_i64), their constant, offset and width at most stackRoom, or, now and then off an
+// in-bounds base, up to pastSpan (past the span: checked) or below it (i32.sub of a
+// constant: checked), chosen so that the store is in bounds when the global's value is
+// known; and sometimes an epilogue that moves the global back.
+func (fc *fctx) stackFrame() {
+	g, r, e := fc.g, fc.g.r, &fc.e
+	sp := fc.local(tI32)
+	memEnd := g.memMin * 65536
+	known := true
+	var base uint32 // the global's value when known, below or above memEnd when hostile
+	switch {
+	case fc.init || r.chance(80): // x % (memEnd - 2*stackRoom - pastSpan) + stackRoom
+		fc.i32(1)
+		e.u32c(memEnd - 2*stackRoom - pastSpan)
+		e.op(opI32RemU)
+		e.u32c(stackRoom)
+		e.op(opI32Add)
+		e.globalSet(0)
+		base = stackRoom // the least it can be
+	case r.chance(75):
+		base = pick(r, memEnd-uint32(r.intn(stackRoom)), -uint32(1+r.intn(1024)), uint32(r.intn(64)))
+		e.u32c(base)
+		e.globalSet(0)
+		g.f.StackHostile = true
+	default: // the value the global has: what the init left (in bounds when it made a frame)
+		known = false
+	}
+	n := uint32(0)
+	if r.chance(60) {
+		n = uint32(r.intn(1024))
+		e.globalGet(0)
+		e.u32c(n)
+		e.op(opI32Sub)
+		e.localTee(sp)
+		e.globalSet(0)
+	} else {
+		e.globalGet(0)
+		e.localSet(sp)
+	}
+	notOnly := r.chance(8)
+	if notOnly { // an in-bounds base the global never held; stores off $sp only
+		fc.baseValue()
+		e.localSet(sp)
+		g.f.StackNotOnly = true
+		base, n = stackRoom, 0
+	}
+	// [lo, hi): where constant + offset + width may lie for the store to be in bounds.
+	lo, hi := uint32(0), uint32(stackRoom)
+	switch v := base - n; {
+	case !known || fc.init:
+	case v >= ^uint32(stackRoom-1): // wraps: the store lands at v + constant + offset - 2^32
+		lo = -v
+	case v > memEnd-stackRoom && v <= memEnd:
+		hi = memEnd - v
+	}
+	for k := 1 + r.intn(5); k > 0; k-- {
+		w := pick[uint32](r, 1, 2, 4, 8)
+		from, room := lo, hi
+		if base == stackRoom && r.chance(10) { // off an in-bounds base: checked, in bounds
+			from, room = 0, pastSpan
+		}
+		if room < from+w {
+			from, room = 0, stackRoom // out of bounds whatever: it traps
+		}
+		sum := from + uint32(r.intn(int(room-w-from)+1)) // constant + offset
+		// A sum that must wrap needs the constant to reach 2^32 (lo of it): the effective
+		// address (operand + offset) does not wrap, it traps.
+		delta := from + uint32(r.intn(int(sum-from)+1))
+		off := sum - delta
+		if !notOnly && r.chance(30) {
+			e.globalGet(0)
+		} else {
+			e.localGet(sp)
+		}
+		if base == stackRoom && !notOnly && r.chance(10) { // below the frame: $sp - c, c < 1025 <= $sp
+			e.u32c(1 + uint32(r.intn(1024)))
+			e.op(opI32Sub)
+			fc.storeValue(w, uint32(r.intn(64)))
+			continue
+		}
+		switch r.intn(3) {
+		case 0:
+			if from > 0 {
+				e.u32c(delta)
+				e.op(opI32Add)
+				break
+			}
+			off += delta
+		case 1:
+			e.u32c(delta)
+			e.op(opI32Add)
+		default:
+			e.op(opI64ExtendI32U)
+			e.i64c(int64(delta))
+			e.op(opI64Add, opI32WrapI64)
+		}
+		fc.storeValue(w, off)
+	}
+	if r.chance(50) {
+		e.localGet(sp)
+		e.u32c(n)
+		e.op(opI32Add)
+		e.globalSet(0)
+	}
+	g.f.StackFrames = true
+}
+
+// stackEntry emits 1 to 4 stores off the value global 0 has when the invocation starts
+// (global.get 0 plus a constant, nothing having set it yet): the value a rewind restored,
+// whose pages the host must mark, since no global.set in the invocation marks them. Global 0
+// starts in bounds (with stackStart), unless the init code moved it.
+func (fc *fctx) stackEntry() {
+	r, e := fc.g.r, &fc.e
+	for k := 1 + r.intn(4); k > 0; k-- {
+		w := pick[uint32](r, 1, 2, 4, 8)
+		delta := uint32(r.intn(int(stackRoom - w + 1)))
+		off := uint32(r.intn(int(stackRoom - w - delta + 1)))
+		e.globalGet(0)
+		if delta != 0 {
+			e.u32c(delta)
+			e.op(opI32Add)
+		}
+		fc.storeValue(w, off)
+	}
+	fc.g.f.StackEntry = true
+}
+
+// storeValue emits a value and a store of w bytes (a width of some store instruction) of it at
+// the address on the operand stack plus offset.
+func (fc *fctx) storeValue(w, offset uint32) {
+	r, e := fc.g.r, &fc.e
+	type st struct {
+		op byte
+		t  valType
+	}
+	var c []st
+	switch w {
+	case 1:
+		c = []st{{opI32Store8, tI32}, {opI64Store8, tI64}}
+	case 2:
+		c = []st{{opI32Store16, tI32}, {opI64Store16, tI64}}
+	case 4:
+		c = []st{{opI32Store, tI32}, {opI64Store32, tI64}, {opF32Store, tF32}}
+	default:
+		c = []st{{opI64Store, tI64}, {opF64Store, tF64}}
+	}
+	s := pick(r, c...)
+	fc.value(s.t, 1)
+	e.mem(s.op, 0, offset)
 }
 
 // transfer reads state (memory, a global, a table) and writes it into other state.

@@ -44,6 +44,12 @@ func (rw *rewriter) code(r *reader) ([]byte, error) {
 		}
 	}
 	rw.costs(infos)
+	for i := range infos {
+		if p := infos[i].plan; p != nil {
+			rw.stackSpan = max(rw.stackSpan, p.stackSpan)
+		}
+	}
+	rw.res.StackSpan = rw.stackSpan
 
 	helpers := rw.helperBodies()
 	out := appendU32(make([]byte, 0, 2*len(r.b)), n+uint32(len(helpers))) // instrumented code is up to about twice the size
@@ -98,7 +104,7 @@ func (fi *funcInfo) scan(r *reader, rw *rewriter, params uint32) error {
 	}
 	var pl *planner
 	if rw.opts.TrackStores {
-		pl = rw.newPlanner(locals)
+		pl = rw.newPlanner(params, locals)
 	}
 	var open []int // per open block: the index in fi.loops of a loop, -1 for a block or an if
 	for {
@@ -362,6 +368,10 @@ func (rw *rewriter) collectBody() []byte {
 func (f *funcRewriter) emptyCache() {
 	f.i32Const(emptyPageBase)
 	f.op(opGlobalSet, f.rw.cacheGlobal)
+	if f.rw.hasStackGlobal {
+		f.i32Const(emptyStackWindow)
+		f.op(opGlobalSet, f.rw.stackCacheGlobal)
+	}
 }
 
 // Scratch locals a function may get, one of each at most.
@@ -375,10 +385,11 @@ const (
 	slotV128
 	slotPage   // the base of the page last marked
 	slotBudget // the budget of the interrupt checks
+	slotStack  // a value of the stack global
 	numSlots
 )
 
-var slotTypes = [numSlots]byte{valI32, valI32, valI32, valI64, valF32, valF64, valV128, valI32, valI32}
+var slotTypes = [numSlots]byte{valI32, valI32, valI32, valI64, valF32, valF64, valV128, valI32, valI32, valI32}
 
 // funcRewriter instruments one function body.
 type funcRewriter struct {
@@ -427,11 +438,14 @@ func (f *funcRewriter) function(r *reader, params uint32) (locals, body []byte, 
 		f.entryCheck()
 	}
 	if f.rw.opts.TrackStores && f.info.hasStore {
-		f.op(opGlobalGet, f.rw.cacheGlobal)
-		f.op(opLocalSet, f.local(slotPage))
 		if f.plan = f.info.plan; f.plan != nil {
 			f.rw.res.GroupedStores += f.plan.grouped
 			f.rw.res.HoistedStores += f.plan.hoisted
+			f.rw.res.StackStores += f.plan.stack
+		}
+		if f.plan == nil || f.plan.checks {
+			f.op(opGlobalGet, f.rw.cacheGlobal)
+			f.op(opLocalSet, f.local(slotPage))
 		}
 	}
 	if err := f.expr(r); err != nil {
@@ -506,6 +520,8 @@ func (f *funcRewriter) expr(r *reader) error {
 		case in.op == opBlock || in.op == opIf:
 			f.out = append(f.out, raw...)
 			f.frames = append(f.frames, frame{})
+		case in.op == opGlobalSet && rw.stackSpan > 0 && in.globalIdx == rw.stackGlobal:
+			f.stackSet()
 		case in.op == opEnd:
 			if len(f.frames) == 0 {
 				f.out = append(f.out, opEnd)
@@ -838,6 +854,62 @@ func (f *funcRewriter) loopEntryCheck(h hoist) {
 	f.markSlow(a, h.span, true)
 	f.out = append(f.out, opEnd)
 	f.rw.res.LoopChecks++
+}
+
+// stackSet appends global.set of the stack global G and the marks of the pages its new value
+// v may be the base of (see [Instrument], "the stack"): [v, v+K) for the module's stack span
+// K. The stack cache names a window of two marked pages, [c, c+8192); when [v, v+K) is not in
+// it, both pages of the window at v's page are marked, when tracked, and become the window:
+//
+//	local.tee $s ; global.set G
+//	local.get $s ; global.get $stack_cache ; i32.sub ; i32.const 8192-K ; i32.gt_u
+//	local.get $s ; i32.const TrackedPages*4096 ; i32.lt_u ; i32.and
+//	if
+//	  <mark $s's page and its group>
+//	  local.get $s ; i32.const TrackedPages*4096-4096 ; i32.lt_u
+//	  if  <mark the next page and its group> ; local.get $s ; i32.const -4096 ; i32.and ; global.set $stack_cache  end
+//	end
+//
+// A value at or beyond the tracked pages marks nothing: a store off it traps, or wraps into
+// page 0, which the host marks. The marks never trap.
+func (f *funcRewriter) stackSet() {
+	rw := f.rw
+	sv := f.local(slotStack)
+	limit := rw.opts.TrackedPages * TrackedPageSize
+	f.op(opLocalTee, sv)
+	f.op(opGlobalSet, rw.stackGlobal)
+	f.op(opLocalGet, sv)
+	f.op(opGlobalGet, rw.stackCacheGlobal)
+	f.out = append(f.out, opI32Sub)
+	f.i32Const(stackWindow - rw.stackSpan)
+	f.out = append(f.out, opI32GtU)
+	f.op(opLocalGet, sv)
+	f.i32Const(limit)
+	f.out = append(f.out, opI32LtU, opI32And, opIf, blockEmpty)
+	mark := func(delta uint32) {
+		for _, t := range [2]struct{ table, shift uint32 }{{rw.dirtyTable, pageShift}, {rw.summaryTable, groupShift}} {
+			f.op(opLocalGet, sv)
+			if delta != 0 {
+				f.i32Const(delta)
+				f.out = append(f.out, opI32Add)
+			}
+			f.i32Const(t.shift)
+			f.out = append(f.out, opI32ShrU)
+			f.op(opGlobalGet, rw.markerGlobal)
+			f.op(opTableSet, t.table)
+		}
+	}
+	mark(0)
+	f.op(opLocalGet, sv)
+	f.i32Const(limit - TrackedPageSize)
+	f.out = append(f.out, opI32LtU, opIf, blockEmpty)
+	mark(TrackedPageSize)
+	f.op(opLocalGet, sv)
+	f.i32Const(^uint32(TrackedPageSize - 1))
+	f.out = append(f.out, opI32And)
+	f.op(opGlobalSet, rw.stackCacheGlobal)
+	f.out = append(f.out, opEnd, opEnd)
+	rw.res.StackSites++
 }
 
 // markSlow appends the slow path of a write of size bytes (1 to 4096) at the address in local

@@ -80,6 +80,14 @@ const MaxCheckCost = 1024
 // tracked memory reaches (see [MaxTrackedPages]).
 const emptyPageBase = 1<<32 - TrackedPageSize
 
+// stackWindow is the size of the window of marked pages the stack cache names (see
+// [Instrument], "the stack"), and emptyStackWindow what the cache holds when it names none:
+// the last two pages of the address space, in a group no tracked memory reaches.
+const (
+	stackWindow      = 2 * TrackedPageSize
+	emptyStackWindow = 1<<32 - stackWindow
+)
+
 // Options selects what [Instrument] adds.
 type Options struct {
 	// TrackStores adds dirty-page tracking: a dirty table, the mark_dirty import and code after
@@ -160,11 +168,33 @@ type Instrumented struct {
 	// state-changing instructions above; the interrupt checks at function entries and loops.
 	// SizedSites counts the instructions charged by their size (with Interrupt).
 	StoreSites, BulkSites, StateSites, InterruptSites, SizedSites int
-	// GroupedStores and HoistedStores count the stores among StoreSites left without a check
-	// of their own (a group's first store covers the group; a check at a loop's entry covers
-	// a store whose address the loop does not change), and LoopChecks the checks at loop
-	// entries (see [Instrument]).
-	GroupedStores, HoistedStores, LoopChecks int
+	// GroupedStores, HoistedStores and StackStores count the stores among StoreSites left
+	// without a check of their own (a group's first store covers the group; a check at a
+	// loop's entry covers a store whose address the loop does not change; the marks of the
+	// stack global's values cover a store off one of them), LoopChecks the checks at loop
+	// entries and StackSites those after global.set of the stack global (see [Instrument]).
+	GroupedStores, HoistedStores, StackStores, LoopChecks, StackSites int
+	// StackGlobal is the index of the stack global, the first mutable i32 global the module
+	// defines, and StackSpan the stack span K: the host must mark the pages of [v, v+K) for
+	// the stack global's value v at the start of every invocation, and page 0 (see
+	// [Instrument], "the stack"). StackSpan is 0 when no store relies on the stack (then the
+	// host marks nothing).
+	StackGlobal, StackSpan uint32
+}
+
+// StackGlobalExport returns the export name of the stack global when stores rely on it
+// (StackSpan > 0), "" otherwise. At the start of every invocation the host then marks the
+// pages of [v, v+StackSpan) for the global's value v, and page 0, as it marks its own writes.
+func (in *Instrumented) StackGlobalExport() string {
+	if in.StackSpan == 0 || in.Info == nil {
+		return ""
+	}
+	for _, g := range in.Info.MutableGlobals {
+		if g.Index == in.StackGlobal {
+			return g.Export
+		}
+	}
+	return ""
 }
 
 // Instrument rewrites module so that the host learns which 4 KiB pages of linear memory each
@@ -206,6 +236,19 @@ type Instrumented struct {
 // skip pages past the tracked ones, where the stores they cover would trap.
 //
 // and after memory.fill, memory.copy and memory.init to [d, d+n) a call of $touch_range(d, n).
+//
+// The stack: the first mutable i32 global the module defines is its stack global G (clang's
+// __stack_pointer, Go's SP; any choice is sound, this one is what compilers emit). A store off
+// a value G has held during the invocation, plus a constant, is covered without a check of
+// its own when its constant, offset and size add up to at most [MaxStackSpan] (see plan.go
+// for what the pass accepts as such a value); K, the stack span, is the largest such sum in
+// the module. Instead, every global.set G is followed by a check that the pages of [v, v+K)
+// of its value v are marked, using a second cache, the stack cache global (a window of two
+// marked pages; see stackSet in body.go), and the host marks at the start of every
+// invocation the pages of [v, v+K) of G's value v then, and page 0 (a stack local's value
+// before its first write is 0; a value whose sum wraps past 2^32 lands below K). Functions
+// set G once or twice per call and store to their frames several times per set, so this
+// spares most checks in code that keeps its stack in linear memory, such as Go's.
 //
 // With Interrupt it adds an import of [MarkModule].[PollName], () -> i32 (after mark_dirty), a
 // mutable i32 global, the budget, initially [PollBudget], and a function $poll_slow at the end
@@ -314,6 +357,9 @@ type rewriter struct {
 	dirtyTable, summaryTable                  uint32
 	stateGlobal, budgetGlobal, markerGlobal   uint32
 	cacheGlobal                               uint32
+	stackGlobal, stackCacheGlobal             uint32 // with hasStackGlobal
+	hasStackGlobal                            bool
+	stackSpan                                 uint32 // the stack span K; 0 while planning
 	res                                       Instrumented
 	planner                                   *planner // reused from one function body to the next
 }
@@ -393,9 +439,11 @@ func (rw *rewriter) scan(secs []section) error {
 		case secGlobal:
 			n := r.vecCount(3)
 			for i := uint32(0); i < n && r.err == nil; i++ {
-				r.valType()
-				r.byte1()
+				vt, mut := r.valType(), r.byte1()
 				r.constExpr()
+				if vt == valI32 && mut == 1 && !rw.hasStackGlobal && rw.opts.TrackStores {
+					rw.stackGlobal, rw.hasStackGlobal = rw.globals, true
+				}
 				rw.globals++
 			}
 		case secExport:
@@ -566,7 +614,11 @@ func (rw *rewriter) plan() {
 		rw.res.InterruptGlobal = unique(InterruptGlobalName)
 	}
 	if track {
-		rw.markerGlobal, rw.cacheGlobal = g, g+1
+		rw.markerGlobal, rw.cacheGlobal, g = g, g+1, g+2
+		if rw.hasStackGlobal {
+			rw.stackCacheGlobal = g
+			rw.res.StackGlobal = rw.stackGlobal
+		}
 		rw.res.CollectExport = unique(CollectExportName)
 		rw.res.ClearAllExport = unique(ClearAllExportName)
 	}
@@ -773,6 +825,12 @@ func (rw *rewriter) globalSection(r *reader) []byte {
 		added = appendI32Const(added, emptyPageBase)
 		added = append(added, opEnd)
 		count += 2
+		if rw.hasStackGlobal {
+			added = append(added, valI32, 1) // the stack cache: mutable i32 = emptyStackWindow
+			added = appendI32Const(added, emptyStackWindow)
+			added = append(added, opEnd)
+			count++
+		}
 	}
 	out := appendU32(nil, n+count)
 	fn := func(idx uint32) uint32 { return rw.fn(r, idx) }

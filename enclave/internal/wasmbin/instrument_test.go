@@ -45,8 +45,8 @@ func (m *marks) mark(addr, n uint32) {
 	if n == 0 {
 		return
 	}
-	last := uint32((uint64(addr) + uint64(n) - 1) / TrackedPageSize)
-	for p := addr / TrackedPageSize; p <= last; p++ {
+	last := min((uint64(addr)+uint64(n)-1)/TrackedPageSize, 1<<32/TrackedPageSize-1) // not past 4 GiB
+	for p := addr / TrackedPageSize; uint64(p) <= last; p++ {
 		if !m.has(p) {
 			m.bits[p/64] |= 1 << (p % 64)
 			m.list = append(m.list, p)

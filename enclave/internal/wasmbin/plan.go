@@ -1,6 +1,9 @@
 package wasmbin
 
-import "slices"
+import (
+	"math"
+	"slices"
+)
 
 // The store plan: a first pass over a function body that finds the stores whose page check
 // another check makes redundant, so that the rewrite can leave them unchecked (see
@@ -26,10 +29,26 @@ import "slices"
 //     beyond the tracked pages (the store would trap), and a wrapped sum marks a page the
 //     store cannot write (it traps too).
 //
+//   - the stack: a store whose address operand is a value the stack global G has held during
+//     the invocation, plus a constant delta, with delta + offset + size at most
+//     [MaxStackSpan], needs no check (see [Instrument], "the stack"). Such a value is the
+//     result of global.get G, or the value of a stack local: a local that is not a parameter
+//     and whose every write in the function is either of the result of global.get G
+//     (global.get G ; local.set or local.tee L) or a local.tee L right before global.set G
+//     (local.tee L ; global.set G, the prologue of clang's and Go's functions), so that it
+//     holds 0 (before its first write) or a value G held. The constant delta is added by
+//     i32.add or i64.add of a constant (subtracted by their sub) and kept through
+//     i64.extend_i32_u/s and i32.wrap_i64: the low 32 bits of the value are the local's plus
+//     delta, modulo 2^32 (Go addresses its frame as i32.wrap_i64(i64.extend_i32_u(SP) + k)).
+//     Every value G takes (global.set G) has its pages marked; the host marks those of G's
+//     value at the start of every invocation and page 0, which covers 0 + delta and every sum
+//     that wraps (below delta + offset + size <= MaxStackSpan).
+//
 // Nothing here is trusted about the values: the pass tracks, per operand-stack slot, only
-// "the value of local L at version V" (V counts the writes of L so far), and forgets
-// everything (an empty stack that yields unknown values) at every control instruction. An
-// instruction whose stack effect it does not model (SIMD, say) empties the stack too.
+// "the value of local L at version V, plus delta" (V counts the writes of L so far) or a
+// constant, and forgets everything (an empty stack that yields unknown values) at every
+// control instruction. An instruction whose stack effect it does not model (SIMD, say)
+// empties the stack too.
 
 // Limits that keep the plan cheap on pathological bodies; past them, stores keep their own
 // checks.
@@ -62,16 +81,40 @@ type hoist struct {
 type storePlan struct {
 	acts   []storeAct // per store, in the order of the body
 	hoists [][]hoist  // per loop, in the order of the loop opcodes
-	// grouped and hoisted count the stores left unchecked: covered by their group's first
-	// store, and by a loop's entry check.
-	grouped, hoisted int
+	// grouped, hoisted and stack count the stores left unchecked: covered by their group's
+	// first store, by a loop's entry check, and by the marks of the stack global's values.
+	grouped, hoisted, stack int
+	// stackSpan is the largest delta + offset + size of the stores the stack covers (0: none).
+	stackSpan uint32
+	// checks reports whether any store or loop entry keeps a check (the body then needs the
+	// page cache).
+	checks bool
 }
 
+// MaxStackSpan bounds delta + offset + size of a store the stack covers (see plan.go): its
+// largest value in a module, the stack span K, is how far past each value of the stack
+// global its pages are marked, and the window of two pages that the stack cache names must
+// hold [v, v+K) for most values v for the cache to spare marks.
+const MaxStackSpan = 2048
+
+// stackLocal is the pseudo-local of a symVal that is the value of the stack global.
+const stackLocal = math.MaxUint32
+
 // symVal is what the plan knows of a value on the operand stack: the value of a local at a
-// version, or nothing.
+// version (or of the stack global, local stackLocal) plus delta in its low 32 bits, a
+// constant (konst, its low 32 bits in delta), or nothing.
 type symVal struct {
-	known      bool
-	local, ver uint32
+	known, konst bool
+	local, ver   uint32
+	delta        uint32
+}
+
+// plain reports whether v is the value of a local, unchanged: what groups and hoists use.
+func (v symVal) plain() bool { return v.known && !v.konst && v.delta == 0 && v.local != stackLocal }
+
+// stackRead reports whether v is global.get of the stack global, unchanged.
+func (v symVal) stackRead() bool {
+	return v.known && !v.konst && v.delta == 0 && v.local == stackLocal
 }
 
 // planStore is a store as the pass sees it.
@@ -113,12 +156,15 @@ type planner struct {
 	writes     map[uint64]bool // loop<<32 | local: the local is written inside the loop
 	leads      map[groupKey]int
 	undo       []undoEntry
+	params     uint32   // the function's parameters: locals below it are not stack locals
+	nonStack   []uint32 // per local, its writes that do not make it a stack local
+	pendingTee uint32   // 1 + the local the last instruction tee'd a value into (not of G), else 0
 }
 
-// newPlanner returns the planner of a function body with locals locals in all, parameters
-// included; nil when it has too many for the plan. It reuses the rewriter's planner, so the
-// plan of the last body must be finished.
-func (rw *rewriter) newPlanner(locals uint64) *planner {
+// newPlanner returns the planner of a function body with locals locals in all, params
+// parameters included; nil when it has too many for the plan. It reuses the rewriter's
+// planner, so the plan of the last body must be finished.
+func (rw *rewriter) newPlanner(params uint32, locals uint64) *planner {
 	if locals > maxPlanLocals {
 		return nil
 	}
@@ -129,6 +175,9 @@ func (rw *rewriter) newPlanner(locals uint64) *planner {
 	}
 	p.ver = slices.Grow(p.ver[:0], int(locals))[:locals]
 	clear(p.ver)
+	p.nonStack = slices.Grow(p.nonStack[:0], int(locals))[:locals]
+	clear(p.nonStack)
+	p.params, p.pendingTee = params, 0
 	p.stack, p.stores, p.loopParent, p.open, p.marks, p.undo = p.stack[:0], p.stores[:0], p.loopParent[:0], p.open[:0], p.marks[:0], p.undo[:0]
 	p.inner = -1
 	clear(p.writes)
@@ -195,6 +244,8 @@ func (p *planner) call(typ uint32) {
 // visit reads the next instruction, in, whose bytes are raw; the body's final end included.
 func (p *planner) visit(in instr, raw []byte) {
 	rw, op := p.rw, in.op
+	tee := p.pendingTee
+	p.pendingTee = 0
 	if _, size, ok := in.storeAccess(); ok {
 		s := planStore{offset: in.offset, size: size, loop: p.inner, lead: len(p.stores)}
 		if op != opPrefixSIMD {
@@ -203,7 +254,7 @@ func (p *planner) visit(in instr, raw []byte) {
 		} else {
 			p.stack = p.stack[:0] // not modelled
 		}
-		if s.addr.known {
+		if s.addr.plain() {
 			k := groupKey{s.addr, p.inner}
 			if l, ok := p.leads[k]; ok && p.stores[l].join(s) {
 				s.lead = l
@@ -223,7 +274,12 @@ func (p *planner) visit(in instr, raw []byte) {
 	case op == opLocalGet || op == opLocalSet || op == opLocalTee:
 		l := localIndex(raw[1:])
 		if op != opLocalGet {
-			p.pop()
+			if v := p.pop(); !v.stackRead() && int(l) < len(p.nonStack) {
+				p.nonStack[l]++ // unless a global.set of the stack global follows the tee
+				if op == opLocalTee {
+					p.pendingTee = l + 1
+				}
+			}
 			p.write(l)
 		}
 		if op != opLocalSet {
@@ -269,6 +325,34 @@ func (p *planner) visit(in instr, raw []byte) {
 	case op == opCallIndirect:
 		p.pop() // the table slot
 		p.call(uint32(in.typeIdx))
+	case (op == opGlobalGet || op == opGlobalSet) && rw.hasStackGlobal && in.globalIdx == rw.stackGlobal:
+		if op == opGlobalGet {
+			p.stack = append(p.stack, symVal{known: true, local: stackLocal})
+			return
+		}
+		p.pop()
+		if tee != 0 {
+			p.nonStack[tee-1]-- // local.tee L ; global.set G: L holds a value of G
+		}
+	case op == opI32Const || op == opI64Const:
+		c := (&reader{b: raw[1:]}).sleb(64)
+		p.stack = append(p.stack, symVal{known: true, konst: true, delta: uint32(c)})
+	case op == opI32Add || op == opI64Add || op == opI32Sub || op == opI64Sub:
+		b, a := p.pop(), p.pop()
+		switch sub := op == opI32Sub || op == opI64Sub; {
+		case !a.known || !b.known || (!b.konst && (sub || !a.konst)):
+			a = symVal{} // unknown: two locals, or a constant minus a local
+		case !b.konst: // constant + local
+			b.delta += a.delta
+			a = b
+		case sub:
+			a.delta -= b.delta
+		default:
+			a.delta += b.delta
+		}
+		p.stack = append(p.stack, a)
+	case op == opI32WrapI64 || op == opI64ExtendI32S || op == opI64ExtendI32U:
+		// The low 32 bits stay the same.
 	default:
 		pops, pushes, ok := stackEffect(in)
 		if !ok {
@@ -303,13 +387,24 @@ func localIndex(b []byte) uint32 {
 func (pl *planner) finish() *storePlan {
 	stores, loopParent, writes := pl.stores, pl.loopParent, pl.writes
 	p := &storePlan{acts: make([]storeAct, len(stores)), hoists: make([][]hoist, len(loopParent))}
+	// The stack covers a store off a value of the stack global (see the top of this file),
+	// unless the store leads a group one of whose stores it does not cover.
+	onStack := make([]bool, len(stores))
+	for i, s := range stores {
+		onStack[i] = pl.onStack(s)
+	}
+	for i, s := range stores {
+		if s.lead != i && !onStack[i] {
+			onStack[s.lead] = false
+		}
+	}
 	// Loop-invariant addresses: the outermost loop around the store that does not write the
 	// local, looking outward from the innermost while none does. A group's stores share the
 	// local and the innermost loop, so they are hoisted together: the leader carries the
 	// hull.
 	hoisted := make([]bool, len(stores))
 	for i, s := range stores {
-		if !s.addr.known || s.loop < 0 || s.lead != i {
+		if !s.addr.plain() || s.loop < 0 || s.lead != i || onStack[i] {
 			continue
 		}
 		target, depth := int32(-1), 0
@@ -328,6 +423,10 @@ func (pl *planner) finish() *storePlan {
 		case hoisted[s.lead]:
 			p.acts[i].kind = actSkip
 			p.hoisted++
+		case onStack[i]:
+			p.acts[i].kind = actSkip
+			p.stack++
+			p.stackSpan = max(p.stackSpan, s.addr.delta+s.offset+s.size) // at most MaxStackSpan
 		case s.lead != i:
 			p.acts[i].kind = actSkip
 			p.grouped++
@@ -335,7 +434,23 @@ func (pl *planner) finish() *storePlan {
 			*l = storeAct{kind: actLead, lo: stores[s.lead].offset, span: stores[s.lead].size}
 		}
 	}
+	for _, a := range p.acts {
+		p.checks = p.checks || a.kind != actSkip
+	}
+	for _, hs := range p.hoists {
+		p.checks = p.checks || len(hs) > 0
+	}
 	return p
+}
+
+// onStack reports whether the stack covers store s: its address operand is a value the stack
+// global held plus a delta, with delta + offset + size at most MaxStackSpan.
+func (pl *planner) onStack(s planStore) bool {
+	a := s.addr
+	if !a.known || a.konst || uint64(a.delta)+uint64(s.offset)+uint64(s.size) > MaxStackSpan {
+		return false
+	}
+	return a.local == stackLocal || (a.local >= pl.params && int(a.local) < len(pl.nonStack) && pl.nonStack[a.local] == 0)
 }
 
 // hoist adds store s to the checks at the entry of loop lp, merging it into one off the same

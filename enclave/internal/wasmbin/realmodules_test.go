@@ -21,7 +21,8 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 )
 
-var realModules = []string{"../../../workloads/counter/counter.wasm", "../../../workloads/json-stats/json-stats.wasm"}
+var realModules = []string{"../../../workloads/counter/counter.wasm", "../../../workloads/json-stats/json-stats.wasm",
+	"../../../workloads/heapsort/heapsort.wasm", "../../../workloads/hello-go/hello-go.wasm"}
 
 // hostWrites records the pages of guest memory that WASI functions write: a host must mark
 // those itself, since no instrumented guest code runs for them. It is a function listener on
@@ -139,6 +140,12 @@ func newRealInstance(tb testing.TB, wasm []byte, in *Instrumented, listen bool) 
 // the state global. (The budget global needs no reset.)
 func (ri *realInstance) reset() {
 	ri.mk.reset()
+	if ri.in != nil {
+		if name := ri.in.StackGlobalExport(); name != "" {
+			ri.mk.mark(0, 1)
+			ri.mk.mark(uint32(ri.mod.ExportedGlobal(name).Get()), ri.in.StackSpan)
+		}
+	}
 	if ri.state != nil {
 		ri.state.Set(0)
 	}
@@ -206,9 +213,10 @@ func TestInstrumentRealModules(t *testing.T) {
 				if !slices.Equal(in.Info.MutableGlobals, want.MutableGlobals) {
 					t.Fatalf("mutable globals %+v, want %+v", in.Info.MutableGlobals, want.MutableGlobals)
 				}
-				t.Logf("code %d -> %d bytes (%+.1f%%), module %d -> %d bytes; %d store, %d bulk, %d state, %d interrupt sites",
+				t.Logf("code %d -> %d bytes (%+.1f%%), module %d -> %d bytes; %d store (%d grouped, %d hoisted, %d on the stack, span %d), %d stack, %d bulk, %d state, %d interrupt sites",
 					codeSize(t, wasm), codeSize(t, in.Module), 100*float64(codeSize(t, in.Module)-codeSize(t, wasm))/float64(codeSize(t, wasm)),
-					len(wasm), len(in.Module), in.StoreSites, in.BulkSites, in.StateSites, in.InterruptSites)
+					len(wasm), len(in.Module), in.StoreSites, in.GroupedStores, in.HoistedStores, in.StackStores, in.StackSpan,
+					in.StackSites, in.BulkSites, in.StateSites, in.InterruptSites)
 
 				plain := newRealInstance(t, wasm, nil, false)
 				inst := newRealInstance(t, wasm, in, true)
