@@ -29,8 +29,12 @@ func benchWorkload(b *testing.B, name, size string) (enclave.Function, []byte) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		return enclave.Function{Name: w.Name, Wasm: wasm, Kind: enclave.Kind(w.Kind), MemoryPages: w.Limits.MemoryPages,
-			MaxOutputBytes: w.Limits.MaxOutputBytes, Deadline: w.Limits.Deadline, Imports: w.Imports, Stubs: w.StubImports}, in
+		fn := enclave.Function{Name: w.Name, Wasm: wasm, Kind: enclave.Kind(w.Kind), MemoryPages: w.Limits.MemoryPages,
+			MaxOutputBytes: w.Limits.MaxOutputBytes, Deadline: w.Limits.Deadline, Imports: w.Imports, Stubs: w.StubImports}
+		if fn.WarmupInput, err = w.WarmupInput(); err != nil {
+			b.Fatal(err)
+		}
+		return fn, in
 	}
 	b.Fatalf("no built-in workload %s", name)
 	return enclave.Function{}, nil

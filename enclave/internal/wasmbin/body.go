@@ -863,11 +863,12 @@ func (f *funcRewriter) loopEntryCheck(h hoist) {
 //
 //	local.tee $s ; global.set G
 //	local.get $s ; global.get $stack_cache ; i32.sub ; i32.const 8192-K ; i32.gt_u
-//	local.get $s ; i32.const TrackedPages*4096 ; i32.lt_u ; i32.and
-//	if
-//	  <mark $s's page and its group>
-//	  local.get $s ; i32.const TrackedPages*4096-4096 ; i32.lt_u
-//	  if  <mark the next page and its group> ; local.get $s ; i32.const -4096 ; i32.and ; global.set $stack_cache  end
+//	if  local.get $s ; i32.const TrackedPages*4096 ; i32.lt_u
+//	  if
+//	    <mark $s's page and its group>
+//	    local.get $s ; i32.const TrackedPages*4096-4096 ; i32.lt_u
+//	    if  <mark the next page and its group> ; local.get $s ; i32.const -4096 ; i32.and ; global.set $stack_cache  end
+//	  end
 //	end
 //
 // A value at or beyond the tracked pages marks nothing: a store off it traps, or wraps into
@@ -882,10 +883,11 @@ func (f *funcRewriter) stackSet() {
 	f.op(opGlobalGet, rw.stackCacheGlobal)
 	f.out = append(f.out, opI32Sub)
 	f.i32Const(stackWindow - rw.stackSpan)
-	f.out = append(f.out, opI32GtU)
+	f.out = append(f.out, opI32GtU, opIf, blockEmpty)
+	// A value in the window is below limit: the window's pages are tracked.
 	f.op(opLocalGet, sv)
 	f.i32Const(limit)
-	f.out = append(f.out, opI32LtU, opI32And, opIf, blockEmpty)
+	f.out = append(f.out, opI32LtU, opIf, blockEmpty)
 	mark := func(delta uint32) {
 		for _, t := range [2]struct{ table, shift uint32 }{{rw.dirtyTable, pageShift}, {rw.summaryTable, groupShift}} {
 			f.op(opLocalGet, sv)
@@ -900,14 +902,19 @@ func (f *funcRewriter) stackSet() {
 		}
 	}
 	mark(0)
-	f.op(opLocalGet, sv)
-	f.i32Const(limit - TrackedPageSize)
-	f.out = append(f.out, opI32LtU, opIf, blockEmpty)
-	mark(TrackedPageSize)
-	f.op(opLocalGet, sv)
-	f.i32Const(^uint32(TrackedPageSize - 1))
-	f.out = append(f.out, opI32And)
-	f.op(opGlobalSet, rw.stackCacheGlobal)
+	if rest := uint32(stackWindow - TrackedPageSize); limit > rest { // the window's other pages
+		f.op(opLocalGet, sv)
+		f.i32Const(limit - rest)
+		f.out = append(f.out, opI32LtU, opIf, blockEmpty)
+		for d := uint32(TrackedPageSize); d < stackWindow; d += TrackedPageSize {
+			mark(d)
+		}
+		f.op(opLocalGet, sv)
+		f.i32Const(^uint32(TrackedPageSize - 1))
+		f.out = append(f.out, opI32And)
+		f.op(opGlobalSet, rw.stackCacheGlobal)
+		f.out = append(f.out, opEnd)
+	}
 	f.out = append(f.out, opEnd, opEnd)
 	rw.res.StackSites++
 }
