@@ -61,23 +61,6 @@ bin/reclave plot "$out"
 echo "==> summary"
 bin/reclave report "$out"
 
-# Platform policies over a trace (issue 17): the trace commands are CLI subcommands, not an
-# experiment kind of the configs (package trace imports harness, so the harness cannot run
-# them; see configs/trace.yaml). A synthetic trace (none is shipped) is simulated whole, and
-# a short slice of a small one is replayed on real enclaves and checked against the
-# simulator. Their figures and reports go to $out/trace/{simulate,replay}. About 10-20 s.
-echo "==> trace policies: synth, simulate, replay (reclave trace; figures in $out/trace)"
-trace_dir="$out/trace"
-mkdir -p "$trace_dir"
-bin/reclave trace synth --out "$trace_dir/synth" --functions 200 --seed 1 >/dev/null
-bin/reclave trace simulate --trace "$trace_dir/synth" --out "$trace_dir/simulate" >/dev/null
-bin/reclave trace synth --out "$trace_dir/synth-small" --functions 20 --seed 1 >/dev/null
-bin/reclave trace replay --trace "$trace_dir/synth-small" --top 4 --to 4m --speed-up 80 \
-  --out "$trace_dir/replay" | sed -n '1,5p'
-# (A trace folder has none of a run's results: leave out the notes on the figures it skips.)
-bin/reclave plot "$trace_dir/simulate" >/dev/null 2> >(grep -v '^reclave: skipped' >&2)
-bin/reclave plot "$trace_dir/replay" >/dev/null 2> >(grep -v '^reclave: skipped' >&2)
-
 dir=$(cd "$out" && pwd -P)
 cat <<MSG
 
@@ -88,8 +71,9 @@ Outputs in $dir:
   rewind_bench.json  rewind latency per strategy, memory size and dirty pages (the sweep)
   plots/          the figures, each as .png / .svg / .pdf
   report.md       environment, tables and every figure with the paper's claim it reproduces
-  trace/          policies over a synthetic trace: simulate/ (policy figures, report.md) and
-                  replay/ (real enclaves; report.md's simulator vs. replay agreement)
+  trace/          the config's trace experiments (kind: trace), each trace/NAME/: synth/ (the
+                  synthetic trace), simulate/ (policy figures, report.md) and replay/ (real
+                  enclaves; report.md's simulator vs. replay agreement), linked from report.md
 MSG
 if [ "$status" = 3 ]; then
   echo "run.sh: unexpected failures or invalid outputs (reclave run's message above): exit 3" >&2

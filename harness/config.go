@@ -192,6 +192,63 @@ var Targets = []string{TargetEmbedded, TargetProcess, TargetOpenWhisk}
 //	    modes: [warm, rewind]  # keys above but schema_version: mappings (enclave, load) key by
 //	    load: {concurrency: [1, 2, 4]}  # key, everything else replaced. Without experiments
 //	                           # the config is one experiment with no name
+//	    kind: invocations      # optional: the kind of the experiment: invocations (the default:
+//	                           # workloads × modes × load, everything above) | trace (below)
+//
+// Trace experiments. An item of experiments with kind: trace evaluates platform policies
+// (keep-alive, pre-warming) with enclave reuse over a serverless trace (package trace,
+// trace/doc.go). It takes name, kind and trace only: a key of the invocation experiments in it
+// is an error naming the key, and the keys of the document above are not merged into it
+// (they are ignored for it). `reclave run` runs the trace experiments after the invocation
+// ones ([Runner.Run] runs those only), each into RUN/trace/<name>/: synth/ (the synthetic
+// trace), simulate/ (summary.json) and replay/ (records.jsonl, summary.json) — the files of
+// `reclave trace synth`, `simulate` and `replay`, whose flags these keys mirror (capacity_mib
+// is --capacity-mib) with the same defaults (internal/tracespec). A config of trace
+// experiments only runs no invocation: reclave run then writes an empty records.jsonl and a
+// summary.json with the environment and no results, beside the trace folders. Names of
+// policies, reuse techniques, arrivals and workloads are checked when the config is loaded;
+// the traces and cost folders the experiments read, when reclave run starts
+// ([Config.CheckTracePaths]): both before anything runs.
+//
+//	experiments:
+//	  - name: policies
+//	    kind: trace
+//	    trace:
+//	      synth: {functions: 200, days: 1, seed: 1}  # a synthetic trace (defaults 1000, 1, 1), or
+//	      path: traces/azure2019  # a trace file or folder (Azure 2019 or 2021, Huawei), relative
+//	                           # to the config file: exactly one of synth and path
+//	      policies: [none, keepalive]  # optional: default every policy: none, keepalive,
+//	                           # hybrid-histogram, greedy-dual, predictive
+//	      reuse: [rewind]      # optional: rewind | generic | reinstantiate | warm (insecure);
+//	                           # default [rewind]; policy none runs once, with reuse none
+//	      nodes: 1             # optional: nodes of the simulated cluster; default 1
+//	      capacity_mib: 0      # optional: enclave memory per node, MiB; default 0 (unbounded)
+//	      costs: ../out/costs  # optional: a run folder whose summary.json gives the costs
+//	                           # (relative to the config file); default: measured at start
+//	      measure: [noop]      # optional: without costs, the built-in workloads measured at
+//	                           # start (16 MiB enclaves); default [noop]
+//	      workload: noop       # optional: map every function onto this (measured) workload;
+//	                           # default: by duration, the nearest measured workload
+//	      trace_memory: false  # optional: size enclaves by the trace's memory; default false
+//	      keepalive: 10m       # optional: TTL of policy keepalive (negative: forever); default 10m
+//	      arrivals: poisson    # optional: arrivals within a minute: uniform | poisson | even;
+//	                           # default poisson
+//	      seed: 1              # optional: seed of arrivals, durations, random selection; default 1
+//	      top: 0               # optional: keep the N functions with the most invocations
+//	      random: 0            # optional: keep N functions drawn at random (seeded)
+//	      from: 0s             # optional: the window of the trace; to 0 is the trace's end
+//	      to: 0s
+//	      replay:              # optional: the live check on real enclaves (reclave trace replay)
+//	        synth: {functions: 20}  # optional: its own trace, synth or path; default the
+//	                           # experiment's
+//	        policy: keepalive  # optional: default keepalive
+//	        reuse: rewind      # optional: rewind | reinstantiate | warm; default rewind
+//	        speed_up: 60       # optional: divides arrival times and durations; default 60
+//	        capacity_mib: 1024 # optional: enclave memory the replay may hold; default 1024
+//	        to: 10m            # optional: the window replayed (trace time); default 0 to 10m
+//	        max_invocations: 200000  # optional: refuse a larger slice (0: no limit)
+//	        top: 4             # and from, random: as above, defaults 0. keepalive, arrivals,
+//	                           # seed, workload and measure: default the experiment's
 //
 // Limits. An integer key takes a whole number that fits an int (3.5, 1e3, "3" and
 // 99999999999999999999 are errors naming the key and its line). A key given empty (no value,
@@ -237,6 +294,7 @@ type Config struct {
 	OpenWhisk      OpenWhiskSpec  `yaml:"openwhisk"`
 	Enclave        EnclaveConfig  `yaml:"enclave"`
 	Experiments    []yaml.Node    `yaml:"experiments"`
+	Kind           string         `yaml:"kind"`
 	Records        string         `yaml:"records"`
 	TraceHostCalls bool           `yaml:"trace_host_calls"`
 	ExitCost       ExitCostSpec   `yaml:"exit_cost"`
@@ -245,8 +303,10 @@ type Config struct {
 	// Experiment names the experiment this config is, for a config made from an item of
 	// another's experiments list; empty otherwise.
 	Experiment string `yaml:"-"`
-	// runs are the configs of the experiments, base keys merged with each item's.
-	runs []*Config
+	// runs are the configs of the invocation experiments, base keys merged with each
+	// item's; traces the trace experiments.
+	runs   []*Config
+	traces []*TraceExperiment
 	// lines are the lines of the keys the file gives, by path (enclave.memory_mib,
 	// modes[1]): errors name them. An experiment's are those of its merged document.
 	lines map[string]int
@@ -382,6 +442,15 @@ func parseConfig(root *yaml.Node, b []byte, file string) (*Config, error) {
 	}
 	if c.Name == "" {
 		return nil, bad("name", "missing")
+	}
+	switch c.Kind {
+	case "":
+		c.Kind = KindInvocations
+	case KindInvocations:
+	case KindTrace:
+		return nil, bad("kind", "a trace experiment is an item of experiments (with its name and trace keys)")
+	default:
+		return nil, bad("kind", "%q: want %s or %s", c.Kind, KindInvocations, KindTrace)
 	}
 	if c.Target == TargetOpenWhisk {
 		if len(c.Modes) > 0 {
@@ -606,25 +675,33 @@ func (c *Config) fileAt(key string) string {
 // empty mapping {}. Left out, a key has its default (every workload, every mode, ...); given
 // empty, it would silently mean the same, which is rarely what was meant.
 func (c *Config) checkGiven(root *yaml.Node) error {
+	var keys []strictyaml.Key
 	for _, k := range strictyaml.Keys(root) {
-		if strings.HasPrefix(k.Path, "experiments[") {
-			continue // checked as part of the experiment's merged document
+		if !strings.HasPrefix(k.Path, "experiments[") {
+			keys = append(keys, k) // an experiment's are checked with its own document
 		}
+	}
+	return checkGivenKeys(keys, c.keyError)
+}
+
+// checkGivenKeys is [Config.checkGiven] over keys; keyError makes the error of a key.
+func checkGivenKeys(keys []strictyaml.Key, keyError func(key, format string, args ...any) error) error {
+	for _, k := range keys {
 		v := k.Value
 		if v.Kind == yaml.AliasNode && v.Alias != nil {
 			v = v.Alias
 		}
 		switch {
 		case v.Kind == yaml.ScalarNode && v.ShortTag() == "!!null":
-			return c.keyError(k.Path, "no value: give one, or leave the key out for its default")
+			return keyError(k.Path, "no value: give one, or leave the key out for its default")
 		case v.Kind == yaml.SequenceNode && len(v.Content) == 0:
 			what, ok := emptyListDefaults[k.Path]
 			if !ok {
 				what = "its default"
 			}
-			return c.keyError(k.Path, "an empty list: name at least one item, or leave the key out for %s", what)
+			return keyError(k.Path, "an empty list: name at least one item, or leave the key out for %s", what)
 		case v.Kind == yaml.MappingNode && len(v.Content) == 0:
-			return c.keyError(k.Path, "an empty mapping: give at least one key, or leave the key out for its defaults")
+			return keyError(k.Path, "an empty mapping: give at least one key, or leave the key out for its defaults")
 		}
 	}
 	return nil
@@ -637,6 +714,9 @@ var emptyListDefaults = map[string]string{
 	"load.concurrency": "one worker [1]",
 	"process.command":  "the runtime image (enclave.runtime_image)",
 	"experiments":      "one experiment, the document itself",
+	"trace.policies":   "every policy",
+	"trace.reuse":      "rewind",
+	"trace.measure":    "noop",
 }
 
 func (l *LoadSpec) validate(bad func(key, format string, args ...any) error) error {
@@ -688,14 +768,18 @@ func (l *LoadSpec) validate(bad func(key, format string, args ...any) error) err
 	return nil
 }
 
-// Runs returns the experiments the config runs, in order: the configs of its experiments
-// list, or the config itself when it has none.
+// Runs returns the invocation experiments the config runs, in order: the configs of the
+// items of its experiments list of kind invocations (none when every item is of kind trace),
+// or the config itself when it has no experiments list.
 func (c *Config) Runs() []*Config {
-	if len(c.runs) == 0 {
+	if len(c.Experiments) == 0 {
 		return []*Config{c}
 	}
 	return c.runs
 }
+
+// TraceExperiments returns the experiments of kind trace of the config, in order.
+func (c *Config) TraceExperiments() []*TraceExperiment { return c.traces }
 
 // parseExperiments makes a config of each item of the experiments list: the document's keys
 // (root) with the item's merged over them (mappings key by key, anything else replaced),
@@ -719,21 +803,37 @@ func (c *Config) parseExperiments(root *yaml.Node, file string) error {
 			return fmt.Errorf("config %s: %s (line %d): want a mapping with a name", file, where, item.Line)
 		}
 		name := ""
+		kind, kindLine := itemKind(item)
 		for j := 0; j+1 < len(item.Content); j += 2 {
 			switch k := item.Content[j].Value; k {
 			case "name":
 				name = item.Content[j+1].Value
 			case "schema_version", "experiments", "records", "exit_cost":
 				return fmt.Errorf("config %s: %s.%s (line %d): an experiment cannot set %s", file, where, k, item.Content[j].Line, k)
+			case "trace":
+				if kind != KindTrace {
+					return fmt.Errorf("config %s: %s.trace (line %d): only an experiment of kind trace takes it (add kind: trace)", file, where, item.Content[j].Line)
+				}
 			}
 		}
 		if !experimentName.MatchString(name) {
 			return fmt.Errorf("config %s: %s.name (line %d): %q: want lower-case letters, digits and '-'", file, where, item.Line, name)
 		}
-		for _, prev := range c.runs {
-			if prev.Experiment == name {
-				return fmt.Errorf("config %s: %s.name (line %d): experiment %q listed twice", file, where, item.Line, name)
+		if slices.ContainsFunc(c.runs, func(r *Config) bool { return r.Experiment == name }) ||
+			slices.ContainsFunc(c.traces, func(t *TraceExperiment) bool { return t.Name == name }) {
+			return fmt.Errorf("config %s: %s.name (line %d): experiment %q listed twice", file, where, item.Line, name)
+		}
+		switch kind {
+		case KindTrace:
+			t, err := parseTraceExperiment(item, i, file)
+			if err != nil {
+				return err
 			}
+			c.traces = append(c.traces, t)
+			continue
+		case KindInvocations:
+		default:
+			return fmt.Errorf("config %s: %s.kind (line %d): %q: want %s (the default) or %s", file, where, kindLine, kind, KindInvocations, KindTrace)
 		}
 		sub, err := parseConfig(mergeNodes(base, item), c.Raw, file)
 		if err != nil {

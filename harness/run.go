@@ -112,7 +112,11 @@ func Run(ctx context.Context, cfg *Config, outDir string, log io.Writer) (*resul
 	return Runner{Log: log}.Run(ctx, cfg, outDir)
 }
 
-// Run runs the experiment cfg describes into outDir: see the function [Run].
+// Run runs the experiment cfg describes into outDir: see the function [Run]. It runs the
+// invocation experiments only (cfg.Runs()); a config's trace experiments are run by `reclave
+// run` afterwards (trace.RunExperiment). A config of trace experiments only makes a run of no
+// configuration: config.yaml, an empty records file and a summary.json with the environment
+// and no results.
 //
 // The configurations of an experiment run in rounds (see [Config] key order): a round is one
 // repetition of every configuration, each with its own enclaves and warm-up, so that a slow

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/reclave/reclave/results"
 )
@@ -280,6 +281,9 @@ func nilIfErr[F figure](fig F, err error) (figure, error) {
 // Outcome is what [All] did with every figure it knows, in the order drawn.
 type Outcome struct {
 	Figures []FigureOutcome
+	// Traces are the folders of the run's trace experiments (RUN/trace/<name>/simulate and
+	// replay), each drawn as a folder of its own.
+	Traces []TraceOutcome
 }
 
 // FigureOutcome is what [All] did with one figure: the files it wrote, or why it skipped it.
@@ -329,7 +333,10 @@ func (o *Outcome) Drawn() []FigureOutcome {
 //   - mix (mix.go) from records.jsonl and summary.json, when the run drew from a mix of
 //     workloads or had mode generic (a config's mix, generic enclaves);
 //   - policy_tradeoff, policy_cdf and policy_timeline from the summary.json of
-//     `reclave trace simulate` (its policies; see policy.go).
+//     `reclave trace simulate` (its policies; see policy.go);
+//   - then, in a run folder with trace experiments, each folder RUN/trace/<name>/simulate
+//     and RUN/trace/<name>/replay as if given alone (into its own plots/), in
+//     [Outcome.Traces] (traceruns.go).
 //
 // A figure whose input is missing, or holds nothing to draw, is skipped with the reason in
 // its [FigureOutcome]. An input that is present but unreadable, or a figure that cannot be
@@ -367,10 +374,19 @@ func drawAll(dir string, formats []string) (*Outcome, error) {
 		}
 		out.Figures = append(out.Figures, fo)
 	}
+	failed = append(failed, drawTraces(dir, formats, out)...)
+	if len(out.Traces) > 0 {
+		// A run folder with trace experiments: its policy figures are its trace folders'.
+		out.Figures = slices.DeleteFunc(out.Figures, func(f FigureOutcome) bool {
+			return f.Skipped != "" && slices.ContainsFunc(policyFigureSpecs(), func(s figureSpec) bool { return s.base == f.Base })
+		})
+	}
 	if len(failed) > 0 {
 		return out, fmt.Errorf("plots of %s: %w", dir, errors.Join(failed...))
 	}
-	if len(out.Drawn()) == 0 {
+	if len(out.Drawn()) == 0 && !slices.ContainsFunc(out.Traces, func(t TraceOutcome) bool {
+		return t.Outcome != nil && len(t.Outcome.Drawn()) > 0
+	}) {
 		return out, fmt.Errorf("plots of %s: no figure to draw (see the reasons given for each)", dir)
 	}
 	return out, nil

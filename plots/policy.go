@@ -62,7 +62,13 @@ type replaySummary struct {
 		BoundPP            float64 `json:"bound_pp"`
 		ColdOK             bool    `json:"cold_ok"`
 		DecisionsDiffer    int64   `json:"decisions_differ"`
-		DispatchLagNs      struct {
+		// The simulation of the slice with the replay's own timings.
+		ColdFractionObserved    float64 `json:"cold_fraction_observed"`
+		DecisionsDifferObserved int64   `json:"decisions_differ_observed"`
+		MemoryObservedGBs       struct {
+			Busy, Idle float64
+		} `json:"memory_gb_s_observed"`
+		DispatchLagNs struct {
 			P50, P99 float64
 		} `json:"dispatch_lag_ns"`
 		CPUQueueingNs struct {
@@ -88,10 +94,13 @@ type policyEntry struct {
 	MemoryGBs struct {
 		Busy, Idle float64
 	} `json:"memory_gb_s"`
-	StartupCDF []struct {
+	PeakMemoryBytes float64 `json:"peak_memory_bytes"`
+	StartupCDF      []struct {
 		Q  float64 `json:"q"`
 		Ns float64 `json:"ns"`
 	} `json:"startup_cdf"`
+	// engine is "replay" for a replay's own outcome drawn beside its simulation ("" else).
+	engine   string
 	Timeline struct {
 		BinNs        float64   `json:"bin_ns"`
 		LiveEnclaves []float64 `json:"live_enclaves"`
@@ -101,12 +110,15 @@ type policyEntry struct {
 
 // name is the entry's legend name.
 func (p *policyEntry) name() string {
-	if p.Reuse == "none" || p.Reuse == "" {
-		return p.Policy
+	n := p.Policy
+	if p.Reuse != "none" && p.Reuse != "" {
+		n += " + " + p.Reuse
 	}
-	n := p.Policy + " + " + p.Reuse
 	if p.Insecure {
 		n += " (insecure)"
+	}
+	if p.engine != "" {
+		n += ", " + p.engine
 	}
 	return n
 }
@@ -300,15 +312,38 @@ func newPolicyTimelineFigure(s *policySummary) (figure, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.Replay != nil {
+		// A replay: its simulated slice and, beside it, what the real enclaves held.
+		sim, rep := ps[0], s.Replay.Result
+		sim.engine, rep.engine = "simulator", "replay"
+		ps = []policyEntry{sim, rep}
+	}
+	// The unit of time: hours for a trace day, minutes or seconds for a short slice (a
+	// replay's, whose timeline is in its own sped-up time).
+	span := 0.0
+	for i := range ps {
+		span = max(span, float64(len(ps[i].Timeline.LiveEnclaves))*ps[i].Timeline.BinNs)
+	}
+	unit, unitNs := "hours", 3.6e12
+	switch {
+	case span < 2*60e9:
+		unit, unitNs = "s", 1e9
+	case span < 2*3.6e12:
+		unit, unitNs = "minutes", 60e9
+	}
+	xlabel := fmt.Sprintf("time in the trace (%s)", unit)
+	if s.Replay != nil {
+		xlabel = fmt.Sprintf("time in the replay (%s; the trace sped up %g×)", unit, s.Replay.SpeedUp)
+	}
 	mk := func(title, ylabel string, value func(p *policyEntry, i int) float64, caption string) (*panelsFigure, error) {
-		fig := &panelsFigure{title: title, xlabel: "time in the trace (hours)", ylabel: ylabel}
+		fig := &panelsFigure{title: title, xlabel: xlabel, ylabel: ylabel}
 		panel := linePanel{title: ""}
 		xmax, ymax := 0.0, 0.0
 		for i := range ps {
 			p := &ps[i]
-			l := policyLine(p, false)
+			l := timelineLine(p)
 			for j := range p.Timeline.LiveEnclaves {
-				x := float64(j) * p.Timeline.BinNs / 3.6e12
+				x := float64(j) * p.Timeline.BinNs / unitNs
 				y := value(p, j)
 				l.points = append(l.points, xy{x, y})
 				xmax, ymax = max(xmax, x), max(ymax, y)
@@ -319,7 +354,7 @@ func newPolicyTimelineFigure(s *policySummary) (figure, error) {
 			if caption == "" {
 				continue
 			}
-			fig.legend = append(fig.legend, legendEntry{name: p.name(), thumb: policyLine(p, false), width: panelsThumbWidth})
+			fig.legend = append(fig.legend, legendEntry{name: p.name(), thumb: timelineLine(p), width: panelsThumbWidth})
 		}
 		if len(panel.lines) == 0 || xmax == 0 {
 			return nil, errors.New("no timeline")
@@ -343,6 +378,15 @@ func newPolicyTimelineFigure(s *policySummary) (figure, error) {
 		return nil, err
 	}
 	return &stackFigure{top: mem, bottom: live}, nil
+}
+
+// timelineLine is the line of entry p in the timeline: a replay's own is dotted.
+func timelineLine(p *policyEntry) *logLine {
+	l := policyLine(p, false)
+	if p.engine == "replay" {
+		l.line.Dashes = []vg.Length{vg.Points(2), vg.Points(2)}
+	}
+	return l
 }
 
 // stackFigure draws two figures one above the other.
@@ -405,6 +449,11 @@ func writePolicies(b *bytes.Buffer, s *policySummary) {
 		"invocations simulated, the fraction that paid a cold start, latency from arrival (queueing " +
 		"included) and start-up latency (latency less the trace's duration), the enclaves created and " +
 		"the memory-time held busy and idle. `warm` reuses without reset: insecure, a reference only.\n\n")
+	writePolicyRows(b, s)
+}
+
+// writePolicyRows writes the table of [writePolicies].
+func writePolicyRows(b *bytes.Buffer, s *policySummary) {
 	b.WriteString("| policy | reuse | invocations | cold | p50 | p99 | p99.9 | start-up p50 | start-up p99 | enclaves | busy GB-s | idle GB-s |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, p := range s.Policies {
@@ -450,25 +499,33 @@ func writeAgreement(b *bytes.Buffer, s *policySummary) {
 	fmt.Fprintf(b, "Policy %s with reuse %s drove real enclaves of the embedded runtime over a slice of the trace "+
 		"sped up %g× (%s of wall time on %d cores); the simulator ran the same slice with the same measured costs. "+
 		"Latency counts from each invocation's intended start. The check is the cold-start fraction: the two "+
-		"engines agree within %g percentage points. Latency is reported, not gated: real enclaves share the "+
-		"machine's cores, which the simulator does not model.\n\n",
+		"engines agree within %g percentage points. Latency and memory-time (GiB × s of the replay's sped-up time, "+
+		"integrated over the enclaves each engine held: busy while created, serving or kept busy for the trace's "+
+		"duration, idle while kept) are reported, not gated: real enclaves share the machine's cores, which the "+
+		"simulator does not model.\n\n",
 		mdCell(r.Policy), mdCell(r.Reuse), r.SpeedUp, results.FormatNs(r.WallNs), r.Cores, a.BoundPP)
-	b.WriteString("| engine | invocations | cold | enclaves | queued | p50 | p99 | start-up p50 | start-up p99 |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| engine | invocations | cold | enclaves | queued | p50 | p99 | start-up p50 | start-up p99 | busy GB-s | idle GB-s | peak memory |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, row := range []struct {
 		name string
 		p    *policyEntry
 	}{{"simulator", sim}, {"replay", &r.Result}} {
-		fmt.Fprintf(b, "| %s | %d | %s | %d | %d | %s | %s | %s | %s |\n", row.name, row.p.Invocations,
+		fmt.Fprintf(b, "| %s | %d | %s | %d | %d | %s | %s | %s | %s | %s | %s | %s MiB |\n", row.name, row.p.Invocations,
 			formatFraction(row.p.ColdFraction), row.p.Enclaves, row.p.Queued, results.FormatNs(row.p.LatencyNs.P50),
-			results.FormatNs(row.p.LatencyNs.P99), results.FormatNs(row.p.StartupNs.P50), results.FormatNs(row.p.StartupNs.P99))
+			results.FormatNs(row.p.LatencyNs.P99), results.FormatNs(row.p.StartupNs.P50), results.FormatNs(row.p.StartupNs.P99),
+			formatSig3(row.p.MemoryGBs.Busy), formatSig3(row.p.MemoryGBs.Idle), formatSig3(row.p.PeakMemoryBytes/(1<<20)))
 	}
 	verdict := "**agree**"
 	if !a.ColdOK {
 		verdict = "**disagree**"
 	}
 	fmt.Fprintf(b, "\nCold-start fraction: replay − simulator = %+.2f percentage points (bound ±%g): %s; %d "+
-		"invocations were served cold by one engine and not the other.\n\n", a.ColdDiffPP, a.BoundPP, verdict, a.DecisionsDiffer)
+		"invocations were served cold by one engine and not the other. Given the replay's own timings (each arrival when "+
+		"the replay took it, each enclave busy as long as it was: CPU queueing included), the simulator serves %s cold "+
+		"(%d decisions differ) and holds %s/%s GB-s busy/idle: the engines' decisions agree whatever the machine's "+
+		"load, and a disagreement above comes from CPU time the model does not charge.\n\n", a.ColdDiffPP, a.BoundPP,
+		verdict, a.DecisionsDiffer, formatFraction(a.ColdFractionObserved), a.DecisionsDifferObserved,
+		formatSig3(a.MemoryObservedGBs.Busy), formatSig3(a.MemoryObservedGBs.Idle))
 	fmt.Fprintf(b, "CPU queueing on %d cores, which the simulator does not model (per invocation, the replay's "+
 		"start-up latency less its wait for enclave memory and less the measured cost the simulator charges for "+
 		"its decision): p50 %s, p99 %s; of it, the replay's own dispatch lag (how late an arrival was issued): "+

@@ -28,10 +28,16 @@ const paperTitle = `"Reusable Enclaves for Confidential Serverless Computing" (U
 // hardware (host calls × a per-exit cost: an estimate, apart from the measured latencies),
 // the rewind benchmark's table when there is one ([results.WriteRewindTable]), then every
 // figure drawn, embedded as PNG, with the claim of the paper it reproduces and how to read
-// it, and last the figures skipped with the reason. Links are relative to dir, so the folder can be moved or archived whole.
+// it, and last the figures skipped with the reason. A run with trace experiments gets the
+// section "Platform policies over a trace" linking the report.md that WriteReport writes in
+// each of their folders (o.Traces). Links are relative to dir, so the folder can be moved or
+// archived whole.
 func WriteReport(dir string, o *Outcome) (string, error) {
 	if o == nil {
 		return "", errors.New("report: no outcome of the figures")
+	}
+	if err := writeTraceReports(o); err != nil {
+		return "", err
 	}
 	in := &inputs{dir: dir, read: map[string]bool{}, errs: map[string]error{}}
 	var b bytes.Buffer
@@ -107,6 +113,8 @@ func writeReport(b *bytes.Buffer, dir string, in *inputs, o *Outcome) error {
 		}
 		b.WriteString("```\n\n")
 	}
+
+	writeTraceSection(b, dir, o)
 
 	specs := map[string]figureSpec{}
 	for _, s := range figureSpecs() {

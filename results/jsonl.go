@@ -24,6 +24,19 @@ const (
 	ResourcesFile = "resources.jsonl"
 )
 
+// Folders of a run folder's trace experiments (a config's experiments of kind trace):
+// RUN/TraceDir/<experiment>/TraceSimulateDir holds the summary.json of the policies simulated
+// over the trace, RUN/TraceDir/<experiment>/TraceReplayDir the records.jsonl and summary.json
+// of its replay on real enclaves (trace/doc.go describes both), TraceSynthDir the synthetic
+// trace written, TraceReplaySynthDir a replay's own.
+const (
+	TraceDir            = "trace"
+	TraceSimulateDir    = "simulate"
+	TraceReplayDir      = "replay"
+	TraceSynthDir       = "synth"
+	TraceReplaySynthDir = "synth-replay"
+)
+
 // FindRecords returns the path of the records of a run folder: records.jsonl, or else
 // records.jsonl.gz. A run made with records: none has neither: the error then wraps
 // fs.ErrNotExist and says so.

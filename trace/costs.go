@@ -10,30 +10,32 @@ import (
 
 	"github.com/reclave/reclave/enclave"
 	"github.com/reclave/reclave/harness"
+	"github.com/reclave/reclave/internal/tracespec"
 	"github.com/reclave/reclave/results"
 	"github.com/reclave/reclave/workloads"
 )
 
-// Reuse techniques: what a kept enclave does between two invocations.
+// Reuse techniques: what a kept enclave does between two invocations (their names are
+// internal/tracespec's, which configs are validated against).
 const (
 	// ReuseRewind keeps a function's enclave and rewinds it to its snapshot after each
 	// invocation (reclave's reusable enclave).
-	ReuseRewind = "rewind"
+	ReuseRewind = tracespec.ReuseRewind
 	// ReuseGeneric keeps one shared pool of generic runtime enclaves that serve any function.
 	// Its costs are modelled (see the package doc), since generic enclaves are not built yet.
-	ReuseGeneric = "generic"
+	ReuseGeneric = tracespec.ReuseGeneric
 	// ReuseReinstantiate keeps a function's enclave and re-creates its Wasm instance after
 	// each invocation.
-	ReuseReinstantiate = "reinstantiate"
+	ReuseReinstantiate = tracespec.ReuseReinstantiate
 	// ReuseWarm keeps the enclave and resets nothing: INSECURE (state leaks to the next
 	// caller), for reference only.
-	ReuseWarm = "warm"
+	ReuseWarm = tracespec.ReuseWarm
 	// ReuseNone is the reuse of policy none: every invocation gets a fresh enclave.
-	ReuseNone = "none"
+	ReuseNone = tracespec.ReuseNone
 )
 
 // Techniques are the reuse techniques, in the order reported.
-var Techniques = []string{ReuseRewind, ReuseGeneric, ReuseReinstantiate, ReuseWarm}
+var Techniques = tracespec.Techniques
 
 // Insecure reports whether reuse technique r leaks state between invocations.
 func Insecure(r string) bool { return r == ReuseWarm }

@@ -110,6 +110,15 @@
 // are minutes of the replay's (sped-up) time, in both engines alike. The costs are measured
 // at start with the same enclave size, and the simulator then runs the same slice with them.
 //
+// The replay measures the memory-time of the real enclaves it holds as the simulator
+// models it: bytes held × wall time of the replay (the trace's time divided by the speed-up:
+// multiply by speed_up for the trace's), busy from an enclave's creation (or pre-warming)
+// and while an invocation runs on it, its reset included, and while it is kept busy for the
+// trace's duration; idle while kept; nothing once destroyed. Its timeline samples the enclaves
+// live and busy and the memory held at the start of every bin of the replay's wall time
+// (the slice's length / 500, at least 1 ms: bin_ns), and the simulation of the slice samples
+// with the same bins, so that policy_timeline draws both engines over the replay's time.
+//
 // The agreement check is the cold-start fraction: within [ColdBoundPP] (2) percentage points.
 // It holds when the machine keeps up with the slice: a cold start that CPU contention
 // delays leaves its enclave busy longer than the simulator assumes, so that later arrivals of
@@ -118,7 +127,12 @@
 // speed-up of 60 to 120; at 600 they do not. The replay reports the CPU queueing it met (per
 // invocation, its start-up latency less its wait for memory and less the cost the simulator
 // charges for its decision) and its dispatch lag; latency p50/p99 of both engines are
-// reported, not gated.
+// reported, not gated. To tell the model's error from the engines' logic, the simulator
+// also runs the slice with the replay's own timings (SimOptions.BusyNs: each enclave busy
+// as long as the replay's was; each arrival when the replay's loop took it): its decisions
+// then match the replay's however loaded the machine (the tests gate it always, the model's
+// check when the CPU queueing is below half the slice's shortest gap between two arrivals
+// of a function).
 //
 // # Policies (one file each)
 //
@@ -160,8 +174,9 @@
 //	                replayed slice): policy, reuse, speed_up, wall_ns, cores, errors;
 //	  result          the replay's own outcome in the fields of a policy above (invocations,
 //	                  cold_starts, cold_fraction, queued, latency_ns, startup_ns and their
-//	                  CDFs, enclaves_created, prewarmed, evictions, peak_memory_bytes;
-//	                  memory_gb_s, timeline and the sim_ fields are not measured: zero)
+//	                  CDFs, enclaves_created, prewarmed, evictions, peak_memory_bytes,
+//	                  memory_gb_s and timeline — both in the replay's sped-up wall time, see
+//	                  "Replay"; the sim_ fields are not measured: zero)
 //	  agreement       cold_fraction_sim, cold_fraction_replay, cold_diff_pp (replay −
 //	                  simulator, percentage points), bound_pp (2), cold_ok (|diff| ≤ bound:
 //	                  the check), decisions_differ (invocations one engine served cold and the
@@ -170,7 +185,13 @@
 //	                  arrivals were issued) and cpu_queueing_ns (start-up latency less the
 //	                  wait for memory and less the simulator's cost of the decision: what
 //	                  the cores add that the simulator does not model), each p50, p99, p999,
-//	                  mean, max
+//	                  mean, max; memory_gb_s_sim, memory_gb_s_replay (busy, idle: the
+//	                  memory-time of both engines, GiB × s of the replay's time; reported,
+//	                  not gated); cold_fraction_observed, decisions_differ_observed,
+//	                  cold_observed_ok, memory_gb_s_observed: the simulator over the slice
+//	                  again, each arrival when the replay's loop took it and each enclave
+//	                  busy as long as the replay's was (CPU queueing included): the same
+//	                  decisions given the same timings, whatever the machine's load
 //
 // A replay also writes records.jsonl, one record per invocation in the schema of
 // results/doc.go (experiment trace-replay, load open, mode the reuse technique or cold for
@@ -180,4 +201,15 @@
 //
 // `reclave plot DIR` draws policy_tradeoff, policy_cdf and policy_timeline from it, and
 // report.md gets the agreement table of a replay.
+//
+// # Trace experiments (a config's kind: trace)
+//
+// A config's experiments list may hold items of kind trace (harness.Config documents the
+// keys: synth or path, the options of simulate, and an optional replay). `reclave run` runs
+// them after the invocation experiments with [RunExperiment], which writes
+// RUN/trace/<name>/synth (the synthetic trace), simulate (summary.json) and replay
+// (records.jsonl, summary.json) with the code of `reclave trace synth`, `simulate` and
+// `replay` ([RunSimulate], [RunReplay]): the CLI's flags and the config's keys are the same
+// options (internal/tracespec), with the same defaults. `reclave plot RUN` draws every
+// simulate and replay folder and links them from the run's report.md.
 package trace

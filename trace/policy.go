@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/reclave/reclave/internal/tracespec"
 )
 
 // Forever is an expiry that never comes.
@@ -65,17 +67,18 @@ type Ticker interface {
 	Tick(pool int, t int64) (target int)
 }
 
-// Policy names.
+// Policy names (internal/tracespec's, which configs are validated against; a new policy is
+// named there and in NewPolicy).
 const (
-	PolicyNone       = "none"
-	PolicyKeepAlive  = "keepalive"
-	PolicyHistogram  = "hybrid-histogram"
-	PolicyGreedyDual = "greedy-dual"
-	PolicyPredictive = "predictive"
+	PolicyNone       = tracespec.PolicyNone
+	PolicyKeepAlive  = tracespec.PolicyKeepAlive
+	PolicyHistogram  = tracespec.PolicyHistogram
+	PolicyGreedyDual = tracespec.PolicyGreedyDual
+	PolicyPredictive = tracespec.PolicyPredictive
 )
 
 // Policies are the policies, in the order reported.
-var Policies = []string{PolicyNone, PolicyKeepAlive, PolicyHistogram, PolicyGreedyDual, PolicyPredictive}
+var Policies = tracespec.Policies
 
 // PolicyOptions parameterise the policies.
 type PolicyOptions struct {

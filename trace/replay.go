@@ -53,8 +53,10 @@ type ReplayReport struct {
 	Cores  int   `json:"cores"`
 	// Errors counts invocations that failed.
 	Errors int64 `json:"errors"`
-	// Result is the replay's own outcome, in the fields of a simulated policy (memory-time,
-	// timeline and the simulator's own speed are not measured: zero).
+	// Result is the replay's own outcome, in the fields of a simulated policy: memory-time
+	// and timeline measured on the real enclaves in the replay's (sped-up, wall) time, as
+	// the simulation of the slice has them; the simulator's own speed is not measured
+	// (zero).
 	Result PolicyResult `json:"result"`
 	// Agreement compares it with the simulation of the same slice.
 	Agreement Agreement `json:"agreement"`
@@ -72,6 +74,17 @@ type Agreement struct {
 	ColdOK             bool    `json:"cold_ok"`
 	// DecisionsDiffer counts the invocations that one engine served cold and the other not.
 	DecisionsDiffer int64 `json:"decisions_differ"`
+	// ColdFractionObserved and DecisionsDifferObserved are those of the simulator run over
+	// the slice a second time with each invocation's busy time (start of service to the
+	// enclave free again, less the trace's duration) as the replay observed it, CPU
+	// queueing included, where both engines decided alike: the same decisions given the
+	// same timings, which no CPU contention changes. ColdObservedOK is |replay −
+	// ColdFractionObserved| ≤ BoundPP.
+	ColdFractionObserved    float64 `json:"cold_fraction_observed"`
+	DecisionsDifferObserved int64   `json:"decisions_differ_observed"`
+	ColdObservedOK          bool    `json:"cold_observed_ok"`
+	// MemoryObservedGBs is the memory-time of that simulation: the replay's should match it.
+	MemoryObservedGBs MemoryGBs `json:"memory_gb_s_observed"`
 	// LatencySimNs, LatencyReplayNs, StartupSimNs and StartupReplayNs are the latency and
 	// start-up latency of both engines: reported, not gated.
 	LatencySimNs    Latency `json:"latency_sim_ns"`
@@ -85,6 +98,10 @@ type Agreement struct {
 	// sharing the machine's cores, which the simulator does not model.
 	DispatchLagNs Latency `json:"dispatch_lag_ns"`
 	CPUQueueingNs Latency `json:"cpu_queueing_ns"`
+	// MemorySimGBs and MemoryReplayGBs are the memory-time of both engines (GiB × s of the
+	// replay's time, busy and idle): reported, not gated.
+	MemorySimGBs    MemoryGBs `json:"memory_gb_s_sim"`
+	MemoryReplayGBs MemoryGBs `json:"memory_gb_s_replay"`
 }
 
 // replayEnclave is one enclave of the replay.
@@ -96,6 +113,7 @@ type replayEnclave struct {
 	gen   uint32
 	prio  float64
 	until int64 // a pre-warmed enclave's keep-alive
+	since int64 // when its memory-time was last accounted (replay time)
 }
 
 type replayPool struct {
@@ -124,6 +142,7 @@ type replayDone struct {
 	enc      *replayEnclave
 	inv      Invocation
 	seq      int
+	served   int64 // when the loop served it (replay time)
 	cold     bool
 	queued   int64 // ns waited for room; -1 not queued
 	prewarm  bool  // a pre-warmed enclave is ready (no invocation)
@@ -170,8 +189,18 @@ type replayer struct {
 	lat, startup *hdrhistogram.Histogram
 	lag, cpu     *hdrhistogram.Histogram
 	cold         map[[2]int64]bool
-	recErr       error
-	nextTick     int64
+	// Per invocation (function, intended arrival): when the loop took its arrival, and how
+	// long its enclave was busy from its start of service, less its duration.
+	arrivedAt map[[2]int64]int64
+	busyObs   map[[2]int64]int64
+	recErr    error
+	nextTick  int64
+
+	// Memory-time of the enclaves held (bytes × ns of replay time, busy and idle), the
+	// enclaves busy, and the timeline's next sample and bin.
+	busyByteNs, idleByteNs float64
+	busyEncl               int64
+	nextBin, bin           int64
 }
 
 // Busy implements View.
@@ -204,7 +233,7 @@ func Replay(ctx context.Context, t *Trace, c *Costs, opts ReplayOptions) (*Repla
 	}
 	var differ int64
 	sim, err := Simulate(ctx, t, c, p, r.reuse, SimOptions{CapacityBytes: opts.CapacityBytes, Mapping: opts.Mapping,
-		Policy: opts.PolicyOptions, OnServe: func(inv Invocation, cold bool) {
+		Policy: opts.PolicyOptions, TimelineBinNs: r.bin, OnServe: func(inv Invocation, cold bool) {
 			if rc, ok := r.cold[[2]int64{int64(inv.Func), inv.Arrival}]; ok && rc != cold {
 				differ++
 			}
@@ -220,6 +249,39 @@ func Replay(ctx context.Context, t *Trace, c *Costs, opts ReplayOptions) (*Repla
 	a.DecisionsDiffer = differ
 	a.LatencySimNs, a.StartupSimNs = sim.LatencyNs, sim.StartupNs
 	a.LatencyReplayNs, a.StartupReplayNs = r.rep.Result.LatencyNs, r.rep.Result.StartupNs
+	a.MemorySimGBs, a.MemoryReplayGBs = sim.MemoryGBs, r.rep.Result.MemoryGBs
+
+	// Again with the replay's own timings: each arrival when the replay's loop took it, each
+	// enclave busy as long as the replay's was.
+	if p, err = NewPolicy(opts.Policy, opts.PolicyOptions); err != nil {
+		return nil, nil, err
+	}
+	var differObs int64
+	byObserved := map[[2]int64][2]int64{} // (function, observed arrival) → (function, intended)
+	for k, at := range r.arrivedAt {
+		byObserved[[2]int64{k[0], at}] = k
+	}
+	obs, err := Simulate(ctx, observedArrivals(t, r.arrivedAt), c, p, r.reuse, SimOptions{CapacityBytes: opts.CapacityBytes,
+		Mapping: opts.Mapping, Policy: opts.PolicyOptions, TimelineBinNs: r.bin,
+		OnServe: func(inv Invocation, cold bool) {
+			if rc, ok := r.cold[byObserved[[2]int64{int64(inv.Func), inv.Arrival}]]; ok && rc != cold {
+				differObs++
+			}
+		},
+		BusyNs: func(inv Invocation, cold bool) (int64, bool) {
+			k := byObserved[[2]int64{int64(inv.Func), inv.Arrival}]
+			if rc, ok := r.cold[k]; !ok || rc != cold {
+				return 0, false
+			}
+			b, ok := r.busyObs[k]
+			return b, ok
+		}})
+	if err != nil {
+		return &r.rep, nil, fmt.Errorf("replay: simulate the slice with its timings: %w", err)
+	}
+	a.ColdFractionObserved, a.DecisionsDifferObserved = obs.ColdFraction, differObs
+	a.MemoryObservedGBs = obs.MemoryGBs
+	a.ColdObservedOK = math.Abs(100*(a.ColdFractionReplay-a.ColdFractionObserved)) <= ColdBoundPP
 	return &r.rep, sim, nil
 }
 
@@ -241,7 +303,8 @@ func newReplayer(ctx context.Context, t *Trace, c *Costs, opts ReplayOptions) (*
 		opts.MemoryBytes = 16 << 20
 	}
 	r := &replayer{ctx: ctx, tr: t, costs: c, policy: policy, reuse: reuse, mode: mode, opts: opts,
-		done: make(chan replayDone, 64), cold: map[[2]int64]bool{}}
+		done: make(chan replayDone, 64), cold: map[[2]int64]bool{},
+		arrivedAt: map[[2]int64]int64{}, busyObs: map[[2]int64]int64{}}
 	r.ticker, _ = policy.(Ticker)
 	if r.wl, err = opts.Mapping.Map(t, c); err != nil {
 		return nil, err
@@ -292,6 +355,9 @@ func newReplayer(ctx context.Context, t *Trace, c *Costs, opts ReplayOptions) (*
 	r.rep = ReplayReport{Policy: policy.Name(), Reuse: reuse, SpeedUp: t.Options.SpeedUp, Cores: runtime.NumCPU()}
 	r.rep.Result = PolicyResult{Policy: policy.Name(), Reuse: reuse, Insecure: Insecure(reuse)}
 	r.nextTick = Minute
+	// The timeline samples the slice (seconds at a speed-up) in about 500 bins of at least 1 ms.
+	r.bin = max(int64(time.Millisecond), t.Length/500)
+	r.rep.Result.Timeline.BinNs = r.bin
 	return r, nil
 }
 
@@ -344,19 +410,26 @@ func (r *replayer) run() (err error) {
 			if err := src.Err(); err != nil {
 				return fmt.Errorf("replay: %w", err)
 			}
-			if r.busy == 0 && len(r.queue) == 0 {
+			// Done once nothing runs or waits and the slice's time is over (as the simulator,
+			// which holds what is kept until the trace's end).
+			if r.busy == 0 && len(r.queue) == 0 && now >= r.tr.Length {
 				return nil
 			}
 		}
 		wake := int64(math.MaxInt64)
 		if have {
 			wake = next.Arrival
+		} else if now < r.tr.Length {
+			wake = r.tr.Length
 		}
 		if len(r.events) > 0 {
 			wake = min(wake, r.events[0].t)
 		}
 		if r.ticker != nil && r.nextTick <= r.tr.Length {
 			wake = min(wake, r.nextTick)
+		}
+		if r.nextBin <= r.tr.Length {
+			wake = min(wake, r.nextBin)
 		}
 		if wake == math.MaxInt64 {
 			wake = now + int64(time.Second)
@@ -388,6 +461,9 @@ func (r *replayer) run() (err error) {
 
 // dueEvents handles the keep-alive ends, pre-warms and minute ticks due by now.
 func (r *replayer) dueEvents(now int64) {
+	for r.nextBin <= r.tr.Length && r.nextBin <= now {
+		r.sample()
+	}
 	for {
 		if r.ticker != nil && r.nextTick <= r.tr.Length && r.nextTick <= now &&
 			(len(r.events) == 0 || r.nextTick <= r.events[0].t) {
@@ -414,6 +490,7 @@ func (r *replayer) dueEvents(now int64) {
 }
 
 func (r *replayer) arrive(inv Invocation, seq int) {
+	r.arrivedAt[[2]int64{int64(inv.Func), inv.Arrival}] = r.now()
 	p := int(inv.Func)
 	r.pools[p].lastFn = inv.Func
 	r.policy.Arrive(p, inv.Arrival)
@@ -474,7 +551,8 @@ func (r *replayer) create(p int, evict bool) *replayEnclave {
 		// The mode was checked: a session cannot fail to be made.
 		panic(fmt.Sprintf("replay: %v", err))
 	}
-	e := &replayEnclave{sess: sess, pool: p, state: stCreating}
+	e := &replayEnclave{sess: sess, pool: p, state: stCreating, since: r.now()}
+	r.busyEncl++
 	if n := len(r.free); n > 0 {
 		// A destroyed enclave's slot: its generation goes on, so that its events are stale.
 		e.id, r.free = r.free[n-1], r.free[:n-1]
@@ -494,7 +572,7 @@ func (r *replayer) create(p int, evict bool) *replayEnclave {
 // serve starts inv on enclave e in a worker.
 func (r *replayer) serve(e *replayEnclave, inv Invocation, seq int, cold bool, queued int64) {
 	if e.state != stBusy {
-		e.state = stBusy
+		r.setState(e, stBusy)
 		r.pools[e.pool].busy++
 	}
 	if cold {
@@ -504,9 +582,10 @@ func (r *replayer) serve(e *replayEnclave, inv Invocation, seq int, cold bool, q
 	r.busy++
 	r.wg.Add(1)
 	f := r.fns[inv.Func]
+	served := r.now()
 	go func() {
 		defer r.wg.Done()
-		d := replayDone{enc: e, inv: inv, seq: seq, cold: cold, queued: queued, dispatch: time.Now()}
+		d := replayDone{enc: e, inv: inv, seq: seq, cold: cold, queued: queued, dispatch: time.Now(), served: served}
 		// An invocation started runs to its end, cancelled or not: Ctrl-C keeps it.
 		ctx := context.WithoutCancel(r.ctx)
 		d.call, d.err = e.sess.Invoke(ctx, f.input, nil)
@@ -540,10 +619,11 @@ func (r *replayer) handleDone(d replayDone) {
 		return
 	}
 	r.record(d)
+	r.busyObs[[2]int64{int64(d.inv.Func), d.inv.Arrival}] = max(now-d.served-d.inv.Duration, 0)
 	p := e.pool
 	if d.err != nil {
 		// The session cannot go on (its enclave could not be created or destroyed).
-		e.state = stIdle
+		r.setState(e, stIdle)
 		r.pools[p].busy--
 		r.destroy(e)
 		r.drain(now)
@@ -556,7 +636,7 @@ func (r *replayer) handleDone(d replayDone) {
 		r.drain(now)
 		return
 	}
-	e.state = stIdle
+	r.setState(e, stIdle)
 	r.pools[p].busy--
 	k := r.policy.Idle(p, now)
 	if k.Until <= now {
@@ -581,7 +661,7 @@ func (r *replayer) drain(now int64) {
 }
 
 func (r *replayer) makeIdle(e *replayEnclave, k Keep) {
-	e.state = stIdle
+	r.setState(e, stIdle)
 	e.prio = k.Priority
 	e.gen++
 	ps := &r.pools[e.pool]
@@ -597,7 +677,7 @@ func (r *replayer) destroy(e *replayEnclave) {
 	if i := slices.Index(ps.idle, e); i >= 0 {
 		ps.idle = slices.Delete(ps.idle, i, i+1)
 	}
-	e.state = stFree
+	r.setState(e, stFree)
 	e.gen++
 	r.free = append(r.free, e.id)
 	ps.live--
@@ -729,6 +809,8 @@ func (r *replayer) write(rec *results.Record) {
 
 func (r *replayer) finish() {
 	res := &r.rep.Result
+	const gbNs = float64(1<<30) * 1e9 // GB-s: GiB × seconds
+	res.MemoryGBs = MemoryGBs{Busy: r.busyByteNs / gbNs, Idle: r.idleByteNs / gbNs}
 	if res.Invocations > 0 {
 		res.ColdFraction = float64(res.ColdStarts) / float64(res.Invocations)
 	}
@@ -738,6 +820,43 @@ func (r *replayer) finish() {
 	r.rep.Agreement.CPUQueueingNs, _ = describe(r.cpu)
 }
 
+// setState moves enclave e to state, accounting its memory-time in the state it leaves:
+// busy while created, pre-warmed or serving (the invocation, its reset and the trace's
+// duration), idle while kept.
+func (r *replayer) setState(e *replayEnclave, state uint8) {
+	now := r.now()
+	if dt := now - e.since; dt > 0 && e.state != stFree {
+		if e.state == stIdle {
+			r.idleByteNs += float64(r.bytes) * float64(dt)
+		} else {
+			r.busyByteNs += float64(r.bytes) * float64(dt)
+		}
+	}
+	e.since = now
+	busy := func(s uint8) bool { return s == stCreating || s == stBusy }
+	switch {
+	case busy(e.state) && !busy(state):
+		r.busyEncl--
+	case !busy(e.state) && busy(state):
+		r.busyEncl++
+	}
+	e.state = state
+}
+
+// sample appends the enclaves live and busy and the memory held to the timeline, at the
+// start of the bin due.
+func (r *replayer) sample() {
+	tl := &r.rep.Result.Timeline
+	var live int64
+	for p := range r.pools {
+		live += int64(r.pools[p].live)
+	}
+	tl.LiveEnclaves = append(tl.LiveEnclaves, live)
+	tl.BusyEnclaves = append(tl.BusyEnclaves, r.busyEncl)
+	tl.MemoryBytes = append(tl.MemoryBytes, r.used)
+	r.nextBin += r.bin
+}
+
 func (r *replayer) push(t int64, kind uint8, e *replayEnclave, pool int, gen uint32) {
 	id := int32(pool)
 	if e != nil {
@@ -745,6 +864,37 @@ func (r *replayer) push(t int64, kind uint8, e *replayEnclave, pool int, gen uin
 	}
 	r.evSeq++
 	r.events.push(simEvent{t: t, seq: r.evSeq, kind: kind, id: id, gen: gen})
+}
+
+// observedArrivals returns t with each invocation arriving when at says (by function and
+// intended arrival; unchanged when at lacks it).
+func observedArrivals(t *Trace, at map[[2]int64]int64) *Trace {
+	o := *t
+	o.Options.SpeedUp = 1 // t's source is sped up already
+	o.open = func(ctx context.Context) (Source, error) {
+		src, err := t.Open(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return &observedSource{Source: src, at: at}, nil
+	}
+	return &o
+}
+
+// observedSource rewrites the arrivals of its source.
+type observedSource struct {
+	Source
+	at map[[2]int64]int64
+}
+
+func (s *observedSource) Next(inv *Invocation) bool {
+	if !s.Source.Next(inv) {
+		return false
+	}
+	if a, ok := s.at[[2]int64{int64(inv.Func), inv.Arrival}]; ok {
+		inv.Arrival = a
+	}
+	return true
 }
 
 // ReplayRecords opens DIR/records.jsonl for a replay and returns the function that writes a

@@ -2,6 +2,7 @@ package trace
 
 import (
 	"context"
+	"math"
 	"os"
 	"slices"
 	"sync"
@@ -25,7 +26,9 @@ const testEnclaveBytes = 4 << 20
 func measuredCosts(t *testing.T) *Costs {
 	t.Helper()
 	measuredOnce.Do(func() {
-		measured, measuredError = MeasureCosts(context.Background(), MeasureOptions{Cold: 3, N: 5, MemoryBytes: testEnclaveBytes})
+		// Medians of 9: a cold start measured while the machine is busy does not make the
+		// simulator's cold starts long.
+		measured, measuredError = MeasureCosts(context.Background(), MeasureOptions{Cold: 9, N: 9, MemoryBytes: testEnclaveBytes})
 	})
 	if measuredError != nil {
 		t.Fatal(measuredError)
@@ -103,7 +106,11 @@ func TestReplayDecisions(t *testing.T) {
 
 // TestReplayAgreesWithSimulator replays a slice of a small synthetic trace, sped up, with
 // keepalive + rewind: it finishes in a few seconds, its cold-start fraction is within the
-// bound of the simulator's, and its records are valid records of the usual schema.
+// bound of the simulator's given the replay's timings (always) and of the simulator's own
+// (unless the machine is overloaded), its memory-time and timeline are measured, and its
+// records are valid records of the usual schema. Arrivals are evenly spaced within a minute:
+// Poisson arrivals of one function a fraction of a millisecond apart (sped up) make a
+// decision a coin toss of scheduling even on a quiet machine.
 func TestReplayAgreesWithSimulator(t *testing.T) {
 	ctx := context.Background()
 	c := measuredCosts(t)
@@ -112,7 +119,7 @@ func TestReplayAgreesWithSimulator(t *testing.T) {
 		t.Fatal(err)
 	}
 	const speedUp = 80
-	tr, err := Load(ctx, dir, LoadOptions{Top: 4, To: 4 * time.Minute, SpeedUp: speedUp, Seed: 1})
+	tr, err := Load(ctx, dir, LoadOptions{Top: 4, To: 4 * time.Minute, SpeedUp: speedUp, Seed: 1, Arrivals: ArrivalsEven})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,21 +138,51 @@ func TestReplayAgreesWithSimulator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%d invocations in %v: replay cold %.2f%%, simulator %.2f%%, %d decisions differ; CPU queueing p50 %v p99 %v",
+	t.Logf("%d invocations in %v: replay cold %.2f%%, simulator %.2f%% (%d decisions differ), with the replay's timings %.2f%% (%d); CPU queueing p50 %v p99 %v; GB-s busy/idle replay %.3g/%.3g simulator %.3g/%.3g",
 		rep.Result.Invocations, time.Since(start), 100*rep.Result.ColdFraction, 100*sim.ColdFraction,
-		rep.Agreement.DecisionsDiffer, time.Duration(rep.Agreement.CPUQueueingNs.P50), time.Duration(rep.Agreement.CPUQueueingNs.P99))
+		rep.Agreement.DecisionsDiffer, 100*rep.Agreement.ColdFractionObserved, rep.Agreement.DecisionsDifferObserved,
+		time.Duration(rep.Agreement.CPUQueueingNs.P50), time.Duration(rep.Agreement.CPUQueueingNs.P99),
+		rep.Result.MemoryGBs.Busy, rep.Result.MemoryGBs.Idle, sim.MemoryGBs.Busy, sim.MemoryGBs.Idle)
+	t.Logf("GB-s busy/idle of the simulator with the replay's timings %.3g/%.3g", rep.Agreement.MemoryObservedGBs.Busy,
+		rep.Agreement.MemoryObservedGBs.Idle)
 	if rep.Result.Invocations < 30 || rep.Result.Invocations != sim.Invocations || rep.Result.Invocations != tr.Invocations() {
 		t.Fatalf("invocations: replay %d, simulator %d, trace %d", rep.Result.Invocations, sim.Invocations, tr.Invocations())
 	}
-	if q := time.Duration(rep.Agreement.CPUQueueingNs.P99); !rep.Agreement.ColdOK && q > overloaded {
-		// The check holds for a machine the replay has to itself: other processes' CPU
-		// delays cold starts, so that arrivals find the enclaves still busy (see the doc).
-		t.Skipf("machine overloaded (CPU queueing p99 %v > %v): cold-start fractions replay %v, simulator %v", q,
-			overloaded, rep.Result.ColdFraction, sim.ColdFraction)
+	a := &rep.Agreement
+	// The engines decide alike given the same timings, however busy the machine: the
+	// simulator fed the replay's observed busy times agrees within the bound.
+	if !a.ColdObservedOK {
+		t.Errorf("cold-start fraction: replay %v, simulator with the replay's timings %v (%d decisions differ), beyond ±%g pp",
+			rep.Result.ColdFraction, a.ColdFractionObserved, a.DecisionsDifferObserved, ColdBoundPP)
 	}
-	if !rep.Agreement.ColdOK {
+	// And the simulator's own cost model agrees on a machine the replay has to itself: other
+	// processes' CPU delays cold starts, so that arrivals find the enclaves still busy (see
+	// the doc). Beyond that, the model's check is reported, not gated (the check above holds).
+	overloaded := minGap(t, tr) / 2
+	switch q := time.Duration(a.CPUQueueingNs.P99); {
+	case a.ColdOK:
+	case q > overloaded:
+		t.Logf("machine busy (CPU queueing p99 %v > %v, half the slice's shortest gap between two arrivals of a function): "+
+			"the model's cold-start fraction %v against the replay's %v not gated", q, overloaded, sim.ColdFraction,
+			rep.Result.ColdFraction)
+	default:
 		t.Errorf("cold-start fraction: replay %v, simulator %v: %+.2f pp, beyond ±%g", rep.Result.ColdFraction,
-			sim.ColdFraction, rep.Agreement.ColdDiffPP, ColdBoundPP)
+			sim.ColdFraction, a.ColdDiffPP, ColdBoundPP)
+	}
+	if rep.Result.MemoryGBs.Busy <= 0 || rep.Result.MemoryGBs.Idle <= 0 || rep.Result.PeakMemoryBytes <= 0 ||
+		len(rep.Result.Timeline.LiveEnclaves) < 100 || len(rep.Result.Timeline.LiveEnclaves) != len(sim.Timeline.LiveEnclaves) {
+		t.Errorf("replay memory-time %+v, peak %d, %d timeline samples (simulator %d)", rep.Result.MemoryGBs,
+			rep.Result.PeakMemoryBytes, len(rep.Result.Timeline.LiveEnclaves), len(sim.Timeline.LiveEnclaves))
+	}
+	// The memory-time the replay measured is the simulator's given the replay's timings
+	// (within 10%: the loop's own delays), however busy the machine.
+	for _, m := range []struct {
+		name          string
+		replay, model float64
+	}{{"busy", rep.Result.MemoryGBs.Busy, a.MemoryObservedGBs.Busy}, {"idle", rep.Result.MemoryGBs.Idle, a.MemoryObservedGBs.Idle}} {
+		if math.Abs(m.replay-m.model) > 0.1*m.model {
+			t.Errorf("%s memory-time: replay %.4g GB-s, simulator with the replay's timings %.4g", m.name, m.replay, m.model)
+		}
 	}
 	file, err := results.FindRecords(out)
 	if err != nil {
@@ -185,9 +222,27 @@ func TestReplayAgreesWithSimulator(t *testing.T) {
 	}
 }
 
-// overloaded is the CPU queueing (p99) beyond which the machine is too busy for the
-// agreement check (a quiet 2-core machine: about 50 ms).
-const overloaded = 250 * time.Millisecond
+// minGap is the shortest time between two arrivals of a function of tr: a cold start that
+// CPU contention delays longer than that can change the next arrival's decision, which the
+// simulator's model (measured costs, no contention) does not foresee.
+func minGap(t *testing.T, tr *Trace) time.Duration {
+	t.Helper()
+	src, err := tr.Open(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	last := map[int32]int64{}
+	gap := int64(math.MaxInt64)
+	var inv Invocation
+	for src.Next(&inv) {
+		if l, ok := last[inv.Func]; ok {
+			gap = min(gap, inv.Arrival-l)
+		}
+		last[inv.Func] = inv.Arrival
+	}
+	return time.Duration(gap)
+}
 
 // readRecordsFile decodes a records file.
 func readRecordsFile(path string) ([]results.Record, error) {

@@ -27,6 +27,14 @@ type SimOptions struct {
 	// OnServe, when set, is called for every invocation when it starts to be served, with
 	// whether it is a cold start (tests; a replay's agreement check).
 	OnServe func(inv Invocation, cold bool)
+	// BusyNs, when set, is asked for every invocation served: when ok, the enclave is busy
+	// for busyNs after the invocation's start of service and the trace's duration (its start
+	// and reset: what a replay observed), instead of the measured costs. A replay's agreement
+	// check replays its own timings through the simulator with it.
+	BusyNs func(inv Invocation, cold bool) (busyNs int64, ok bool)
+	// TimelineBinNs is the timeline's bin; 0 means a minute, or the trace's length / 2880
+	// (whole minutes) when that is longer. A replay sets it to sample its short slice.
+	TimelineBinNs int64
 }
 
 // Enclave states.
@@ -198,6 +206,9 @@ func newSim(ctx context.Context, t *Trace, c *Costs, policy Policy, reuse string
 	s.startup = hdrhistogram.New(1, maxLatencyNs, 3)
 	s.nextTick = Minute
 	s.bin = max(Minute, (t.Length/2880+Minute-1)/Minute*Minute)
+	if opts.TimelineBinNs > 0 {
+		s.bin = opts.TimelineBinNs
+	}
 	s.res = PolicyResult{Policy: policy.Name(), Reuse: reuse, Insecure: Insecure(reuse)}
 	s.res.Timeline.BinNs = s.bin
 	return s, nil
@@ -382,6 +393,11 @@ func (s *sim) serve(id int32, inv Invocation, cold bool) {
 	}
 	if s.opts.OnServe != nil {
 		s.opts.OnServe(inv, cold)
+	}
+	if s.opts.BusyNs != nil {
+		if b, ok := s.opts.BusyNs(inv, cold); ok {
+			startNs, resetNs = float64(b), 0
+		}
 	}
 	resp := s.now + int64(startNs) + inv.Duration
 	lat := resp - inv.Arrival

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/reclave/reclave/internal/tracespec"
 )
 
 // Synthetic traces in the Azure Functions 2019 format, for tests, CI and ./run.sh (the real
@@ -32,12 +34,10 @@ var synthClasses = []struct {
 	{ClassPeriodic, 0.25}, {ClassDiurnal, 0.15}, {ClassBursty, 0.15}, {ClassRare, 0.30}, {ClassHeavyTailed, 0.15},
 }
 
-// SynthOptions configure [Synthesize].
-type SynthOptions struct {
-	Functions int    // number of functions; 0 means 1000
-	Days      int    // number of days; 0 means 1
-	Seed      uint64 // the same seed gives the same files
-}
+// SynthOptions configure [Synthesize] (the options of `reclave trace synth` and of a trace experiment's synth key): the number of
+// functions (0 means 1000), of days (0 means 1), and the seed (the same seed gives the same
+// files).
+type SynthOptions = tracespec.Synth
 
 // SynthFunction is one function of a synthetic trace and how it was generated.
 type SynthFunction struct {

@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/reclave/reclave/internal/tracespec"
 )
 
 // Minute is the resolution of the per-minute traces (Azure 2019, Huawei), in nanoseconds.
@@ -106,12 +108,12 @@ type Arrivals string
 const (
 	// ArrivalsUniform draws the gaps between the n arrivals (and the minute's edges) from a
 	// uniform distribution and scales them to fill the minute.
-	ArrivalsUniform Arrivals = "uniform"
+	ArrivalsUniform Arrivals = tracespec.ArrivalsUniform
 	// ArrivalsPoisson draws the gaps from an exponential distribution (those of a Poisson
 	// process) and scales them to fill the minute: n uniform order statistics.
-	ArrivalsPoisson Arrivals = "poisson"
+	ArrivalsPoisson Arrivals = tracespec.ArrivalsPoisson
 	// ArrivalsEven spaces the n arrivals evenly, at (k + ½)·60 s / n: deterministic.
-	ArrivalsEven Arrivals = "even"
+	ArrivalsEven Arrivals = tracespec.ArrivalsEven
 )
 
 // LoadOptions select what of a trace is read and how it is turned into invocations.

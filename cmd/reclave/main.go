@@ -39,6 +39,7 @@ import (
 	"github.com/reclave/reclave/internal/servecmd"
 	"github.com/reclave/reclave/plots"
 	"github.com/reclave/reclave/results"
+	"github.com/reclave/reclave/trace"
 )
 
 func main() {
@@ -55,12 +56,18 @@ const usage = `usage:
                                           it is a terminal (none with --quiet); Ctrl-C stops
                                           the run, keeping the records and a summary of them.
                                           Exit 3 when invocations failed or gave invalid outputs
-                                          beyond the config's expected_errors (named on stderr)
+                                          beyond the config's expected_errors (named on stderr).
+                                          Experiments of kind trace run after the others, into
+                                          DIR/trace/NAME/{synth,simulate,replay}: the files the
+                                          trace subcommands write
   reclave plot DIR                        draw the figures of a run folder into DIR/plots (PNG, SVG,
                                           PDF) and write DIR/report.md: cold_vs_rewind, breakdown,
                                           throughput, overhead, attestation from summary.json, cdf
                                           from records.jsonl, rewind_scaling from rewind_bench.json;
-                                          a figure without data is skipped, saying why
+                                          a figure without data is skipped, saying why. The
+                                          folders of trace experiments (DIR/trace/NAME/simulate
+                                          and replay) get their policy figures and report.md,
+                                          linked from DIR/report.md
   reclave report DIR                      print the summary table of a run
   reclave compare BASE_DIR NEW_DIR [--alpha 0.05] [--threshold 5%] [--metric latency|response|exec]
                  [--unit invocation|repetition] [--workloads DIR]
@@ -266,6 +273,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := cfg.CheckResources(where, nil); err != nil {
 		return err
 	}
+	if err := cfg.CheckTracePaths(); err != nil {
+		return err
+	}
 	dir := *out
 	if dir == "" {
 		if dir, err = harness.NewRunDir("out", time.Now()); err != nil {
@@ -290,6 +300,23 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err == nil && sum != nil {
 		err = runVerdict(cfg, sum) // exit 3: failures the config does not expect
 	}
+	var exit *exitError
+	if err != nil && !errors.As(err, &exit) {
+		return err
+	}
+	// The trace experiments, after the invocation ones (their options were validated with
+	// the config, before anything ran).
+	for _, e := range cfg.TraceExperiments() {
+		o, terr := trace.RunExperiment(ctx, e, dir, runner.Log)
+		if terr != nil {
+			return traceError(terr)
+		}
+		fmt.Fprintf(stdout, "trace %s: %s", e.Name, filepath.Join(o.Simulate, results.SummaryFile))
+		if o.Replay != "" {
+			fmt.Fprintf(stdout, ", %s", filepath.Join(o.Replay, results.SummaryFile))
+		}
+		fmt.Fprintln(stdout)
+	}
 	return err
 }
 
@@ -306,6 +333,7 @@ func cmdPlot(args []string, stdout, stderr io.Writer) error {
 	if outcome == nil {
 		return err
 	}
+	drawn := len(outcome.Drawn()) > 0
 	for _, f := range outcome.Figures {
 		for _, p := range f.Paths {
 			fmt.Fprintln(stdout, p)
@@ -314,7 +342,18 @@ func cmdPlot(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stderr, "reclave: skipped %s: %s\n", f.Base, f.Skipped)
 		}
 	}
-	if len(outcome.Drawn()) > 0 {
+	// The trace experiments' folders: their policy figures (a trace folder has none of a
+	// run's results: the notes on the figures it skips are left out).
+	for _, t := range outcome.Traces {
+		if t.Outcome == nil {
+			continue
+		}
+		for _, p := range t.Outcome.Paths() {
+			fmt.Fprintln(stdout, p)
+			drawn = true
+		}
+	}
+	if drawn {
 		report, rerr := plots.WriteReport(dir, outcome)
 		if rerr != nil {
 			return errors.Join(err, rerr)
@@ -346,6 +385,36 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	}
 	for _, w := range sum.Warnings {
 		fmt.Fprintf(stdout, "warning: %s\n", w)
+	}
+	return reportTraces(fs.Arg(0), stdout)
+}
+
+// reportTraces prints a line per folder of the run's trace experiments (DIR/trace/NAME/
+// simulate and replay).
+func reportTraces(dir string, stdout io.Writer) error {
+	files, err := filepath.Glob(filepath.Join(dir, results.TraceDir, "*", "*", results.SummaryFile))
+	if err != nil {
+		return fmt.Errorf("trace experiments: %w", err)
+	}
+	for _, f := range files {
+		s, err := trace.ReadSummary(f)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(filepath.Join(dir, results.TraceDir), filepath.Dir(f))
+		switch r := s.Replay; {
+		case r != nil:
+			verdict := "agree"
+			if !r.Agreement.ColdOK {
+				verdict = "DISAGREE"
+			}
+			fmt.Fprintf(stdout, "trace experiment %s: %s + %s replayed, %d invocations: cold %.3g%% replay vs %.3g%% simulator (%+.2f pp, bound ±%g): %s\n",
+				rel, r.Policy, r.Reuse, r.Result.Invocations, 100*r.Agreement.ColdFractionReplay, 100*r.Agreement.ColdFractionSim,
+				r.Agreement.ColdDiffPP, r.Agreement.BoundPP, verdict)
+		default:
+			fmt.Fprintf(stdout, "trace experiment %s: %d policy × reuse simulated over %d invocations of %d functions (report.md there)\n",
+				rel, len(s.Policies), s.Trace.Invocations, s.Trace.Functions)
+		}
 	}
 	return nil
 }
