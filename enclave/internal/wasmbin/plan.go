@@ -105,16 +105,19 @@ const stackLocal = math.MaxUint32
 // constant (konst, its low 32 bits in delta), or nothing.
 type symVal struct {
 	known, konst bool
+	conv         bool // converted (i32.wrap_i64, i64.extend_i32_*): only the low 32 bits are known
 	local, ver   uint32
 	delta        uint32
 }
 
 // plain reports whether v is the value of a local, unchanged: what groups and hoists use.
-func (v symVal) plain() bool { return v.known && !v.konst && v.delta == 0 && v.local != stackLocal }
+func (v symVal) plain() bool {
+	return v.known && !v.konst && !v.conv && v.delta == 0 && v.local != stackLocal
+}
 
 // stackRead reports whether v is global.get of the stack global, unchanged.
 func (v symVal) stackRead() bool {
-	return v.known && !v.konst && v.delta == 0 && v.local == stackLocal
+	return v.known && !v.konst && !v.conv && v.delta == 0 && v.local == stackLocal
 }
 
 // planStore is a store as the pass sees it.
@@ -352,7 +355,10 @@ func (p *planner) visit(in instr, raw []byte) {
 		}
 		p.stack = append(p.stack, a)
 	case op == opI32WrapI64 || op == opI64ExtendI32S || op == opI64ExtendI32U:
-		// The low 32 bits stay the same.
+		// The low 32 bits stay the same; the type changes.
+		if n := len(p.stack); n > 0 && p.stack[n-1].known {
+			p.stack[n-1].conv = true
+		}
 	default:
 		pops, pushes, ok := stackEffect(in)
 		if !ok {

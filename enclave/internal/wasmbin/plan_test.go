@@ -1,7 +1,10 @@
 package wasmbin
 
 import (
+	"context"
 	"testing"
+
+	"github.com/tetratelabs/wazero"
 )
 
 // TestStorePlan checks the stores the plan leaves without a check of their own (groups off one
@@ -190,6 +193,64 @@ func TestStorePlanDecisions(t *testing.T) {
 			if in.GroupedStores != tc.grouped || in.HoistedStores != tc.hoisted || in.LoopChecks != tc.loopChecks {
 				t.Fatalf("grouped %d, hoisted %d, loop checks %d; want %d, %d, %d",
 					in.GroupedStores, in.HoistedStores, in.LoopChecks, tc.grouped, tc.hoisted, tc.loopChecks)
+			}
+		})
+	}
+}
+
+// TestStorePlanStack checks which stores the stack covers (see plan.go), on bodies whose
+// answer is known, and that every instrumented body is valid (wazero compiles it).
+func TestStorePlanStack(t *testing.T) {
+	ctx := context.Background()
+	rt := wazero.NewRuntime(ctx)
+	defer rt.Close(ctx)
+	for _, tc := range []struct {
+		name           string
+		params, locals string
+		body           string
+		stack, sites   int // stores the stack covers, global.set sites of the stack global
+		span           uint32
+	}{
+		{"read into a local", "", "i32", "global.get 0 local.set 0 local.get 0 i32.const 1 i32.store offset=8", 1, 0, 12},
+		{"prologue", "", "i32", "global.get 0 i32.const 16 i32.sub local.tee 0 global.set 0 local.get 0 i32.const 1 i32.store offset=4", 1, 1, 8},
+		{"Go's frame address", "", "i32", "global.get 0 local.set 0 local.get 0 i64.extend_i32_u i64.const 8 i64.add i32.wrap_i64 i64.const 1 i64.store offset=16", 1, 0, 32},
+		{"constant first", "", "i32", "global.get 0 local.set 0 i32.const 24 local.get 0 i32.add i32.const 1 i32.store", 1, 0, 28},
+		{"the global itself", "", "", "global.get 0 i32.const 1 i32.store offset=100", 1, 0, 104},
+		{"at the span", "", "", "global.get 0 i32.const 1 i32.store offset=2044", 1, 0, 2048},
+		{"past the span", "", "", "global.get 0 i32.const 1 i32.store offset=2045", 0, 0, 0},
+		{"below the value", "", "", "global.get 0 i32.const 8 i32.sub i32.const 1 i32.store", 0, 0, 0},
+		{"a parameter", "i32", "", "global.get 0 local.set 0 local.get 0 i32.const 1 i32.store", 0, 0, 0},
+		{"written otherwise too", "", "i32", "global.get 0 local.set 0 i32.const 5 local.set 0 local.get 0 i32.const 1 i32.store", 0, 0, 0},
+		{"tee without the set", "", "i32", "global.get 0 i32.const 16 i32.sub local.tee 0 drop local.get 0 i32.const 1 i32.store", 0, 0, 0},
+		{"tee, then another global", "", "i32", "global.get 0 i32.const 16 i32.sub local.tee 0 global.set 1 local.get 0 i32.const 1 i32.store", 0, 0, 0},
+		{"two locals added", "", "i32 i32", "global.get 0 local.set 0 global.get 0 local.set 1 local.get 0 local.get 1 i32.add i32.const 1 i32.store", 0, 0, 0},
+		{"never written: 0", "", "i32", "local.get 0 i32.const 1 i32.store offset=64", 1, 0, 68},
+		// An i64 local's low 32 bits as an address, in a loop: not a local whose value a loop
+		// check could read (it is an i64), but 0 (never written) to the stack.
+		{"wrapped i64 local in a loop", "", "i64", "loop void local.get 0 i32.wrap_i64 i32.const 1 i32.store end", 1, 0, 4},
+		{"wrapped i64 local written", "i64", "", "loop void local.get 0 i32.wrap_i64 i32.const 1 i32.store end", 0, 0, 0},
+		{"set without stores", "", "", "global.get 0 i32.const 16 i32.sub global.set 0", 0, 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := &modSpec{
+				types:   []string{tc.params + " -> "},
+				memory:  []byte{0, 1},
+				globals: []string{"mut i32 = i32.const 1024", "mut i32 = i32.const 0"},
+				funcs:   []testFunc{{typ: 0, locals: tc.locals, body: tc.body, export: "f"}},
+			}
+			in, err := Instrument(m.bytes(), optsAll)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if in.StackStores != tc.stack || in.StackSites != tc.sites || in.StackSpan != tc.span {
+				t.Fatalf("stack stores %d, global.set sites %d, span %d; want %d, %d, %d",
+					in.StackStores, in.StackSites, in.StackSpan, tc.stack, tc.sites, tc.span)
+			}
+			if want := map[bool]string{true: in.Info.MutableGlobals[0].Export, false: ""}[tc.span > 0]; in.StackGlobalExport() != want {
+				t.Fatalf("stack global export %q, want %q", in.StackGlobalExport(), want)
+			}
+			if _, err := rt.CompileModule(ctx, in.Module); err != nil {
+				t.Fatalf("the instrumented module does not compile: %v", err)
 			}
 		})
 	}
