@@ -170,7 +170,10 @@
 //	         written pages with madvise(MADV_DONTNEED). Each first write faults and copies; the
 //	         madvise also costs TLB shootdowns, expensive in a virtual machine
 //	tracked  the module's stores are instrumented to report the pages they write; copy back
-//	         exactly those. No scan, no fault; the cost moves into the function's execution
+//	         exactly those. No scan, no fault; the cost moves into the function's execution.
+//	         Stores off the stack pointer (clang's __stack_pointer, Go's SP: the first
+//	         mutable i32 global) are covered by checks where it is set instead, and the host
+//	         marks the pages at its value, and page 0, at each invocation's start
 //	auto     the default: measure diff and tracked on the function's own invocations and keep
 //	         the cheaper (execution + reset), exploring again now and then; see auto.go,
 //	         [Enclave.Strategy] and [Enclave.StrategyChoice]
