@@ -380,7 +380,9 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stdout, " (simulated SGX)")
 	}
 	fmt.Fprintf(stdout, ", %s, %d cores\n", sum.Env.CPU, sum.Env.Cores)
-	if err := results.WriteTable(stdout, sum); err != nil {
+	if len(sum.Results) == 0 {
+		fmt.Fprintln(stdout, "no invocation experiment ran (a config of trace experiments only)")
+	} else if err := results.WriteTable(stdout, sum); err != nil {
 		return err
 	}
 	for _, w := range sum.Warnings {

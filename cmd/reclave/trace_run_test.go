@@ -96,6 +96,38 @@ experiments:
 	}
 }
 
+// TestRunTraceOnlyConfig: a config of trace experiments only runs them, and reclave report
+// says that no invocation experiment ran instead of printing an empty table.
+func TestRunTraceOnlyConfig(t *testing.T) {
+	dir := t.TempDir()
+	config := write(t, dir, "c.yaml", `schema_version: 1
+name: only-traces
+experiments:
+  - name: pol
+    kind: trace
+    trace:
+      synth: {functions: 5, seed: 1}
+      policies: [keepalive]
+      to: 30m
+`)
+	out := filepath.Join(dir, "out")
+	if code, stdout, stderr := reclave(t, "run", "--config", config, "--out", out, "--quiet"); code != 0 {
+		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, stderr := reclave(t, "report", out)
+	if code != 0 {
+		t.Fatalf("report: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"no invocation experiment ran", "trace experiment pol/simulate: 1 policy × reuse simulated"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("report lacks %q:\n%s", want, stdout)
+		}
+	}
+	if strings.Contains(stdout, "workload") {
+		t.Errorf("report prints a table header for no results:\n%s", stdout)
+	}
+}
+
 // TestRunTraceExperimentRefusedBeforeRunning: a bad trace option is an error of the config,
 // before anything runs.
 func TestRunTraceExperimentRefusedBeforeRunning(t *testing.T) {
