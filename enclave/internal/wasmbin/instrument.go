@@ -217,9 +217,10 @@ func (in *Instrumented) StackGlobalExport() string {
 // global, the page cache, the base of a page that is marked and whose group is marked
 // (initially, and after every collect and clear-all, that of the last page of the address
 // space, in a group no tracked memory reaches; an entry, once set, stays set until the host
-// collects, which it does between invocations). Every function that stores copies the page
-// cache into a local, $page, at its entry, and after a store of s bytes at effective address
-// ea it checks
+// collects, which it does between invocations); when the module defines a mutable i32 global,
+// a second one, the stack cache (see "The stack" below). Every function with a store that
+// keeps a check copies the page cache into a local, $page, at its entry, and after a store of
+// s bytes at effective address ea it checks
 //
 //	local.get $ea ; local.get $page ; i32.sub ; i32.const 4096-s ; i32.gt_u   ;; not all in $page?
 //	if
