@@ -105,7 +105,13 @@ const (
 	// invocations with Function.WarmupInput, a public input the workload designates: state a
 	// language runtime initialises lazily on its first calls (the Go runtime's) is then part
 	// of the clean state, so that a rewind does not undo it. The warm-up input must be public:
-	// nothing of a caller ever enters a snapshot. State seeded from randomness during the
+	// nothing of a caller ever enters a snapshot. The warm-up then settles: of the state it
+	// leaves and the states after up to [SettleCandidates] more warm-up invocations, the
+	// snapshot is the first whose next warm-up invocation does the least work (the interrupt
+	// checks' charges, so the choice depends on the guest's state, never on timing): not one
+	// whose next call starts a collection cycle or refills an allocator cache, which every
+	// rewound invocation would repeat. [Enclave.WarmupInvocations] says how many invocations
+	// the clean state has seen. State seeded from randomness during the
 	// warm-up repeats after every rewind, as after the init ([Enclave.Warnings]). An enclave
 	// that does not rewind (mode cold, warm, reinstantiate) runs the same warm-up at creation,
 	// so that a fresh enclave is comparable with a rewound one.

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -101,6 +102,7 @@ type Enclave struct {
 	hostInitial wasi.State // host state before any instance ran
 	canShrink   bool       // linear memory can be shrunk in place (wzmem)
 	initRandom  uint64     // random bytes the function drew during its init
+	warmups     int        // warm-up invocations before the clean state (see settle)
 	// initState: the start function or the init changed a table or dropped a segment, which
 	// only running them again reproduces; a function-point recycle cannot then rebuild the
 	// clean instance from the snapshot, and the enclave is retired instead.
@@ -316,7 +318,7 @@ func (e *Enclave) stateHash(mem []byte, globals []uint64) [32]byte {
 	h.Write(e.moduleSum[:])
 	if e.cfg.SnapshotPoint == PointWarmed {
 		in := sha256.Sum256(e.fn.WarmupInput)
-		fmt.Fprintf(h, "warmup\x00%d\x00", e.cfg.WarmupInvocations)
+		fmt.Fprintf(h, "warmup\x00%d\x00", e.warmups)
 		h.Write(in[:])
 	}
 	if e.cfg.Reset == ResetRewind && e.cfg.SnapshotPoint.afterInit() {
@@ -962,7 +964,7 @@ func (e *Enclave) Warnings() []string {
 // initRandom, and empty otherwise.
 func (e *Enclave) warmupNote() string {
 	if e.cfg.SnapshotPoint == PointWarmed {
-		return fmt.Sprintf(" and its %d warm-up invocations", e.cfg.WarmupInvocations)
+		return fmt.Sprintf(" and its %d warm-up invocations", e.warmups)
 	}
 	return ""
 }
@@ -974,25 +976,137 @@ func (e *Enclave) warmupNote() string {
 func (e *Enclave) warmUp(ctx context.Context) error {
 	before := e.host.RandomBytes()
 	for i := range e.cfg.WarmupInvocations {
-		e.host.Begin(e.fn.WarmupInput)
-		res, err := e.inst.call(ctx, e.inst.entry, e.fn.Deadline)
-		overflow := e.host.OutputOverflow()
-		e.host.End()
-		var exit *wasi.ExitError
-		switch {
-		case err != nil && !(errors.As(err, &exit) && exit.Code == 0 && e.fn.Kind == KindCommand):
-			return fmt.Errorf("warm-up invocation %d of %d: %w", i+1, e.cfg.WarmupInvocations, err)
-		case overflow:
-			return fmt.Errorf("warm-up invocation %d of %d: output exceeds max_output_bytes (%d)", i+1, e.cfg.WarmupInvocations, e.fn.MaxOutputBytes)
-		case e.inst.hasStatus && uint32(res[0]) != 0:
-			return fmt.Errorf("warm-up invocation %d of %d: %s returned status %d", i+1, e.cfg.WarmupInvocations, exportHandle, int32(uint32(res[0])))
-		case e.inst.mod.IsClosed():
-			return fmt.Errorf("warm-up invocation %d of %d closed the instance", i+1, e.cfg.WarmupInvocations)
+		if err := e.warmupCall(ctx, i+1, fmt.Sprintf("of %d", e.cfg.WarmupInvocations)); err != nil {
+			return err
 		}
 	}
+	e.warmups = e.cfg.WarmupInvocations
+	err := e.settle(ctx)
 	e.initRandom += e.host.RandomBytes() - before
+	return err
+}
+
+// warmupCall runs warm-up invocation n (of says of how many) and fails on anything but a
+// successful return.
+func (e *Enclave) warmupCall(ctx context.Context, n int, of string) error {
+	e.host.Begin(e.fn.WarmupInput)
+	res, err := e.inst.call(ctx, e.inst.entry, e.fn.Deadline)
+	overflow := e.host.OutputOverflow()
+	e.host.End()
+	var exit *wasi.ExitError
+	switch {
+	case err != nil && !(errors.As(err, &exit) && exit.Code == 0 && e.fn.Kind == KindCommand):
+		return fmt.Errorf("warm-up invocation %d %s: %w", n, of, err)
+	case overflow:
+		return fmt.Errorf("warm-up invocation %d %s: output exceeds max_output_bytes (%d)", n, of, e.fn.MaxOutputBytes)
+	case e.inst.hasStatus && uint32(res[0]) != 0:
+		return fmt.Errorf("warm-up invocation %d %s: %s returned status %d", n, of, exportHandle, int32(uint32(res[0])))
+	case e.inst.mod.IsClosed():
+		return fmt.Errorf("warm-up invocation %d %s closed the instance", n, of)
+	}
 	return nil
 }
+
+// Settling (see settle).
+const (
+	// SettleCandidates is how many states after the warm-up invocations settling compares.
+	SettleCandidates = 8
+	// settleCopyBudget bounds the bytes of linear memory settling copies (one copy per
+	// candidate): a large memory gets fewer candidates.
+	settleCopyBudget = 256 << 20
+	// settleWorkBudget bounds the work (interrupt budget units, see wasmbin.PollBudget: about
+	// a millisecond each million) settling spends on its invocations; it stops after the one
+	// that passes it.
+	settleWorkBudget = 256 << 20
+)
+
+// settle chooses the state a warmed snapshot is taken in. The state the warm-up invocations
+// leave may be one whose next invocation does much more work than those around it — a Go
+// runtime's next call may refill its allocator's span caches or start a collection cycle —
+// and every rewound invocation would repeat that work. Settling runs up to SettleCandidates
+// more invocations with the warm-up input, measures the work each does (the interrupt
+// checks' charges: the same code on the same input charges the same, so the choice depends
+// on the guest's state only, never on timing) and goes back to the state before the one of
+// least work, the first such. The invocations before that state count as warm-up
+// invocations (WarmupInvocations, and the clean-state hash). It goes back by copying memory,
+// globals and the host state; it stops without going back when an invocation changes what a
+// copy cannot restore (a table, a dropped segment) or grows memory it cannot shrink.
+func (e *Enclave) settle(ctx context.Context) error {
+	inst := e.inst
+	size := int(e.heap.n)
+	k := SettleCandidates
+	if size > 0 {
+		k = min(k, settleCopyBudget/size)
+	}
+	if k < 2 || inst.budget == nil {
+		return nil
+	}
+	type state struct {
+		mem     []byte
+		globals []uint64
+		host    wasi.State
+		at      int // warm-up invocations before it
+	}
+	save := func(s *state) {
+		s.mem = append(s.mem[:0], e.heap.buf[:e.heap.n]...)
+		s.globals = s.globals[:0]
+		for _, g := range inst.globals {
+			s.globals = append(s.globals, g.Get())
+		}
+		s.host, s.at = e.host.Snapshot(), e.warmups
+	}
+	canShrink := wzmem.Supported(inst.mod.Memory())
+	flag := inst.state.Get()
+	defer func() { inst.state.Set(flag) }()
+	var cur, best state
+	bestWork, spent := uint64(math.MaxUint64), uint64(0)
+	for range k {
+		save(&cur)
+		inst.state.Set(0)
+		inst.budget.Set(math.MaxInt32)
+		err := e.warmupCall(ctx, e.warmups+1, "(settling)")
+		left := int64(int32(uint32(inst.budget.Get())))
+		inst.budget.Set(wasmbin.PollBudget)
+		if err != nil {
+			return err
+		}
+		e.warmups++
+		work := uint64(math.MaxInt32 - max(left, 0)) // a poll (after 2^31 units) resets the budget: then far more
+		if work < bestWork {
+			bestWork, cur, best = work, best, cur
+		}
+		if inst.state.Get() != 0 {
+			flag = 1
+			return nil // a table or segment changed: no way back, the state is what it is
+		}
+		if spent += work; spent > settleWorkBudget {
+			break
+		}
+	}
+	n := uint64(len(best.mem))
+	if e.heap.n > n {
+		if !canShrink {
+			return nil
+		}
+		clear(e.heap.buf[n:e.heap.n]) // a later memory.grow must find zeros, as a fresh instance's
+		if err := wzmem.Shrink(inst.mod.Memory(), uint32(n/wasmPageSize)); err != nil {
+			return fmt.Errorf("settle: %w", err)
+		}
+		e.heap.n = n
+	}
+	copy(e.heap.buf, best.mem)
+	for i, g := range inst.globals {
+		g.Set(best.globals[i])
+	}
+	e.host.Restore(best.host)
+	e.warmups = best.at
+	return nil
+}
+
+// WarmupInvocations returns how many warm-up invocations ran before the clean state of
+// snapshot point warmed: Config.WarmupInvocations, plus those settling kept (see
+// [PointWarmed]); 0 at the other snapshot points.
+func (e *Enclave) WarmupInvocations() int { return e.warmups }
 
 // Unusable returns why the enclave can no longer serve (it was closed, or retired after an
 // invocation whose reset failed: see [ResetRetire]), or nil while it can.

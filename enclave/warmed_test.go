@@ -2,6 +2,7 @@ package enclave
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -83,4 +84,61 @@ func hasPhase(ps []Phase, name string) bool {
 		}
 	}
 	return false
+}
+
+// TestWarmedSettle: settling keeps the first state after the warm-up whose next warm-up
+// invocation does the least work (testdata/settle.wat: every fourth call spins), going back
+// to it — memory, globals, and a page the evaluated invocation grew, shrunk away and zeroed —
+// and a fresh enclave after the same warm-up settles on the same state.
+func TestWarmedSettle(t *testing.T) {
+	ctx := context.Background()
+	wasm, err := os.ReadFile("testdata/settle.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn := Function{Name: "settle", Wasm: wasm, WarmupInput: []byte("w")}
+	for _, tc := range []struct {
+		warmups, kept int
+		want          string // the first rewound invocation's output: n, n, the probe
+	}{
+		{3, 4, "\x05\x05\x00"},   // call 4 spins: back to the state after 4, which call 5 grows
+		{4, 4, "\x05\x05\x00"},   // call 5 is as light as any: no extra invocation is kept
+		{7, 8, "\x09\x09\xff"},   // call 8 spins
+		{1, 1, "\x02\x02\xff"},   // call 2 is light
+		{11, 12, "\x0d\x0d\xff"}, // call 12 spins
+	} {
+		t.Run(fmt.Sprintf("warmup %d", tc.warmups), func(t *testing.T) {
+			for _, s := range []Strategy{StrategyDiff, StrategyTracked, StrategyAuto} {
+				e, err := Create(ctx, Config{MemoryBytes: 4 << 20, SnapshotPoint: PointWarmed, WarmupInvocations: tc.warmups, Strategy: s}, fn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer e.Close(ctx)
+				if got := e.WarmupInvocations(); got != tc.kept {
+					t.Errorf("%s: %d warm-up invocations kept, want %d", s, got, tc.kept)
+				}
+				for i := range 3 {
+					inv, err := e.Invoke(ctx, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if string(inv.Output) != tc.want {
+						t.Fatalf("%s: rewound invocation %d: % x, want % x", s, i, inv.Output, tc.want)
+					}
+				}
+			}
+			fresh, err := Create(ctx, Config{MemoryBytes: 4 << 20, Reset: ResetNone, OneShot: true, SnapshotPoint: PointWarmed, WarmupInvocations: tc.warmups}, fn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer fresh.Close(ctx)
+			inv, err := fresh.Invoke(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(inv.Output) != tc.want {
+				t.Errorf("a fresh warmed enclave: % x, want % x", inv.Output, tc.want)
+			}
+		})
+	}
 }

@@ -57,7 +57,10 @@ type Manifest struct {
 	// WarmupInput names one of Inputs (a size) as the workload's public warm-up input: what
 	// snapshot point warmed feeds the function before it takes its snapshot (see
 	// enclave.PointWarmed). It must hold nothing secret: its effect on the state becomes the
-	// clean state every caller starts from. Empty: the workload cannot be warmed.
+	// clean state every caller starts from. It should look like the traffic the enclave is
+	// warmed for: a rewound invocation repeats whatever its first call from the snapshot does
+	// that the warm-up's did not (a Go runtime's allocator refills, for instance; see
+	// docs/design.md, "Why settle the warm-up"). Empty: the workload cannot be warmed.
 	WarmupInput string `yaml:"warmup_input"`
 	// Build is the script, relative to the folder and run from it, that rebuilds the module:
 	// the manifest's build key, else "build.sh" if the folder has one, else "".
