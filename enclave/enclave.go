@@ -981,8 +981,8 @@ func (e *Enclave) warmUp(ctx context.Context) error {
 		}
 	}
 	e.warmups = e.cfg.WarmupInvocations
-	err := e.settle(ctx)
-	e.initRandom += e.host.RandomBytes() - before
+	drawn, err := e.settle(ctx)
+	e.initRandom += drawn - before
 	return err
 }
 
@@ -1030,8 +1030,10 @@ const (
 // least work, the first such. The invocations before that state count as warm-up
 // invocations (WarmupInvocations, and the clean-state hash). It goes back by copying memory,
 // globals and the host state; it stops without going back when an invocation changes what a
-// copy cannot restore (a table, a dropped segment) or grows memory it cannot shrink.
-func (e *Enclave) settle(ctx context.Context) error {
+// copy cannot restore (a table, a dropped segment) or grows memory it cannot shrink. It
+// returns the host's count of random bytes drawn (wasi.Host.RandomBytes) as of the state it
+// keeps.
+func (e *Enclave) settle(ctx context.Context) (uint64, error) {
 	inst := e.inst
 	size := int(e.heap.n)
 	k := SettleCandidates
@@ -1039,13 +1041,14 @@ func (e *Enclave) settle(ctx context.Context) error {
 		k = min(k, settleCopyBudget/size)
 	}
 	if k < 2 || inst.budget == nil {
-		return nil
+		return e.host.RandomBytes(), nil
 	}
 	type state struct {
 		mem     []byte
 		globals []uint64
 		host    wasi.State
-		at      int // warm-up invocations before it
+		at      int    // warm-up invocations before it
+		random  uint64 // random bytes drawn before it
 	}
 	save := func(s *state) {
 		s.mem = append(s.mem[:0], e.heap.buf[:e.heap.n]...)
@@ -1053,7 +1056,7 @@ func (e *Enclave) settle(ctx context.Context) error {
 		for _, g := range inst.globals {
 			s.globals = append(s.globals, g.Get())
 		}
-		s.host, s.at = e.host.Snapshot(), e.warmups
+		s.host, s.at, s.random = e.host.Snapshot(), e.warmups, e.host.RandomBytes()
 	}
 	canShrink := wzmem.Supported(inst.mod.Memory())
 	flag := inst.state.Get()
@@ -1068,7 +1071,7 @@ func (e *Enclave) settle(ctx context.Context) error {
 		left := int64(int32(uint32(inst.budget.Get())))
 		inst.budget.Set(wasmbin.PollBudget)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		e.warmups++
 		work := uint64(math.MaxInt32 - max(left, 0)) // a poll (after 2^31 units) resets the budget: then far more
@@ -1077,7 +1080,7 @@ func (e *Enclave) settle(ctx context.Context) error {
 		}
 		if inst.state.Get() != 0 {
 			flag = 1
-			return nil // a table or segment changed: no way back, the state is what it is
+			return e.host.RandomBytes(), nil // a table or segment changed: no way back
 		}
 		if spent += work; spent > settleWorkBudget {
 			break
@@ -1086,11 +1089,11 @@ func (e *Enclave) settle(ctx context.Context) error {
 	n := uint64(len(best.mem))
 	if e.heap.n > n {
 		if !canShrink {
-			return nil
+			return e.host.RandomBytes(), nil
 		}
 		clear(e.heap.buf[n:e.heap.n]) // a later memory.grow must find zeros, as a fresh instance's
 		if err := wzmem.Shrink(inst.mod.Memory(), uint32(n/wasmPageSize)); err != nil {
-			return fmt.Errorf("settle: %w", err)
+			return 0, fmt.Errorf("settle: %w", err)
 		}
 		e.heap.n = n
 	}
@@ -1100,7 +1103,7 @@ func (e *Enclave) settle(ctx context.Context) error {
 	}
 	e.host.Restore(best.host)
 	e.warmups = best.at
-	return nil
+	return best.random, nil
 }
 
 // WarmupInvocations returns how many warm-up invocations ran before the clean state of
