@@ -4,19 +4,30 @@
 ;; address 0 and in a global) spins 100000 loop iterations when n % 4 == 0, and from call 5 on
 ;; grows memory by a page when it has one page, reading the new page's first byte before it
 ;; writes 0xAA there. It writes three bytes to stdout: n from memory, n from the global, and
-;; the byte it read in the grown page (0 in a fresh page; 0xFF when it did not grow).
+;; the byte it read in the grown page (0 in a fresh page; 0xFF when it did not grow). When its
+;; input starts with "t", call 5 also sets a table slot, which no rewind can undo.
 ;;
 ;; Rebuild: wat2wasm settle.wat -o settle.wasm (Debian package wabt).
 (module
+  (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 1)
+  (table 1 funcref)
   (global $calls (mut i32) (i32.const 0))
   (func (export "_initialize"))
+  (func $spare)
+  (elem declare func $spare)
   (func (export "reclave_handle") (result i32)
     (local $n i32) (local $i i32) (local $probe i32)
     (local.set $n (i32.add (i32.load (i32.const 0)) (i32.const 1)))
     (i32.store (i32.const 0) (local.get $n))
     (global.set $calls (i32.add (global.get $calls) (i32.const 1)))
+    (i32.store8 (i32.const 24) (i32.const 0))
+    (i32.store (i32.const 8) (i32.const 24))
+    (i32.store (i32.const 12) (i32.const 1))
+    (drop (call $fd_read (i32.const 0) (i32.const 8) (i32.const 1) (i32.const 20)))
+    (if (i32.and (i32.eq (i32.load8_u (i32.const 24)) (i32.const 0x74)) (i32.eq (local.get $n) (i32.const 5)))
+      (then (table.set 0 (i32.const 0) (ref.func $spare))))
     (if (i32.eqz (i32.and (local.get $n) (i32.const 3)))
       (then
         (loop $spin
