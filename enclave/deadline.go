@@ -32,6 +32,11 @@ type callContext struct {
 
 	base  time.Time
 	timer *time.Timer
+
+	// polls counts the guest's calls of poll since it was last cleared: with the budget global
+	// before and after a call, it gives the call's work (see Enclave.settle). Only the guest's
+	// goroutine touches it (the budget global itself the timer may zero from another one).
+	polls int64
 }
 
 // budgetRef is the interrupt budget global of one instance, for the timer to zero.

@@ -854,6 +854,9 @@ func (e *Enclave) collectDirty(ctx context.Context) error {
 // also lets the Go runtime preempt a long-running invocation.
 func poll(ctx context.Context, stack []uint64) {
 	stack[0] = 0
+	if c, ok := ctx.(*callContext); ok {
+		c.polls++
+	}
 	if ctx.Err() != nil {
 		stack[0] = 1
 	}
@@ -1025,14 +1028,15 @@ const (
 // runtime's next call may refill its allocator's span caches or start a collection cycle —
 // and every rewound invocation would repeat that work. Settling runs up to SettleCandidates
 // more invocations with the warm-up input, measures the work each does (the interrupt
-// checks' charges: the same code on the same input charges the same, so the choice depends
-// on the guest's state only, never on timing) and goes back to the state before the one of
-// least work, the first such. The invocations before that state count as warm-up
-// invocations (WarmupInvocations, and the clean-state hash). It goes back by copying memory,
-// globals and the host state; it stops without going back when an invocation changes what a
-// copy cannot restore (a table, a dropped segment) or grows memory it cannot shrink. It
-// returns the host's count of random bytes drawn (wasi.Host.RandomBytes) as of the state it
-// keeps.
+// checks' charges, from the budget global and the number of polls, the budget and the
+// deadline working as in any call: the same code on the same input charges the same, so
+// the choice depends on the guest's state only, never on timing) and goes back to the state
+// before the one of least work, the first such. The invocations before that state count as
+// warm-up invocations (WarmupInvocations, and the clean-state hash). It goes back by copying
+// memory, globals and the host state; it stops without going back when an invocation
+// changes what a copy cannot restore (a table, a dropped segment) or grows memory it cannot
+// shrink. It returns the host's count of random bytes drawn (wasi.Host.RandomBytes) as of the
+// state it keeps.
 func (e *Enclave) settle(ctx context.Context) (uint64, error) {
 	inst := e.inst
 	size := int(e.heap.n)
@@ -1063,18 +1067,20 @@ func (e *Enclave) settle(ctx context.Context) (uint64, error) {
 	defer func() { inst.state.Set(flag) }()
 	var cur, best state
 	bestWork, spent := uint64(math.MaxUint64), uint64(0)
+	budget := func() int64 { return int64(int32(uint32(inst.budget.Get()))) }
 	for range k {
 		save(&cur)
 		inst.state.Set(0)
-		inst.budget.Set(math.MaxInt32)
+		before := budget()
+		inst.cc.polls = 0
 		err := e.warmupCall(ctx, e.warmups+1, "(settling)")
-		left := int64(int32(uint32(inst.budget.Get())))
-		inst.budget.Set(wasmbin.PollBudget)
 		if err != nil {
 			return 0, err
 		}
 		e.warmups++
-		work := uint64(math.MaxInt32 - max(left, 0)) // a poll (after 2^31 units) resets the budget: then far more
+		// Each poll set the budget back to PollBudget, from 0 or a little below (by one charge
+		// at most, which this leaves out): deterministic all the same.
+		work := uint64(before - budget() + inst.cc.polls*wasmbin.PollBudget)
 		if work < bestWork {
 			bestWork, cur, best = work, best, cur
 		}

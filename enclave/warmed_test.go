@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestWarmedSnapshot: snapshot point warmed runs the warm-up invocations at creation (a phase
@@ -90,7 +91,8 @@ func hasPhase(ps []Phase, name string) bool {
 // invocation does the least work (testdata/settle.wat: every fourth call spins), going back
 // to it — memory, globals, and a page the evaluated invocation grew, shrunk away and zeroed —
 // and a fresh enclave after the same warm-up settles on the same state; an invocation that
-// changes a table, which a copy cannot undo, ends the settling where it is.
+// changes a table, which a copy cannot undo, ends the settling where it is; and one that
+// never returns ends at the deadline.
 func TestWarmedSettle(t *testing.T) {
 	ctx := context.Background()
 	wasm, err := os.ReadFile("testdata/settle.wasm")
@@ -145,4 +147,22 @@ func TestWarmedSettle(t *testing.T) {
 			}
 		})
 	}
+
+	// A settling invocation runs under the function's deadline, as any other: call 5 never
+	// returns, and the creation fails with kind deadline.
+	t.Run("deadline", func(t *testing.T) {
+		fn := Function{Name: "settle", Wasm: wasm, WarmupInput: []byte("l"), Deadline: 150 * time.Millisecond}
+		start := time.Now()
+		e, err := Create(ctx, Config{MemoryBytes: 4 << 20, SnapshotPoint: PointWarmed, WarmupInvocations: 4}, fn)
+		if err == nil {
+			e.Close(ctx)
+			t.Fatal("created an enclave whose settling invocation never returns")
+		}
+		if KindOf(err) != KindDeadline || !strings.Contains(err.Error(), "warm-up invocation 5 (settling)") {
+			t.Fatalf("err %v (kind %q), want the deadline of warm-up invocation 5 (settling)", err, KindOf(err))
+		}
+		if took := time.Since(start); took > 5*fn.Deadline+2*time.Second { // as deadlineBound
+			t.Errorf("stopped after %v, deadline %v", took, fn.Deadline)
+		}
+	})
 }

@@ -1,11 +1,12 @@
 ;; settle: a reactor whose every fourth call does far more work than the others (as a
 ;; language runtime's collection cycle or cache refill would), for reclave's warmed-snapshot
 ;; settling test (enclave/warmed_test.go, TestWarmedSettle). Call n (counted in memory at
-;; address 0 and in a global) spins 100000 loop iterations when n % 4 == 0, and from call 5 on
-;; grows memory by a page when it has one page, reading the new page's first byte before it
-;; writes 0xAA there. It writes three bytes to stdout: n from memory, n from the global, and
-;; the byte it read in the grown page (0 in a fresh page; 0xFF when it did not grow). When its
-;; input starts with "t", call 5 also sets a table slot, which no rewind can undo.
+;; address 0 and in a global) spins 1000000 loop iterations when n % 4 == 0 (more work than a
+;; poll budget: the guest polls), and from call 5 on grows memory by a page when it has one
+;; page, reading the new page's first byte before it writes 0xAA there. It writes three bytes
+;; to stdout: n from memory, n from the global, and the byte it read in the grown page (0 in a
+;; fresh page; 0xFF when it did not grow). When its input starts with "t", call 5 also sets a
+;; table slot, which no rewind can undo; with "l", call 5 never returns.
 ;;
 ;; Rebuild: wat2wasm settle.wat -o settle.wasm (Debian package wabt).
 (module
@@ -28,11 +29,13 @@
     (drop (call $fd_read (i32.const 0) (i32.const 8) (i32.const 1) (i32.const 20)))
     (if (i32.and (i32.eq (i32.load8_u (i32.const 24)) (i32.const 0x74)) (i32.eq (local.get $n) (i32.const 5)))
       (then (table.set 0 (i32.const 0) (ref.func $spare))))
+    (if (i32.and (i32.eq (i32.load8_u (i32.const 24)) (i32.const 0x6C)) (i32.eq (local.get $n) (i32.const 5)))
+      (then (loop $forever (br $forever))))
     (if (i32.eqz (i32.and (local.get $n) (i32.const 3)))
       (then
         (loop $spin
           (local.set $i (i32.add (local.get $i) (i32.const 1)))
-          (br_if $spin (i32.lt_u (local.get $i) (i32.const 100000))))))
+          (br_if $spin (i32.lt_u (local.get $i) (i32.const 1000000))))))
     (local.set $probe (i32.const 0xFF))
     (if (i32.and (i32.ge_u (local.get $n) (i32.const 5)) (i32.eq (memory.size) (i32.const 1)))
       (then
