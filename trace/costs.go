@@ -22,7 +22,7 @@ const (
 	// invocation (reclave's reusable enclave).
 	ReuseRewind = tracespec.ReuseRewind
 	// ReuseGeneric keeps one shared pool of generic runtime enclaves that serve any function.
-	// Its costs are modelled (see the package doc), since generic enclaves are not built yet.
+	// Its costs are modelled from the other techniques' measurements (see the package doc).
 	ReuseGeneric = tracespec.ReuseGeneric
 	// ReuseReinstantiate keeps a function's enclave and re-creates its Wasm instance after
 	// each invocation.

@@ -68,12 +68,14 @@
 //     --trace-memory, an enclave sized by the trace's memory scales its EADD/EEXTEND phase;
 //   - reuse technique r (rewind, reinstantiate, warm): before the function, its response less
 //     its execution; after it, its reset (rewind_ns), which keeps the enclave busy;
-//   - generic (a model: generic enclaves are not built yet): one pool of runtime enclaves
+//   - generic (a model: derived from the measurements above, not from runs of the generic
+//     enclaves that enclave.CreateGeneric builds and configs/generic.yaml measures, which
+//     LoadCosts does not read): one pool of runtime enclaves
 //     serves every function. Its reset after an invocation is the rewind's (a rewind to the
 //     runtime snapshot); before an invocation it instantiates and initialises the function
 //     (the measured reinstantiate reset) on top of the rewind's start, plus the cold start's
-//     compile phase when the enclave last served another function. These are assumptions
-//     stated here until generic enclaves can be measured.
+//     compile phase when the enclave last served another function. These are assumptions,
+//     stated here.
 //
 // # The simulator
 //
