@@ -441,7 +441,7 @@ func (e *Enclave) startRuntime(ctx context.Context) error {
 	}
 	i32 := api.ValueTypeI32
 	_, err := e.rt.NewHostModuleBuilder(wasmbin.MarkModule).
-		NewFunctionBuilder().WithGoFunction(api.GoFunc(mark), []api.ValueType{i32, i32}, nil).Export(wasmbin.MarkName).
+		NewFunctionBuilder().WithGoFunction(api.GoFunc(mark), []api.ValueType{i32, api.ValueTypeI64}, nil).Export(wasmbin.MarkName).
 		NewFunctionBuilder().WithGoFunction(api.GoFunc(poll), nil, []api.ValueType{i32}).Export(wasmbin.PollName).
 		Instantiate(ctx)
 	if err != nil {

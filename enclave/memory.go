@@ -2,6 +2,7 @@ package enclave
 
 import (
 	"context"
+	"math/bits"
 
 	"github.com/tetratelabs/wazero/experimental"
 )
@@ -73,9 +74,27 @@ func (d *dirtySet) mark(addr, n uint32) {
 	}
 }
 
-// markFn is mark as the wazero host function instrumented code calls: (i32 addr, i32 len).
+// markGroup records the pages of the group of 64 that starts at page first (a multiple of 64)
+// whose bit is set in mask.
+func (d *dirtySet) markGroup(first uint32, mask uint64) {
+	w := first / 64
+	if first%64 != 0 || int(w) >= len(d.bits) {
+		return // not a group the collect export reports: it scans only the tracked pages
+	}
+	if n := d.pages - first; n < 64 {
+		mask &= 1<<n - 1
+	}
+	added := mask &^ d.bits[w]
+	d.bits[w] |= added
+	for ; added != 0; added &= added - 1 {
+		d.list = append(d.list, first+uint32(bits.TrailingZeros64(added)))
+	}
+}
+
+// markFn is the wazero host function [wasmbin.MarkName] through which the collect export of
+// instrumented code reports a group's dirty pages: (i32 base, i64 mask).
 func (d *dirtySet) markFn(_ context.Context, stack []uint64) {
-	d.mark(uint32(stack[0]), uint32(stack[1]))
+	d.markGroup(uint32(stack[0])/snapshotPage, stack[1])
 }
 
 // onWrite is mark for the host's own writes into guest memory.

@@ -3,6 +3,7 @@ package enclave
 import (
 	"context"
 	"os"
+	"slices"
 	"testing"
 )
 
@@ -40,5 +41,42 @@ func TestRewindCounterEveryStrategy(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestDirtySetMarkGroup checks how the host records what the collect export reports: the pages
+// of a group whose bits are set, each once, none past the tracked pages, and nothing for a
+// base that is not a group's.
+func TestDirtySetMarkGroup(t *testing.T) {
+	const pages = 100 // two groups, the second of 36 pages
+	for _, c := range []struct {
+		name  string
+		calls [][2]uint64 // first page, mask
+		want  []uint32
+	}{
+		{"one group", [][2]uint64{{0, 1<<0 | 1<<5 | 1<<63}}, []uint32{0, 5, 63}},
+		{"twice", [][2]uint64{{64, 0b11}, {64, 0b110}}, []uint32{64, 65, 66}},
+		{"past the tracked pages", [][2]uint64{{64, 1<<35 | 1<<36 | 1<<63}}, []uint32{99}},
+		{"past the groups", [][2]uint64{{128, 1}}, nil},
+		{"not a group's base", [][2]uint64{{3, 1}}, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d := newDirtySet(pages * snapshotPage)
+			for _, call := range c.calls {
+				d.markFn(context.Background(), []uint64{call[0] * snapshotPage, call[1]})
+			}
+			if !slices.Equal(d.list, c.want) {
+				t.Fatalf("marked %v, want %v", d.list, c.want)
+			}
+			for _, p := range c.want {
+				if d.bits[p/64]&(1<<(p%64)) == 0 {
+					t.Fatalf("page %d listed but not in the bitmap", p)
+				}
+			}
+			d.clear()
+			if len(d.list) != 0 || slices.ContainsFunc(d.bits, func(w uint64) bool { return w != 0 }) {
+				t.Fatal("clear left pages marked")
+			}
+		})
 	}
 }

@@ -39,6 +39,7 @@ const (
 	opI32GtU        = 0x4B
 	opI32LeS        = 0x4C
 	opI32GeU        = 0x4F
+	opI64Eqz        = 0x50
 	opI32Add        = 0x6A
 	opI32Sub        = 0x6B
 	opI32And        = 0x71
@@ -47,6 +48,8 @@ const (
 	opI32ShrU       = 0x76
 	opI64Add        = 0x7C
 	opI64Sub        = 0x7D
+	opI64Or         = 0x84
+	opI64Shl        = 0x86
 	opI32WrapI64    = 0xA7
 	opI64ExtendI32S = 0xAC
 	opI64ExtendI32U = 0xAD

@@ -8,8 +8,10 @@ import (
 )
 
 // MarkModule and MarkName name the host function through which the collect export reports
-// the pages written: mark_dirty(addr, len i32) -> (). The host records every 4 KiB page that
-// overlaps [addr, addr+len); addr and len are multiples of 4096 (a run of dirty pages).
+// the pages written: mark_dirty(base i32, mask i64) -> (), once per group of 64 pages (256
+// KiB) with pages written. base is the group's first address, a multiple of 1<<18, and bit i
+// of mask (never 0) is set when the 4 KiB page at base + i*4096 was written; the host records
+// those pages (see [GroupPages]).
 //
 // PollName names the host function, in the same module, that interrupt checks call now and
 // then: poll() -> i32. It returns non-zero to stop the running invocation (the guest then
@@ -34,6 +36,19 @@ const (
 
 // TrackedPageSize is the granularity of dirty tracking in bytes.
 const TrackedPageSize = 4096
+
+// GroupPages is the number of pages one call of mark_dirty reports on: a group, whose base
+// address is a multiple of GroupPages*TrackedPageSize (256 KiB). It is also the granularity of
+// the summary table that the collect export scans.
+//
+// A host records a call mark_dirty(base, mask) as
+//
+//	first := base / TrackedPageSize
+//	for m := mask; m != 0; m &= m - 1 {
+//		page := first + uint32(bits.TrailingZeros64(m))
+//		// page was written
+//	}
+const GroupPages = 1 << (groupShift - pageShift)
 
 // pageShift and groupShift turn an address into the index of its page in the dirty table and
 // of its group of 64 pages in the summary table.
@@ -118,7 +133,7 @@ type Options struct {
 // Dirty tracking (with [Options.TrackStores]): instrumented code records the pages it writes
 // in two tables the module's own code cannot name, without calling the host. After an
 // invocation (whether it returned or trapped) the host calls CollectExport, which calls
-// [MarkModule].[MarkName] once per run of consecutive dirty pages (within a 256 KiB group) and
+// [MarkModule].[MarkName] once per group of 64 pages with dirty pages (a mask of them) and
 // leaves the tables empty for the next invocation. The host adds the pages it writes itself
 // (WASI's fd_read, for example), which never reach the tables. The pages written before the
 // first tracked invocation (by the start function, _initialize) are in the tables too: the
@@ -205,7 +220,7 @@ func (in *Instrumented) StackGlobalExport() string {
 // It always adds a mutable i32 global, the state global, set to 1 after table.set,
 // table.grow, table.fill, table.copy, table.init, elem.drop and data.drop.
 //
-// With TrackStores it adds an import of [MarkModule].[MarkName], (i32, i32) -> (), after the
+// With TrackStores it adds an import of [MarkModule].[MarkName], (i32, i64) -> (), after the
 // module's imports (so every defined function's index goes up, and every reference to one is
 // renumbered: calls, ref.func, exports, the start function, element segments and the "name"
 // section); two funcref tables after the module's tables (so the module's code cannot name
@@ -328,7 +343,8 @@ func Instrument(module []byte, opts Options) (*Instrumented, error) {
 
 // Signatures of the functions Instrument adds, in the form rewriter.types holds.
 var (
-	sigAddrLen = string([]byte{valI32, valI32, 0}) // mark_dirty and $touch_range
+	sigAddrLen = string([]byte{valI32, valI32, 0}) // $touch_range
+	sigMark    = string([]byte{valI32, valI64, 0}) // mark_dirty
 	sigNone    = string([]byte{0})                 // $clear_all and $collect
 	sigPoll    = string([]byte{0, valI32})         // poll and $poll_slow
 )
@@ -586,7 +602,7 @@ func (rw *rewriter) plan() {
 		return rw.importedFuncs + uint32(len(rw.addImports)) - 1
 	}
 	if track {
-		rw.markFunc = addImport(sigAddrLen)
+		rw.markFunc = addImport(sigMark)
 	}
 	if interrupt {
 		rw.pollFunc = addImport(sigPoll)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -36,21 +37,38 @@ func (m *marks) reset() {
 
 func (m *marks) has(p uint32) bool { return m.bits != nil && m.bits[p/64]&(1<<(p%64)) != 0 }
 
-// mark marks the pages [addr, addr+n) overlaps.
-func (m *marks) mark(addr, n uint32) {
+// mark records a call mark_dirty(base, mask): the pages of base's group whose bit is set in
+// mask. It panics on a base that is not a group's, or an empty mask: the call of the collect
+// export then fails with the panic's message.
+func (m *marks) mark(base uint32, mask uint64) {
 	m.calls++
-	if m.bits == nil {
-		m.bits = make([]uint64, (1<<32)/TrackedPageSize/64)
+	if base%(GroupPages*TrackedPageSize) != 0 || mask == 0 {
+		panic(fmt.Sprintf("mark_dirty(%#x, %#x): want a group's base and a non-empty mask", base, mask))
 	}
+	first := base / TrackedPageSize
+	for b := mask; b != 0; b &= b - 1 {
+		m.markPage(first + uint32(bits.TrailingZeros64(b)))
+	}
+}
+
+// markRange records the pages [addr, addr+n) overlaps, as the host does for its own writes.
+func (m *marks) markRange(addr, n uint32) {
 	if n == 0 {
 		return
 	}
 	last := min((uint64(addr)+uint64(n)-1)/TrackedPageSize, 1<<32/TrackedPageSize-1) // not past 4 GiB
 	for p := addr / TrackedPageSize; uint64(p) <= last; p++ {
-		if !m.has(p) {
-			m.bits[p/64] |= 1 << (p % 64)
-			m.list = append(m.list, p)
-		}
+		m.markPage(p)
+	}
+}
+
+func (m *marks) markPage(p uint32) {
+	if m.bits == nil {
+		m.bits = make([]uint64, (1<<32)/TrackedPageSize/64)
+	}
+	if !m.has(p) {
+		m.bits[p/64] |= 1 << (p % 64)
+		m.list = append(m.list, p)
 	}
 }
 
@@ -60,8 +78,8 @@ func (m *marks) instantiate(ctx context.Context, rt wazero.Runtime) error {
 	_, err := rt.NewHostModuleBuilder(MarkModule).
 		NewFunctionBuilder().
 		WithGoFunction(api.GoFunc(func(_ context.Context, stack []uint64) {
-			m.mark(uint32(stack[0]), uint32(stack[1]))
-		}), []api.ValueType{i32, i32}, nil).
+			m.mark(uint32(stack[0]), stack[1])
+		}), []api.ValueType{i32, api.ValueTypeI64}, nil).
 		Export(MarkName).
 		NewFunctionBuilder().
 		WithGoFunction(api.GoFunc(func(_ context.Context, stack []uint64) {
@@ -125,7 +143,7 @@ type testCall struct {
 	args     []uint64
 	state    bool     // the state global must read 1
 	pages    []uint32 // when not nil, exactly the pages that must be marked
-	maxCalls int      // when > 0, at most this many mark_dirty calls (one per run of pages)
+	maxCalls int      // when > 0, at most this many mark_dirty calls (one per group of pages)
 	trap     bool     // the call must trap
 }
 

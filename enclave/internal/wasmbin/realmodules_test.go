@@ -142,8 +142,8 @@ func (ri *realInstance) reset() {
 	ri.mk.reset()
 	if ri.in != nil {
 		if name := ri.in.StackGlobalExport(); name != "" {
-			ri.mk.mark(0, 1)
-			ri.mk.mark(uint32(ri.mod.ExportedGlobal(name).Get()), ri.in.StackSpan)
+			ri.mk.markRange(0, 1)
+			ri.mk.markRange(uint32(ri.mod.ExportedGlobal(name).Get()), ri.in.StackSpan)
 		}
 	}
 	if ri.state != nil {
