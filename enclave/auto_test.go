@@ -87,6 +87,74 @@ func TestAutoPicker(t *testing.T) {
 		}
 	})
 
+	// Noise: a block of samples that spreads more than autoNoise is measured again, once.
+	// burst makes the executions of variant v from its first to its last invocation (counted
+	// from 1 under that variant, the unsampled ones included) noisy; the others cost base.
+	type burst struct {
+		v           int
+		first, last int
+	}
+	base := [2]cost{{100 * us, 5 * us}, {110 * us, 1 * us}} // diff wins: 105 µs against 111
+	noisyTests := []struct {
+		name     string
+		bursts   []burst
+		want     Strategy
+		switches int
+		wantWhy  []string
+	}{
+		{"a burst during diff's samples: diff measured again after tracked's",
+			[]burst{{variantDiff, 2, 6}}, StrategyDiff, 2,
+			[]string{"diff: execution 100 µs", "diff measured again: its 5 executions spread from"}},
+		{"a burst during tracked's samples: measured again without a switch",
+			[]burst{{variantTracked, 2, 6}}, StrategyDiff, 2,
+			[]string{"diff: execution 100 µs", "tracked measured again"}},
+		{"noisy twice: decided on the second samples",
+			[]burst{{variantDiff, 1, 100}}, StrategyTracked, 3,
+			[]string{"tracked: execution 110 µs", "diff measured again"}},
+		{"quiet: no second measurement",
+			nil, StrategyDiff, 2, []string{"diff: execution 100 µs"}},
+	}
+	for _, tt := range noisyTests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newAutoPicker(0)
+			var n [2]int // invocations under each variant
+			switches := 0
+			for i := range 40 {
+				v := p.cur
+				n[v]++
+				c := base[v]
+				for _, b := range tt.bursts {
+					if b.v == v && n[v] >= b.first && n[v] <= b.last {
+						c.exec *= time.Duration(1 + n[v]%4) // 2x to 4x, scattered
+					}
+				}
+				if p.afterExec(c.exec) {
+					p.switched()
+					switches++
+					continue
+				}
+				p.afterReset(c.reset)
+				if !p.exploring && i > 0 {
+					break
+				}
+			}
+			if p.exploring {
+				t.Fatalf("still exploring after 40 invocations: %s", p.reason)
+			}
+			if got := variantStrategy[p.cur]; got != tt.want || switches != tt.switches {
+				t.Errorf("chose %s after %d switches, want %s after %d (%s)", got, switches, tt.want, tt.switches, p.reason)
+			}
+			for _, w := range tt.wantWhy {
+				if !strings.Contains(p.reason, w) {
+					t.Errorf("reason %q, want it to say %q", p.reason, w)
+				}
+			}
+			if strings.Count(p.reason, "measured again") != len(tt.wantWhy)-1 {
+				t.Errorf("reason %q: want %d variants measured again", p.reason, len(tt.wantWhy)-1)
+			}
+		})
+	}
+
 	t.Run("locked", func(t *testing.T) {
 		p := newAutoPicker(0)
 		p.lock("cannot rebuild")
