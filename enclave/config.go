@@ -71,7 +71,8 @@ const (
 	// StrategyFull copies the whole snapshot back over linear memory.
 	StrategyFull Strategy = "full"
 	// StrategyDiff compares linear memory with the snapshot page by page (4 KiB) and copies
-	// back only the pages that changed.
+	// back only the pages that changed. A page that is all zero in the snapshot (a third or
+	// more of a Go reactor's heap) is checked for zeros instead, reading linear memory only.
 	StrategyDiff Strategy = "diff"
 	// StrategyCOW maps the snapshot copy-on-write (a private mapping of a memfd) under linear
 	// memory and drops the written pages with madvise(MADV_DONTNEED). Linux only.

@@ -2,6 +2,7 @@ package enclave
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -66,11 +67,15 @@ func Strategies() []Strategy {
 }
 
 // snapshotBuffer holds a copy of the clean linear memory in memory of its own, outside the
-// heap the guest's memory lives in: L0's, read-only once taken when protect is set.
+// heap the guest's memory lives in: L0's, read-only once taken when protect is set. With it,
+// equally frozen, which of its 4 KiB pages are all zero: a comparison with such a page needs
+// to read only linear memory's (see restoreDiff).
 type snapshotBuffer struct {
 	protect bool
 	frozen  *l0.Frozen
 	mem     []byte // frozen.Bytes()
+	zf      *l0.Frozen
+	zero    []byte // zf.Bytes(): 1 for each page of mem that is all zero, else 0
 }
 
 func (b *snapshotBuffer) take(heap []byte, size int) error {
@@ -81,13 +86,24 @@ func (b *snapshotBuffer) take(heap []byte, size int) error {
 	if err != nil {
 		return fmt.Errorf("snapshot: %w", err)
 	}
-	b.frozen, b.mem = f, f.Bytes()
+	mem := f.Bytes()
+	zero := make([]byte, pagesIn(len(mem)))
+	for i := range zero {
+		if isZero(mem[i*snapshotPage : min((i+1)*snapshotPage, len(mem))]) {
+			zero[i] = 1
+		}
+	}
+	zf, err := l0.Freeze(zero, b.protect)
+	if err != nil {
+		return errors.Join(fmt.Errorf("snapshot: %w", err), f.Free())
+	}
+	b.frozen, b.mem, b.zf, b.zero = f, mem, zf, zf.Bytes()
 	return nil
 }
 
 func (b *snapshotBuffer) free() error {
-	err := b.frozen.Free()
-	b.frozen, b.mem = nil, nil
+	err := errors.Join(b.frozen.Free(), b.zf.Free())
+	b.frozen, b.mem, b.zf, b.zero = nil, nil, nil, nil
 	return err
 }
 
@@ -138,7 +154,13 @@ func (b *snapshotBuffer) restoreDiff(heap []byte, size int) Restored {
 		end := min(off+snapshotPage, size)
 		page := heap[off:end]
 		if off < len(snap) {
-			if want := snap[off:end]; !bytes.Equal(page, want) {
+			if b.zero[off/snapshotPage] == 1 { // read linear memory's page only
+				if !isZero(page) {
+					clear(page)
+					res.Pages++
+					res.Bytes += int64(len(page))
+				}
+			} else if want := snap[off:end]; !bytes.Equal(page, want) {
 				copy(page, want)
 				res.Pages++
 				res.Bytes += int64(len(page))
