@@ -46,7 +46,10 @@ func BenchmarkDiffZeroPages(b *testing.B) {
 			}
 			defer e.Close(ctx)
 			r := e.rew.(*diffRewinder)
-			known := r.zero
+			known, err := r.zeroPages()
+			if err != nil {
+				b.Fatal(err)
+			}
 			defer func() { r.zero = known }()
 			zeros := 0
 			for _, z := range known {
@@ -65,7 +68,9 @@ func BenchmarkDiffZeroPages(b *testing.B) {
 					}
 					r.zero = z
 					start := time.Now()
-					r.restoreDiff(heap, len(heap))
+					if _, err := r.restoreDiff(heap, len(heap)); err != nil {
+						b.Fatal(err)
+					}
 					took[i] += time.Since(start)
 				}
 			}

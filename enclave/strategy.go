@@ -69,13 +69,15 @@ func Strategies() []Strategy {
 // snapshotBuffer holds a copy of the clean linear memory in memory of its own, outside the
 // heap the guest's memory lives in: L0's, read-only once taken when protect is set. With it,
 // equally frozen, which of its 4 KiB pages are all zero: a comparison with such a page needs
-// to read only linear memory's (see restoreDiff).
+// to read only linear memory's (see restoreDiff). That map is made at the first comparison,
+// from the frozen copy: an enclave that never compares (mode cold, strategy tracked) does not
+// pay for the scan.
 type snapshotBuffer struct {
 	protect bool
 	frozen  *l0.Frozen
 	mem     []byte // frozen.Bytes()
 	zf      *l0.Frozen
-	zero    []byte // zf.Bytes(): 1 for each page of mem that is all zero, else 0
+	zero    []byte // zf.Bytes(), once made: 1 for each page of mem that is all zero, else 0
 }
 
 func (b *snapshotBuffer) take(heap []byte, size int) error {
@@ -86,19 +88,27 @@ func (b *snapshotBuffer) take(heap []byte, size int) error {
 	if err != nil {
 		return fmt.Errorf("snapshot: %w", err)
 	}
-	mem := f.Bytes()
-	zero := make([]byte, pagesIn(len(mem)))
+	b.frozen, b.mem = f, f.Bytes()
+	return nil
+}
+
+// zeroPages returns the map of the snapshot's zero pages, making it the first time.
+func (b *snapshotBuffer) zeroPages() ([]byte, error) {
+	if b.zero != nil || len(b.mem) == 0 {
+		return b.zero, nil
+	}
+	zero := make([]byte, pagesIn(len(b.mem)))
 	for i := range zero {
-		if isZero(mem[i*snapshotPage : min((i+1)*snapshotPage, len(mem))]) {
+		if isZero(b.mem[i*snapshotPage : min((i+1)*snapshotPage, len(b.mem))]) {
 			zero[i] = 1
 		}
 	}
 	zf, err := l0.Freeze(zero, b.protect)
 	if err != nil {
-		return errors.Join(fmt.Errorf("snapshot: %w", err), f.Free())
+		return nil, fmt.Errorf("snapshot zero pages: %w", err)
 	}
-	b.frozen, b.mem, b.zf, b.zero = f, mem, zf, zf.Bytes()
-	return nil
+	b.zf, b.zero = zf, zf.Bytes()
+	return b.zero, nil
 }
 
 func (b *snapshotBuffer) free() error {
@@ -140,21 +150,25 @@ func (*diffRewinder) Tracking() bool { return false }
 func (r *diffRewinder) Snapshot(heap []byte, size int) error { return r.take(heap, size) }
 
 func (r *diffRewinder) Restore(heap []byte, size int, _ []uint32) (Restored, error) {
-	return r.restoreDiff(heap, size), nil
+	return r.restoreDiff(heap, size)
 }
 
 func (r *diffRewinder) Close() error { return r.free() }
 
 // restoreDiff compares heap[:size] with the snapshot page by page and copies back the pages
 // that differ; grown pages are zeroed where they are not already zero.
-func (b *snapshotBuffer) restoreDiff(heap []byte, size int) Restored {
+func (b *snapshotBuffer) restoreDiff(heap []byte, size int) (Restored, error) {
 	var res Restored
 	snap := b.mem
+	zero, err := b.zeroPages()
+	if err != nil {
+		return res, err
+	}
 	for off := 0; off < size; off += snapshotPage {
 		end := min(off+snapshotPage, size)
 		page := heap[off:end]
 		if off < len(snap) {
-			if b.zero[off/snapshotPage] == 1 { // read linear memory's page only
+			if zero[off/snapshotPage] == 1 { // read linear memory's page only
 				if !isZero(page) {
 					clear(page)
 					res.Pages++
@@ -171,7 +185,7 @@ func (b *snapshotBuffer) restoreDiff(heap []byte, size int) Restored {
 			res.Bytes += int64(len(page))
 		}
 	}
-	return res
+	return res, nil
 }
 
 // trackedRewinder restores exactly the pages the instrumented module and the host reported
@@ -224,7 +238,7 @@ func (r *autoRewinder) Snapshot(heap []byte, size int) error { return r.take(hea
 
 func (r *autoRewinder) Restore(heap []byte, size int, dirty []uint32) (Restored, error) {
 	if dirty == nil {
-		return r.restoreDiff(heap, size), nil
+		return r.restoreDiff(heap, size)
 	}
 	return r.restorePages(heap, size, dirty), nil
 }
