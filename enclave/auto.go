@@ -35,8 +35,9 @@ import (
 //     measured once more (the current one first, without a switch; the other after a switch),
 //     and the new samples replace the noisy ones: a burst of load on a shared machine during
 //     one variant's samples would otherwise decide for a whole settled period. Each variant
-//     is measured again at most once per exploration, so an exploration takes at most 4
-//     switches; the decision's reason says which were measured again and why;
+//     is measured again at most once per exploration, so an exploration takes at most 23
+//     invocations (12, 5 more for the current variant, 6 for the other) and 3 switches; the
+//     decision's reason says which were measured again and why;
 //  3. settle: a running mean of the chosen variant's cost is kept. The enclave explores again
 //     after autoMinSettled invocations, then after twice as many, and so on up to
 //     autoMaxSettled (a decision made during a burst of noise does not stand for ever), and
@@ -168,7 +169,11 @@ func (p *autoPicker) decide() bool {
 		p.retries = append(p.retries, why)
 		p.exec[v], p.reset[v] = nil, nil
 		p.reason, p.noted = "exploring: "+why, true
-		return v != p.cur // the other: switch to it
+		// The current one is measured again from the next invocation on: the reset after this
+		// one, the last of the noisy block, is not a sample (afterReset drops it). The other
+		// one gets a switch, whose first invocation is not a sample either.
+		p.skipping = v == p.cur
+		return v != p.cur
 	}
 	var m [2]autoMedians
 	var c [2]float64

@@ -155,6 +155,29 @@ func TestAutoPicker(t *testing.T) {
 		})
 	}
 
+	t.Run("measured again without a switch: the noisy block's last reset is not a sample", func(t *testing.T) {
+		p := newAutoPicker(0)
+		for range 40 {
+			exec := base[p.cur].exec
+			if p.cur == variantTracked {
+				exec *= time.Duration(1 + len(p.exec[variantTracked])%4) // always noisy
+			}
+			if p.afterExec(exec) {
+				p.switched()
+				continue
+			}
+			if strings.HasPrefix(p.reason, "exploring: tracked measured again") {
+				p.afterReset(time.Second) // the reset after the noisy block's last execution
+				if len(p.reset[variantTracked]) != 0 || len(p.exec[variantTracked]) != 0 {
+					t.Fatalf("after the retry decision: %d executions and %d resets kept, want none", len(p.exec[variantTracked]), len(p.reset[variantTracked]))
+				}
+				return
+			}
+			p.afterReset(base[p.cur].reset)
+		}
+		t.Fatalf("tracked never measured again: %s", p.reason)
+	})
+
 	t.Run("locked", func(t *testing.T) {
 		p := newAutoPicker(0)
 		p.lock("cannot rebuild")

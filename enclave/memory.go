@@ -2,6 +2,7 @@ package enclave
 
 import (
 	"context"
+	"fmt"
 	"math/bits"
 
 	"github.com/tetratelabs/wazero/experimental"
@@ -75,11 +76,15 @@ func (d *dirtySet) mark(addr, n uint32) {
 }
 
 // markGroup records the pages of the group of 64 that starts at page first (a multiple of 64)
-// whose bit is set in mask.
+// whose bit is set in mask. The collect export reports only such groups, within the tracked
+// pages (the bitmap covers them all): anything else is a bug in the instrumentation that
+// would leave pages unrestored, so it panics, which fails the collection (wazero returns a
+// host function's panic as the call's error) and with it the rewind, and the enclave is not
+// reused.
 func (d *dirtySet) markGroup(first uint32, mask uint64) {
 	w := first / 64
 	if first%64 != 0 || int(w) >= len(d.bits) {
-		return // not a group the collect export reports: it scans only the tracked pages
+		panic(fmt.Sprintf("mark_dirty: page %d is not the first of a tracked group of 64 (%d pages tracked)", first, d.pages))
 	}
 	if n := d.pages - first; n < 64 {
 		mask &= 1<<n - 1
@@ -94,7 +99,11 @@ func (d *dirtySet) markGroup(first uint32, mask uint64) {
 // markFn is the wazero host function [wasmbin.MarkName] through which the collect export of
 // instrumented code reports a group's dirty pages: (i32 base, i64 mask).
 func (d *dirtySet) markFn(_ context.Context, stack []uint64) {
-	d.markGroup(uint32(stack[0])/snapshotPage, stack[1])
+	base := uint32(stack[0])
+	if base%(64*snapshotPage) != 0 {
+		panic(fmt.Sprintf("mark_dirty: base %#x is not a group's (a multiple of 256 KiB)", base))
+	}
+	d.markGroup(base/snapshotPage, stack[1])
 }
 
 // onWrite is mark for the host's own writes into guest memory.

@@ -156,7 +156,8 @@ func (r *diffRewinder) Restore(heap []byte, size int, _ []uint32) (Restored, err
 func (r *diffRewinder) Close() error { return r.free() }
 
 // restoreDiff compares heap[:size] with the snapshot page by page and copies back the pages
-// that differ; grown pages are zeroed where they are not already zero.
+// that differ; grown pages, and pages that are zero in the snapshot (see zeroPages), are
+// zeroed where they are not already zero.
 func (b *snapshotBuffer) restoreDiff(heap []byte, size int) (Restored, error) {
 	var res Restored
 	snap := b.mem

@@ -116,9 +116,19 @@ func TestDirtyTable(t *testing.T) {
 	}
 	for engine, config := range engines {
 		t.Run(engine+"/beyond the cap", func(t *testing.T) {
-			inst, err := newTestRuntime(t, config(), &marks{}).Instantiate(ctx, in.Module)
+			mk := &marks{}
+			inst, err := newTestRuntime(t, config(), mk).Instantiate(ctx, in.Module)
 			if err != nil {
 				t.Fatal(err)
+			}
+			// The last group is partial (pages 64 to 79): reported in one call all the same.
+			if _, err := inst.ExportedFunction("three").Call(ctx, 79*4096, 64*4096, 70*4096+4095); err != nil {
+				t.Fatal(err)
+			}
+			mk.reset()
+			collect(t, inst, in)
+			if got := mk.sorted(); mk.calls != 1 || !slices.Equal(got, []uint32{64, 70, 79}) {
+				t.Fatalf("partial last group: %d mark_dirty calls for pages %v, want 1 for [64 70 79]", mk.calls, got)
 			}
 			_, err = inst.ExportedFunction("grow_and_store").Call(ctx, 1)
 			if err == nil || !strings.Contains(err.Error(), "table") {
