@@ -16,7 +16,7 @@ import (
 // interleaved, so that each runs with its own state in the caches as a platform's pool would.
 // It reports the median latency (execution plus reset) of each, warm-ns, diff-ns and
 // tracked-ns, and their execution alone, *-exec-ns. See docs/design.md, "Why settle the
-// warm-up". ns/op is meaningless. About 30 s:
+// warm-up". ns/op is meaningless. About 40 s:
 //
 //	go test ./enclave -run '^$' -bench WarmedRewind -benchtime 1x
 func BenchmarkWarmedRewind(b *testing.B) {
@@ -24,7 +24,7 @@ func BenchmarkWarmedRewind(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, name := range []string{"hello-go", "regex", "deflate", "sha-aes"} {
+	for _, name := range []string{"hello-go", "session-go", "regex", "deflate", "sha-aes"} {
 		fn, in := benchWorkload(b, name, "small")
 		var test []byte
 		for _, w := range all {
