@@ -31,8 +31,8 @@ import (
 //  2. decide: the variant with the lower median execution + median reset wins (a second
 //     switch if it is not the one running); the decision and its figures are the enclave's
 //     [Enclave.StrategyChoice]. Before that, a variant whose executions were noisy — their
-//     inner range, second largest minus second smallest, above autoNoise × their median — is
-//     measured once more (the current one first, without a switch; the other after a switch),
+//     inner range, second largest minus second smallest, above autoNoise × their median and
+//     above autoNoiseFloor — is measured once more (the current one first, without a switch; the other after a switch),
 //     and the new samples replace the noisy ones: a burst of load on a shared machine during
 //     one variant's samples would otherwise decide for a whole settled period. Each variant
 //     is measured again at most once per exploration, so an exploration takes at most 23
@@ -69,6 +69,10 @@ const (
 	// json-transform at the function point, whose runtimes collect garbage now and then (1 in
 	// 4), and hello-go-cmd (1 in 7): see docs/design.md.
 	autoNoise = 0.2
+	// autoNoiseFloor is the least inner range that counts as noise: executions of a
+	// microsecond or less (noop, counter) spread by 20% from the clock reads and the host's
+	// scheduling alone, and at that scale a choice made in a burst costs nanoseconds.
+	autoNoiseFloor = float64(time.Microsecond)
 )
 
 // Module variants of an enclave of strategy auto, indexes into Enclave.variants.
@@ -232,15 +236,15 @@ func (p *autoPicker) switched() {
 }
 
 // spread returns the second smallest and second largest of xs, its median, and whether they
-// are further apart than autoNoise × the median (the smallest and largest are left out, so
-// that one outlier, a collection cycle say, does not count as noise).
+// are further apart than autoNoise × the median and autoNoiseFloor (the smallest and largest
+// are left out, so that one outlier, a collection cycle say, does not count as noise).
 func spread(xs []float64) (lo, hi, med float64, noisy bool) {
 	if len(xs) < 3 {
 		return 0, 0, median(xs), false
 	}
 	s := slices.Sorted(slices.Values(xs))
 	lo, hi, med = s[1], s[len(s)-2], median(s)
-	return lo, hi, med, hi-lo > autoNoise*med
+	return lo, hi, med, hi-lo > autoNoise*med && hi-lo > autoNoiseFloor
 }
 
 // median returns the median of xs (the mean of the two middle values for an even count), 0 for

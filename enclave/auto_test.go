@@ -114,6 +114,23 @@ func TestAutoPicker(t *testing.T) {
 		{"quiet: no second measurement",
 			nil, StrategyDiff, 2, []string{"diff: execution 100 µs"}},
 	}
+	// Executions of a microsecond jitter by more than autoNoise without being noisy.
+	t.Run("sub-microsecond jitter: no second measurement", func(t *testing.T) {
+		p := newAutoPicker(0)
+		switches := 0
+		for i := range 14 {
+			exec := 500*time.Nanosecond + time.Duration(i%3)*150*time.Nanosecond // 500 to 800 ns
+			if p.afterExec(exec) {
+				p.switched()
+				switches++
+				continue
+			}
+			p.afterReset(time.Duration(1+p.cur) * time.Microsecond)
+		}
+		if p.exploring || strings.Contains(p.reason, "measured again") || switches != 2 {
+			t.Fatalf("after 14 invocations: exploring %v, %d switches, reason %q; want a decision after 2 switches, nothing measured again", p.exploring, switches, p.reason)
+		}
+	})
 	for _, tt := range noisyTests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := newAutoPicker(0)
