@@ -778,7 +778,7 @@ func (e *Enclave) initFunction(ctx context.Context, inst *instance) error {
 		if f == nil {
 			continue
 		}
-		if _, err := inst.call(ctx, f, e.fn.Deadline); err != nil {
+		if _, err := inst.call(ctx, f, e.fn.Deadline, e.cc.now()); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
@@ -864,7 +864,10 @@ func poll(ctx context.Context, stack []uint64) {
 
 // call runs f under a deadline, enforced by the interrupt checks the rewriter added (poll),
 // and returns its results, or an *InvokeError.
-func (inst *instance) call(parent context.Context, f api.Function, deadline time.Duration, params ...uint64) ([]uint64, error) {
+//
+// The deadline counts from start, the caller's reading of the clock right before the call
+// (so that one reading times the call and arms its deadline).
+func (inst *instance) call(parent context.Context, f api.Function, deadline time.Duration, start time.Time) ([]uint64, error) {
 	// At the deadline the guest's budget is zeroed, so that it polls at its next check instead
 	// of when its budget runs out (see callContext). Late, this only makes the next invocation
 	// poll once early.
@@ -874,8 +877,8 @@ func (inst *instance) call(parent context.Context, f api.Function, deadline time
 		return nil, stopped(parent, err, deadline, err)
 	}
 	ctx := inst.cc
-	ctx.arm(parent, deadline, inst.budgetRef)
-	res, err := f.Call(ctx, params...)
+	ctx.arm(parent, deadline, inst.budgetRef, start)
+	res, err := f.Call(ctx)
 	var ctxErr error
 	if err != nil {
 		ctxErr = ctx.Err()
@@ -993,7 +996,7 @@ func (e *Enclave) warmUp(ctx context.Context) error {
 // successful return.
 func (e *Enclave) warmupCall(ctx context.Context, n int, of string) error {
 	e.host.Begin(e.fn.WarmupInput)
-	res, err := e.inst.call(ctx, e.inst.entry, e.fn.Deadline)
+	res, err := e.inst.call(ctx, e.inst.entry, e.fn.Deadline, e.cc.now())
 	overflow := e.host.OutputOverflow()
 	e.host.End()
 	var exit *wasi.ExitError

@@ -191,13 +191,13 @@ func (e *Enclave) invokeFunction(ctx context.Context, fn Function, input []byte,
 	if e.inst == nil { // the caller stopped it
 		return e.abortLoad(ctx, inv, &InvokeError{Kind: KindCanceled, Err: context.Cause(ctx)})
 	}
-	return e.invokeFrom(ctx, inv, time.Now(), input, nonce)
+	return e.invokeFrom(ctx, inv, e.cc.now(), input, nonce)
 }
 
 // loadFunction makes fn the enclave's function (phase load): its limits applied, its module
 // hashed, checked against its allow-list and compiled or found in the compile cache.
 func (e *Enclave) loadFunction(ctx context.Context, fn Function, inv *Invocation) error {
-	start := time.Now()
+	start := e.cc.now()
 	g := e.generic
 	e.fn, e.moduleSum = fn, sha256.Sum256(fn.Wasm)
 	e.heap.limit = min(uint64(fn.MemoryPages)*wasmPageSize, g.heapCap)
@@ -205,7 +205,7 @@ func (e *Enclave) loadFunction(ctx context.Context, fn Function, inv *Invocation
 	inv.Load.ModuleHash = e.moduleSum
 	err := e.compileCached(ctx, inv.Load)
 	inv.Load.CacheHits, inv.Load.CacheMisses = g.hits, g.misses
-	inv.timedPhase("load", start)
+	inv.timedPhase("load", start, e.cc.now())
 	if err != nil {
 		return fmt.Errorf("load: %w", err)
 	}

@@ -134,19 +134,19 @@ func (e *Enclave) invokeFrom(ctx context.Context, inv *Invocation, callStart tim
 		if e.inst == nil {
 			return nil, fmt.Errorf("invoke %s: %w", e.fn.Name, &InvokeError{Kind: KindCanceled, Err: context.Cause(ctx)})
 		}
+		callStart = e.cc.now() // the invoke phase starts after the re-creation
 		if e.rew != nil && e.cfg.SnapshotPoint.afterInit() {
-			inv.timedPhase(string(ResetRecycle), start)
+			inv.timedPhase(string(ResetRecycle), start, callStart)
 		}
-		callStart = time.Now() // the invoke phase starts after the re-creation
 	}
 	resetCalls := e.takeHostCalls(nil) // a re-creation's, if one ran: part of the reset
 	inv.HostCallTrace = e.takeHostCallTrace(nil, "reset")
 
 	e.host.Begin(input)
 	e.host.Budget(uint64(e.fn.MaxHostCalls), uint64(e.fn.MaxHostBytes))
-	execStart := time.Now()
-	res, callErr := e.inst.call(ctx, e.inst.entry, e.fn.Deadline)
-	inv.Exec = time.Since(execStart)
+	execStart := e.cc.now()
+	res, callErr := e.inst.call(ctx, e.inst.entry, e.fn.Deadline, execStart)
+	inv.Exec = e.cc.now().Sub(execStart)
 	inv.Output = bytes.Clone(e.host.Output())
 	inv.Log = bytes.Clone(e.host.Log())
 	overflow := e.host.OutputOverflow()
@@ -156,11 +156,11 @@ func (e *Enclave) invokeFrom(ctx context.Context, inv *Invocation, callStart tim
 	e.host.End()
 	inv.HostCalls = e.takeHostCalls(inv.hostCalls[:])
 	inv.HostCallTrace = e.takeHostCallTrace(inv.HostCallTrace, "invoke")
-	invoked := time.Now()
+	invoked := e.cc.now()
 	inv.Phases = append(inv.Phases, Phase{"invoke", invoked.Sub(callStart)})
 	inv.Response = invoked.Sub(start)
+	resetStart := invoked // what comes between takes nanoseconds: one clock reading less
 	if nonce != nil && callErr == nil {
-		at := time.Now()
 		report, err := e.l0.SignInner(attest.InnerFields{ // L0's one gate of the invocation
 			MRENCLAVE:      e.mrenclave,
 			ModuleHash:     e.moduleSum,
@@ -178,7 +178,8 @@ func (e *Enclave) invokeFrom(ctx context.Context, inv *Invocation, callStart tim
 			return nil, fmt.Errorf("invoke %s: %w: %w", e.fn.Name, ErrUnusable, e.unusable)
 		}
 		inv.Bundle = attest.NewBundle(e.evidence, e.l0.Key().PublicKeyDER(), report, inv.Output)
-		inv.Response = inv.timedPhase("attest", at).Sub(start)
+		resetStart = inv.timedPhase("attest", invoked, e.cc.now())
+		inv.Response = resetStart.Sub(start)
 	}
 	inv.MemoryPages = uint32(e.heap.n / wasmPageSize)
 
@@ -225,7 +226,7 @@ func (e *Enclave) invokeFrom(ctx context.Context, inv *Invocation, callStart tim
 			break
 		}
 		n0 := len(inv.Phases)
-		reset, resetErr = e.rewind(ctx, inv)
+		reset, resetErr = e.rewind(ctx, inv, resetStart)
 		if e.auto != nil && reset == ResetRewind && resetErr == nil {
 			var d time.Duration // the reset's phases: rewind, and at the runtime point the re-creation
 			for _, p := range inv.Phases[n0:] {
@@ -277,21 +278,21 @@ func noteEOFReads(err error, n uint64) {
 	}
 }
 
-// timedPhase appends the duration since start as phase name and returns now.
-func (inv *Invocation) timedPhase(name string, start time.Time) time.Time {
-	now := time.Now()
+// timedPhase appends the duration from start to now as phase name and returns now. Both are
+// readings of the enclave's clock (callContext.now) or of time.Now.
+func (inv *Invocation) timedPhase(name string, start, now time.Time) time.Time {
 	inv.Phases = append(inv.Phases, Phase{name, now.Sub(start)})
 	return now
 }
 
-// rewind restores the instance to the snapshot. It falls back to re-creating the instance
-// (a recycle) when the instance holds state a rewind cannot restore: tables or segments the
-// function changed, or memory that grew when it cannot be shrunk in place.
-func (e *Enclave) rewind(ctx context.Context, inv *Invocation) (Reset, error) {
+// rewind restores the instance to the snapshot, its phase timed from start. It falls back to
+// re-creating the instance (a recycle) when the instance holds state a rewind cannot restore:
+// tables or segments the function changed, or memory that grew when it cannot be shrunk in
+// place.
+func (e *Enclave) rewind(ctx context.Context, inv *Invocation, start time.Time) (Reset, error) {
 	if e.cfg.SnapshotPoint == PointRuntime {
 		return ResetRewind, e.rewindToRuntime(ctx, inv)
 	}
-	start := time.Now()
 	if (e.inst.state != nil && e.inst.state.Get() != 0) || (int(e.heap.n) > e.snapSize && !e.canShrink) {
 		return ResetRecycle, e.recreate(ctx, inv)
 	}
@@ -327,7 +328,7 @@ func (e *Enclave) rewind(ctx context.Context, inv *Invocation) (Reset, error) {
 		e.newEpoch() // the globals are the snapshot's again: the stack global's value included
 	}
 	inv.PagesRestored, inv.BytesRestored = r.Pages, r.Bytes
-	inv.timedPhase("rewind", start)
+	inv.timedPhase("rewind", start, e.cc.now())
 	return ResetRewind, nil
 }
 
@@ -335,7 +336,7 @@ func (e *Enclave) rewind(ctx context.Context, inv *Invocation) (Reset, error) {
 // memory at all) and the host state, then instantiates and initialises the function afresh
 // for the next invocation (see [Enclave.rebuild]).
 func (e *Enclave) rewindToRuntime(ctx context.Context, inv *Invocation) error {
-	start := time.Now()
+	start := e.cc.now()
 	var dirty []uint32
 	if e.dirty != nil && e.inst != nil && e.inst.collect != nil && !e.inst.mod.IsClosed() {
 		if err := e.collectDirty(context.WithoutCancel(ctx)); err == nil {
@@ -359,10 +360,10 @@ func (e *Enclave) rewindToRuntime(ctx context.Context, inv *Invocation) error {
 		// A generic enclave keeps nothing of the function; it loads the next one when it is
 		// invoked (see generic.go).
 		err := e.unloadFunction(ctx)
-		inv.timedPhase("rewind", start)
+		inv.timedPhase("rewind", start, e.cc.now())
 		return err
 	}
-	inv.timedPhase("rewind", start)
+	inv.timedPhase("rewind", start, e.cc.now())
 	return e.rebuild(ctx, inv, true)
 }
 
@@ -386,7 +387,7 @@ func (e *Enclave) recreate(ctx context.Context, inv *Invocation) error {
 	if e.rew != nil && e.cfg.SnapshotPoint == PointRuntime {
 		return e.rewindToRuntime(ctx, inv) // re-creates the instance anyway
 	}
-	start := time.Now()
+	start := e.cc.now()
 	name := string(ResetReinstantiate)
 	if e.cfg.Reset != ResetReinstantiate {
 		name = string(ResetRecycle)
@@ -402,7 +403,7 @@ func (e *Enclave) recreate(ctx context.Context, inv *Invocation) error {
 		e.dirty.clear()
 	}
 	err := e.rebuild(ctx, inv, false)
-	inv.timedPhase(name, start)
+	inv.timedPhase(name, start, e.cc.now())
 	return err
 }
 
@@ -457,7 +458,7 @@ func (e *Enclave) rebuild(ctx context.Context, inv *Invocation, phases bool) (er
 	} else {
 		e.host.Restore(e.hostInitial)
 	}
-	start := time.Now()
+	start := e.cc.now()
 	inst, err := e.instantiate(ctx)
 	if err != nil {
 		return err
@@ -465,13 +466,13 @@ func (e *Enclave) rebuild(ctx context.Context, inv *Invocation, phases bool) (er
 	e.inst = inst
 	if !fromSnapshot {
 		if phases {
-			start = inv.timedPhase("instantiate", start)
+			start = inv.timedPhase("instantiate", start, e.cc.now())
 		}
 		if err := e.initFunction(ctx, inst); err != nil {
 			return err
 		}
 		if phases {
-			inv.timedPhase("fn_init", start)
+			inv.timedPhase("fn_init", start, e.cc.now())
 		}
 		// The pages the instantiation, the start function and the init wrote stay in the
 		// dirty set and tables: they are not the clean state (the runtime snapshot is empty
