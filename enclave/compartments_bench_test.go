@@ -7,10 +7,12 @@ import (
 
 	"github.com/reclave/reclave/enclave"
 	"github.com/reclave/reclave/enclave/attest"
+	"github.com/reclave/reclave/harness"
 	"github.com/reclave/reclave/workloads"
 )
 
-// benchWorkload returns a built-in workload's function (limits from its manifest) and input.
+// benchWorkload returns a built-in workload's function, as the harness makes it from its
+// manifest, and input.
 func benchWorkload(b *testing.B, name, size string) (enclave.Function, []byte) {
 	b.Helper()
 	all, err := workloads.Builtin()
@@ -21,17 +23,12 @@ func benchWorkload(b *testing.B, name, size string) (enclave.Function, []byte) {
 		if w.Name != name {
 			continue
 		}
-		wasm, err := w.Wasm()
+		fn, err := harness.FunctionOf(w)
 		if err != nil {
 			b.Fatal(err)
 		}
 		in, err := w.Input(size)
 		if err != nil {
-			b.Fatal(err)
-		}
-		fn := enclave.Function{Name: w.Name, Wasm: wasm, Kind: enclave.Kind(w.Kind), MemoryPages: w.Limits.MemoryPages,
-			MaxOutputBytes: w.Limits.MaxOutputBytes, Deadline: w.Limits.Deadline, Imports: w.Imports, Stubs: w.StubImports}
-		if fn.WarmupInput, err = w.WarmupInput(); err != nil {
 			b.Fatal(err)
 		}
 		return fn, in

@@ -255,3 +255,46 @@ func TestStorePlanStack(t *testing.T) {
 		})
 	}
 }
+
+// TestStackRange checks the stack range (see stackSet): in a function that sets the stack
+// global more than stackRangeSets times, its relative sets are recorded in the range, whose
+// pages $collect marks up to the highest value plus the stack span (a store off that value
+// crosses into the next page); and a set that is not relative (a switch to another stack)
+// marks the range's pages and empties it, so that the range never spans the pages between two
+// stacks. The pages are exact: they fail the test when the span or the flush is left out.
+func TestStackRange(t *testing.T) {
+	const g0 = 4*4096 + 3072 // the stack global's value between calls: in page 4
+	const base = 40*4096 + 100
+	m := &modSpec{
+		types:   []string{" -> ", "i32 -> "},
+		memory:  []byte{1, testMemoryPages, testMemoryPages},
+		globals: []string{"mut i32 = i32.const 19456"}, // g0
+		funcs: []testFunc{
+			{typ: 0, export: "span", locals: "i32", // three relative sets, back to g0; 8 bytes at g0+2040
+				body: `global.get 0 i32.const 8 i32.sub local.tee 0 global.set 0
+				       global.get 0 i32.const 8 i32.sub local.tee 0 global.set 0
+				       local.get 0 i32.const 16 i32.add global.set 0
+				       global.get 0 i64.const 7 i64.store offset=2040`},
+			{typ: 1, export: "switch", locals: "i32", // a frame on g0's stack, a switch to b's, a frame there, back to g0
+				body: `global.get 0 i32.const 8 i32.sub local.tee 1 global.set 0
+				       local.get 1 i64.const 1 i64.store offset=8
+				       local.get 0 global.set 0
+				       global.get 0 i32.const 8 i32.sub local.tee 1 global.set 0
+				       local.get 1 i64.const 2 i64.store offset=8
+				       local.get 1 i32.const 8 i32.add global.set 0
+				       i32.const 19456 global.set 0`},
+		},
+	}
+	calls := []testCall{
+		// [g0-16, g0+2048): pages 4 and 5.
+		{fn: "span", pages: []uint32{4, 5}},
+		// The switch's window at b (pages 40 and 41), the flushed range [g0-8, g0+2040) (4 and
+		// 5), the range on b's stack [b-8, b+2040) (40), the window back at g0 (4 and 5).
+		{fn: "switch", args: []uint64{base}, pages: []uint32{4, 5, 40, 41}},
+		{fn: "span", pages: []uint32{4, 5}},
+	}
+	in := checkInstrumented(t, m.bytes(), calls)
+	if g0 != 19456 || in.StackSpan != 2048 || in.StackRangeSites != 6 || in.StackSwitchSites != 2 {
+		t.Fatalf("stack span %d, %d range sites, %d switch sites; want 2048, 6, 2", in.StackSpan, in.StackRangeSites, in.StackSwitchSites)
+	}
+}
