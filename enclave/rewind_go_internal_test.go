@@ -12,8 +12,7 @@ import (
 // at both snapshot points: the C workloads of the other tests leave out what a Go runtime does
 // (its stacks in linear memory, its stack pointer set around every call and switched between
 // stacks), and outputs alone would not show a page left unrestored that no later invocation
-// happens to read. The stack range itself has tests of its own in wasmbin (TestStackRange,
-// TestInstrumentHostileModules): here, other marks happen to cover its pages.
+// happens to read.
 func TestRewindGoReactorsTracked(t *testing.T) {
 	all, err := workloads.Builtin()
 	if err != nil {
@@ -49,8 +48,8 @@ func TestRewindGoReactorsTracked(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer e.Close(ctx)
-				if e.track == nil || e.track.StackRangeSites == 0 {
-					t.Fatalf("no stack range sites in %s: the test covers what it should not", w.Name)
+				if e.track == nil || e.track.StackSites == 0 {
+					t.Fatalf("no stack-pointer sets instrumented in %s: the test covers what it should not", w.Name)
 				}
 				want := guestState(e)
 				for i, in := range inputs {

@@ -77,13 +77,9 @@ type funcInfo struct {
 	cost     uint32 // the number of instructions in the body
 	leaf     bool   // no loop and no call of any kind
 	hasStore bool
-	// stackSets counts the sets of the stack global, and stackSetRel says of each whether it
-	// moves a value the global held (see planner.setsRelative; nil without a planner).
-	stackSets   int
-	stackSetRel []bool
-	plan        *storePlan // with tracking, for a function that stores; nil: check every store
-	loops       []span     // the instruction ranges of the loops' bodies, in the order of their loop opcodes
-	calls       []callSite // calls, call_indirect, return_call, return_call_indirect
+	plan     *storePlan // with tracking, for a function that stores; nil: check every store
+	loops    []span     // the instruction ranges of the loops' bodies, in the order of their loop opcodes
+	calls    []callSite // calls, call_indirect, return_call, return_call_indirect
 
 	entryCost uint32   // the charges of the interrupt checks: at the entry,
 	loopCost  []uint32 // and at each loop header
@@ -124,9 +120,6 @@ func (fi *funcInfo) scan(r *reader, rw *rewriter, params uint32) error {
 		if _, _, ok := in.storeAccess(); ok {
 			fi.hasStore = true
 		}
-		if in.op == opGlobalSet && rw.hasStackGlobal && in.globalIdx == rw.stackGlobal {
-			fi.stackSets++
-		}
 		switch in.op {
 		case opCall, opReturnCall:
 			fi.calls = append(fi.calls, callSite{pos: pos, callee: in.funcIdx})
@@ -142,9 +135,6 @@ func (fi *funcInfo) scan(r *reader, rw *rewriter, params uint32) error {
 				fi.leaf = len(fi.loops) == 0 && len(fi.calls) == 0
 				if pl != nil && fi.hasStore {
 					fi.plan = pl.finish()
-				}
-				if pl != nil && fi.stackSets > 0 {
-					fi.stackSetRel = pl.setsRelative()
 				}
 				return nil
 			}
@@ -199,8 +189,7 @@ func (rw *rewriter) costs(infos []funcInfo) {
 }
 
 // helperBodies returns the bodies of the functions Instrument adds, in the order of plan:
-// $touch_range, $clear_all, $collect and with a stack global $stack_flush (when tracking),
-// and $poll_slow (with Interrupt).
+// $touch_range, $clear_all and $collect (when tracking), and $poll_slow (with Interrupt).
 func (rw *rewriter) helperBodies() [][]byte {
 	var bodies [][]byte
 	f := &funcRewriter{rw: rw}
@@ -248,17 +237,6 @@ func (rw *rewriter) helperBodies() [][]byte {
 		bodies = append(bodies, f.out)
 
 		bodies = append(bodies, rw.collectBody())
-		if rw.hasStackGlobal {
-			// $stack_flush(): mark the stack range's pages and empty it.
-			f.out = []byte{0}
-			f.markStackRange()
-			f.i32Const(emptyStackLo)
-			f.op(opGlobalSet, rw.stackLoGlobal)
-			f.i32Const(0)
-			f.op(opGlobalSet, rw.stackHiGlobal)
-			f.out = append(f.out, opEnd)
-			bodies = append(bodies, f.out)
-		}
 	}
 	if rw.opts.Interrupt {
 		// $poll_slow() -> i32: if poll() { unreachable }; budget = PollBudget; return PollBudget
@@ -313,9 +291,6 @@ func (rw *rewriter) collectBody() []byte {
 	const g, p, end, mask = 0, 1, 2, 3
 	f := &funcRewriter{rw: rw}
 	f.out = []byte{2, 3, valI32, 1, valI64} // three i32 locals, one i64
-	if rw.hasStackGlobal && rw.stackSpan > 0 {
-		f.markStackRange()
-	}
 	f.emptyCache()
 	f.out = append(f.out, opBlock, blockEmpty, opLoop, blockEmpty) // $done, $groups
 	f.op(opLocalGet, g)
@@ -379,59 +354,15 @@ func (rw *rewriter) collectBody() []byte {
 	return f.out
 }
 
-// emptyCache appends i32.const emptyPageBase ; global.set $cache, and with a stack global the
-// same for the stack cache (emptyStackWindow) and the stack range (emptyStackLo, 0): after the
-// tables are emptied, no cache may name a page as marked, and the range starts empty.
+// emptyCache appends i32.const emptyPageBase ; global.set $cache: after the tables are
+// emptied, the cache global must not name a page as marked.
 func (f *funcRewriter) emptyCache() {
 	f.i32Const(emptyPageBase)
 	f.op(opGlobalSet, f.rw.cacheGlobal)
 	if f.rw.hasStackGlobal {
 		f.i32Const(emptyStackWindow)
 		f.op(opGlobalSet, f.rw.stackCacheGlobal)
-		f.i32Const(emptyStackLo)
-		f.op(opGlobalSet, f.rw.stackLoGlobal)
-		f.i32Const(0)
-		f.op(opGlobalSet, f.rw.stackHiGlobal)
 	}
-}
-
-// markStackRange appends, at the start of $collect, the marks of the stack range's pages:
-// [lo, end) with end = min(hi+K, TrackedPages*4096), when the range is not empty (lo <= hi)
-// and starts below the tracked pages' end (a value at or past it marks nothing, as in
-// stackSet):
-//
-//	global.get $lo ; global.get $hi ; i32.le_u
-//	global.get $lo ; i32.const limit ; i32.lt_u ; i32.and
-//	if
-//	  global.get $lo
-//	  global.get $hi ; i32.const K ; i32.add ; i32.const limit
-//	  global.get $hi ; i32.const limit-K ; i32.lt_u ; select     ;; end, without wrapping
-//	  global.get $lo ; i32.sub ; call $touch_range
-//	end
-//
-// The collection that follows reports those pages with the others; emptyCache then empties
-// the range.
-func (f *funcRewriter) markStackRange() {
-	rw := f.rw
-	limit := rw.opts.TrackedPages * TrackedPageSize
-	f.op(opGlobalGet, rw.stackLoGlobal)
-	f.op(opGlobalGet, rw.stackHiGlobal)
-	f.out = append(f.out, opI32LeU)
-	f.op(opGlobalGet, rw.stackLoGlobal)
-	f.i32Const(limit)
-	f.out = append(f.out, opI32LtU, opI32And, opIf, blockEmpty)
-	f.op(opGlobalGet, rw.stackLoGlobal)
-	f.op(opGlobalGet, rw.stackHiGlobal)
-	f.i32Const(rw.stackSpan)
-	f.out = append(f.out, opI32Add)
-	f.i32Const(limit)
-	f.op(opGlobalGet, rw.stackHiGlobal)
-	f.i32Const(limit - rw.stackSpan)
-	f.out = append(f.out, opI32LtU, opSelect)
-	f.op(opGlobalGet, rw.stackLoGlobal)
-	f.out = append(f.out, opI32Sub)
-	f.op(opCall, rw.touchRangeFunc)
-	f.out = append(f.out, opEnd)
 }
 
 // Scratch locals a function may get, one of each at most.
@@ -462,7 +393,6 @@ type funcRewriter struct {
 	added     []byte // types of the added locals, in index order
 	frames    []frame
 	plan      *storePlan // nil: every store gets its own check
-	stackSets int        // the sets of the stack global rewritten so far
 }
 
 // frame is a block, loop or if open in the function being rewritten.
@@ -917,23 +847,10 @@ func (f *funcRewriter) loopEntryCheck(h hoist) {
 	f.rw.res.LoopChecks++
 }
 
-// stackSet appends global.set of the stack global G and what makes the pages its new value v
-// may be the base of, [v, v+K) for the module's stack span K, marked before the invocation's
-// end (see [Instrument], "the stack"). Which code depends on the set: whether it is relative
-// (it moves G by a constant from a value G held, see planner.setsRelative) and how many sets
-// its function has.
-//
-// A relative set in a function with more than stackRangeSets sets (Go's, around every call)
-// records v in the stack range, without a branch; $collect marks the range's pages (see
-// markStackRange):
-//
-//	local.tee $s ; global.set G
-//	local.get $s ; global.get $lo ; local.get $s ; global.get $lo ; i32.lt_u ; select ; global.set $lo
-//	local.get $s ; global.get $hi ; local.get $s ; global.get $hi ; i32.gt_u ; select ; global.set $hi
-//
-// Any other set checks v against the stack cache, a window of two marked pages [c, c+8192):
-// when [v, v+K) is not in it, both pages of the window at v's page are marked, when tracked,
-// and become the window:
+// stackSet appends global.set of the stack global G and the marks of the pages its new value
+// v may be the base of (see [Instrument], "the stack"): [v, v+K) for the module's stack span
+// K. The stack cache names a window of two marked pages, [c, c+8192); when [v, v+K) is not in
+// it, both pages of the window at v's page are marked, when tracked, and become the window:
 //
 //	local.tee $s ; global.set G
 //	local.get $s ; global.get $stack_cache ; i32.sub ; i32.const 8192-K ; i32.gt_u
@@ -945,63 +862,14 @@ func (f *funcRewriter) loopEntryCheck(h hoist) {
 //	  end
 //	end
 //
-// and a set that is not relative — a switch to another stack, such as Go's gogo and mcall —
-// then empties the range, marking its pages, if it holds any:
-//
-//	global.get $lo ; global.get $hi ; i32.le_u  if  call $stack_flush  end
-//
-// so that the range does not span two stacks and the heap between them when the code moves
-// relatively on the new one: the range stays as tight as the windows would have been.
-//
 // A value at or beyond the tracked pages marks nothing: a store off it traps, or wraps into
 // page 0, which the host marks. The marks never trap.
-//
-// Why two ways: wazero's compiler ends a basic block at every if, and the check's marks are
-// some forty instructions at every set. In Go's code, whose functions set G a dozen times and
-// more, that made the check cost as much as all other tracking together, twice what the
-// comparison alone costs; the range's two read-modify-writes of globals cost a fraction of it.
-// In clang's code, which sets G in a prologue and an epilogue, the check costs next to nothing
-// and the range more (see docs/design.md).
 func (f *funcRewriter) stackSet() {
 	rw := f.rw
 	sv := f.local(slotStack)
-	k := f.stackSets
-	f.stackSets++
-	relative := k < len(f.info.stackSetRel) && f.info.stackSetRel[k]
+	limit := rw.opts.TrackedPages * TrackedPageSize
 	f.op(opLocalTee, sv)
 	f.op(opGlobalSet, rw.stackGlobal)
-	rw.res.StackSites++
-	if relative && f.info.stackSets > stackRangeSets {
-		for _, m := range [2]struct {
-			g  uint32
-			op byte
-		}{{rw.stackLoGlobal, opI32LtU}, {rw.stackHiGlobal, opI32GtU}} {
-			f.op(opLocalGet, sv)
-			f.op(opGlobalGet, m.g)
-			f.op(opLocalGet, sv)
-			f.op(opGlobalGet, m.g)
-			f.out = append(f.out, m.op, opSelect)
-			f.op(opGlobalSet, m.g)
-		}
-		rw.res.StackRangeSites++
-		return
-	}
-	f.stackCheck(sv)
-	if !relative {
-		f.op(opGlobalGet, rw.stackLoGlobal)
-		f.op(opGlobalGet, rw.stackHiGlobal)
-		f.out = append(f.out, opI32LeU, opIf, blockEmpty)
-		f.op(opCall, rw.stackFlushFunc)
-		f.out = append(f.out, opEnd)
-		rw.res.StackSwitchSites++
-	}
-}
-
-// stackCheck appends the check of the value in local sv against the stack cache (see
-// stackSet).
-func (f *funcRewriter) stackCheck(sv uint32) {
-	rw := f.rw
-	limit := rw.opts.TrackedPages * TrackedPageSize
 	f.op(opLocalGet, sv)
 	f.op(opGlobalGet, rw.stackCacheGlobal)
 	f.out = append(f.out, opI32Sub)
@@ -1039,6 +907,7 @@ func (f *funcRewriter) stackCheck(sv uint32) {
 		f.out = append(f.out, opEnd)
 	}
 	f.out = append(f.out, opEnd, opEnd)
+	rw.res.StackSites++
 }
 
 // markSlow appends the slow path of a write of size bytes (1 to 4096) at the address in local

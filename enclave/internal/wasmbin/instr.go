@@ -22,7 +22,6 @@ const (
 	opReturnCall    = 0x12
 	opReturnCallIn  = 0x13
 	opDrop          = 0x1A
-	opSelect        = 0x1B
 	opSelectT       = 0x1C
 	opLocalGet      = 0x20
 	opLocalSet      = 0x21
@@ -39,7 +38,6 @@ const (
 	opI32LtU        = 0x49
 	opI32GtU        = 0x4B
 	opI32LeS        = 0x4C
-	opI32LeU        = 0x4D
 	opI32GeU        = 0x4F
 	opI64Eqz        = 0x50
 	opI32Add        = 0x6A
@@ -117,7 +115,7 @@ func (r *reader) instr() instr {
 	switch op := in.op; {
 	case r.err != nil:
 	case op == 0x00 || op == 0x01 || op == opElse || op == opEnd || op == opReturn || // unreachable, nop, else, end, return
-		op == opDrop || op == opSelect || op == opRefIsNull || // drop, select, ref.is_null
+		op == opDrop || op == 0x1B || op == 0xD1 || // drop, select, ref.is_null
 		(op >= 0x45 && op <= 0xC4): // numeric instructions, sign extension included
 	case op == opBlock || op == opLoop || op == opIf:
 		in.typeIdx = r.blockType()

@@ -103,15 +103,6 @@ const (
 	emptyStackWindow = 1<<32 - stackWindow
 )
 
-// emptyStackLo is the low end of an empty stack range (see [Instrument], "the stack"): above
-// its high end, 0.
-const emptyStackLo = 1<<32 - 1
-
-// stackRangeSets is the most sets of the stack global a function body may have and still
-// check each value against the stack cache; a body with more records them in the stack range
-// (see [Instrument], "the stack").
-const stackRangeSets = 2
-
 // Options selects what [Instrument] adds.
 type Options struct {
 	// TrackStores adds dirty-page tracking: a dirty table, the mark_dirty import and code after
@@ -196,10 +187,8 @@ type Instrumented struct {
 	// without a check of their own (a group's first store covers the group; a check at a
 	// loop's entry covers a store whose address the loop does not change; the marks of the
 	// stack global's values cover a store off one of them), LoopChecks the checks at loop
-	// entries and StackSites those after global.set of the stack global (see [Instrument]),
-	// StackRangeSites of which record the value in the stack range instead of checking it and
-	// StackSwitchSites of which start a new range (see [Instrument], "the stack").
-	GroupedStores, HoistedStores, StackStores, LoopChecks, StackSites, StackRangeSites, StackSwitchSites int
+	// entries and StackSites those after global.set of the stack global (see [Instrument]).
+	GroupedStores, HoistedStores, StackStores, LoopChecks, StackSites int
 	// StackGlobal is the index of the stack global, the first mutable i32 global the module
 	// defines, and StackSpan the stack span K: the host must mark the pages of [v, v+K) for
 	// the stack global's value v at the start of every invocation, and page 0 (see
@@ -239,14 +228,12 @@ func (in *Instrumented) StackGlobalExport() string {
 // group of 64 pages, all null; an immutable funcref global, the marker, holding ref.func of an
 // added function (declared by a declarative element segment); and three functions at the end
 // of the function index space: $touch_range(d, n), which marks the pages of [d, d+n) with
-// table.fill, and the collect and clear-all functions of [Instrumented] (and a fourth,
-// $stack_flush, with a stack global; see "The stack" below); and a mutable i32
+// table.fill, and the collect and clear-all functions of [Instrumented]; and a mutable i32
 // global, the page cache, the base of a page that is marked and whose group is marked
 // (initially, and after every collect and clear-all, that of the last page of the address
 // space, in a group no tracked memory reaches; an entry, once set, stays set until the host
 // collects, which it does between invocations); when the module defines a mutable i32 global,
-// three more: a second cache, the stack cache, and the two ends of the stack range (see "The
-// stack" below). Every function with a store that
+// a second one, the stack cache (see "The stack" below). Every function with a store that
 // keeps a check copies the page cache into a local, $page, at its entry, and after a store of
 // s bytes at effective address ea it checks
 //
@@ -271,27 +258,13 @@ func (in *Instrumented) StackGlobalExport() string {
 // a value G has held during the invocation, plus a constant, is covered without a check of
 // its own when its constant, offset and size add up to at most [MaxStackSpan] (see plan.go
 // for what the pass accepts as such a value); K, the stack span, is the largest such sum in
-// the module. Instead, every value v that global.set G gives G has the pages of [v, v+K)
-// marked before the collection that ends the invocation, in one of two ways (see stackSet in
-// body.go):
-//
-//   - checked: right after the set, the pages of [v, v+K) are marked unless they are in the
-//     window of two marked pages the stack cache names, which then moves to v's page;
-//   - recorded: the set moves the stack range [lo, hi] to take v in (lo = min(lo, v),
-//     hi = max(hi, v), without a branch), and $collect marks the pages of [lo, hi+K), below
-//     the tracked pages' end, before it reports.
-//
-// A set is recorded when it is relative (it moves G by a constant from a value G held, as a
-// frame's prologue and epilogue do) in a function with more than two sets (Go's, which set G
-// around every call); otherwise it is checked, and a set that is not relative (a switch to
-// another stack) then calls $stack_flush when the range holds a value: it marks the range's
-// pages and empties it, so that a range never spans two stacks and the memory between them.
-// Which way a set goes decides only what it costs: either way its pages are marked. The host
-// marks at the start of every invocation the pages of [v, v+K) of G's value v then, and page
-// 0 (a stack local's value before its first write is 0; a value whose sum wraps past 2^32
-// lands below K). Functions set G once or twice per call and store to their frames several
-// times per set, so this spares most checks in code that keeps its stack in linear memory,
-// such as Go's.
+// the module. Instead, every global.set G is followed by a check that the pages of [v, v+K)
+// of its value v are marked, using a second cache, the stack cache global (a window of two
+// marked pages; see stackSet in body.go), and the host marks at the start of every
+// invocation the pages of [v, v+K) of G's value v then, and page 0 (a stack local's value
+// before its first write is 0; a value whose sum wraps past 2^32 lands below K). Functions
+// set G once or twice per call and store to their frames several times per set, so this
+// spares most checks in code that keeps its stack in linear memory, such as Go's.
 //
 // With Interrupt it adds an import of [MarkModule].[PollName], () -> i32 (after mark_dirty), a
 // mutable i32 global, the budget, initially [PollBudget], and a function $poll_slow at the end
@@ -372,7 +345,7 @@ func Instrument(module []byte, opts Options) (*Instrumented, error) {
 var (
 	sigAddrLen = string([]byte{valI32, valI32, 0}) // $touch_range
 	sigMark    = string([]byte{valI32, valI64, 0}) // mark_dirty
-	sigNone    = string([]byte{0})                 // $clear_all, $collect and $stack_flush
+	sigNone    = string([]byte{0})                 // $clear_all and $collect
 	sigPoll    = string([]byte{0, valI32})         // poll and $poll_slow
 )
 
@@ -397,13 +370,11 @@ type rewriter struct {
 	shift                                     uint32   // added to defined functions' indices: len(addImports)
 	markFunc, pollFunc                        uint32
 	touchRangeFunc, clearAllFunc, collectFunc uint32
-	stackFlushFunc                            uint32 // with hasStackGlobal
 	slowFunc                                  uint32
 	dirtyTable, summaryTable                  uint32
 	stateGlobal, budgetGlobal, markerGlobal   uint32
 	cacheGlobal                               uint32
 	stackGlobal, stackCacheGlobal             uint32 // with hasStackGlobal
-	stackLoGlobal, stackHiGlobal              uint32 // with hasStackGlobal: the stack range
 	hasStackGlobal                            bool
 	stackSpan                                 uint32 // the stack span K; 0 while planning
 	res                                       Instrumented
@@ -646,16 +617,12 @@ func (rw *rewriter) plan() {
 		rw.touchRangeFunc = addFunc(sigAddrLen)
 		rw.clearAllFunc = addFunc(sigNone)
 		rw.collectFunc = addFunc(sigNone)
-		if rw.hasStackGlobal {
-			rw.stackFlushFunc = addFunc(sigNone)
-		}
 		rw.dirtyTable, rw.summaryTable = rw.tables, rw.tables+1
 	}
 	if interrupt {
 		rw.slowFunc = addFunc(sigPoll)
 	}
-	// Globals, after the module's: the state global, the budget, the marker, the page cache,
-	// and with a stack global the stack cache and the stack range.
+	// Globals, after the module's: the state global, the budget, the marker, the page cache.
 	g := rw.globals
 	rw.stateGlobal, g = g, g+1
 	rw.res.StateGlobal = unique(StateGlobalName)
@@ -666,7 +633,7 @@ func (rw *rewriter) plan() {
 	if track {
 		rw.markerGlobal, rw.cacheGlobal, g = g, g+1, g+2
 		if rw.hasStackGlobal {
-			rw.stackCacheGlobal, rw.stackLoGlobal, rw.stackHiGlobal = g, g+1, g+2
+			rw.stackCacheGlobal = g
 			rw.res.StackGlobal = rw.stackGlobal
 		}
 		rw.res.CollectExport = unique(CollectExportName)
@@ -879,13 +846,7 @@ func (rw *rewriter) globalSection(r *reader) []byte {
 			added = append(added, valI32, 1) // the stack cache: mutable i32 = emptyStackWindow
 			added = appendI32Const(added, emptyStackWindow)
 			added = append(added, opEnd)
-			added = append(added, valI32, 1) // the stack range's low end: mutable i32 = 2^32-1
-			added = appendI32Const(added, emptyStackLo)
-			added = append(added, opEnd)
-			added = append(added, valI32, 1) // its high end: mutable i32 = 0
-			added = appendI32Const(added, 0)
-			added = append(added, opEnd)
-			count += 3
+			count++
 		}
 	}
 	out := appendU32(nil, n+count)

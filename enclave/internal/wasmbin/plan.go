@@ -162,15 +162,6 @@ type planner struct {
 	params     uint32   // the function's parameters: locals below it are not stack locals
 	nonStack   []uint32 // per local, its writes that do not make it a stack local
 	pendingTee uint32   // 1 + the local the last instruction tee'd a value into (not of G), else 0
-	setVals    []symVal // per global.set of the stack global, in order: the value it sets
-	teeVal     symVal   // the value the pending tee wrote
-	teeSets    []teeSet // the tee'd writes of locals right before a global.set of the stack global
-}
-
-// teeSet is local.tee L ; global.set G of value val.
-type teeSet struct {
-	local uint32
-	val   symVal
 }
 
 // newPlanner returns the planner of a function body with locals locals in all, params
@@ -190,7 +181,6 @@ func (rw *rewriter) newPlanner(params uint32, locals uint64) *planner {
 	p.nonStack = slices.Grow(p.nonStack[:0], int(locals))[:locals]
 	clear(p.nonStack)
 	p.params, p.pendingTee = params, 0
-	p.setVals, p.teeSets = p.setVals[:0], p.teeSets[:0]
 	p.stack, p.stores, p.loopParent, p.open, p.marks, p.undo = p.stack[:0], p.stores[:0], p.loopParent[:0], p.open[:0], p.marks[:0], p.undo[:0]
 	p.inner = -1
 	clear(p.writes)
@@ -287,11 +277,10 @@ func (p *planner) visit(in instr, raw []byte) {
 	case op == opLocalGet || op == opLocalSet || op == opLocalTee:
 		l := localIndex(raw[1:])
 		if op != opLocalGet {
-			v := p.pop()
-			if !v.stackRead() && int(l) < len(p.nonStack) {
+			if v := p.pop(); !v.stackRead() && int(l) < len(p.nonStack) {
 				p.nonStack[l]++ // unless a global.set of the stack global follows the tee
 				if op == opLocalTee {
-					p.pendingTee, p.teeVal = l+1, v
+					p.pendingTee = l + 1
 				}
 			}
 			p.write(l)
@@ -344,13 +333,10 @@ func (p *planner) visit(in instr, raw []byte) {
 			p.stack = append(p.stack, symVal{known: true, local: stackLocal})
 			return
 		}
-		v := p.pop()
+		p.pop()
 		if tee != 0 {
 			p.nonStack[tee-1]-- // local.tee L ; global.set G: L holds a value of G
-			v = p.teeVal
-			p.teeSets = append(p.teeSets, teeSet{tee - 1, v})
 		}
-		p.setVals = append(p.setVals, v)
 	case op == opI32Const || op == opI64Const:
 		c := (&reader{b: raw[1:]}).sleb(64)
 		p.stack = append(p.stack, symVal{known: true, konst: true, delta: uint32(c)})
@@ -473,41 +459,6 @@ func (pl *planner) onStack(s planStore) bool {
 	return a.local == stackLocal || (a.local >= pl.params && int(a.local) < len(pl.nonStack) && pl.nonStack[a.local] == 0)
 }
 
-// setsRelative returns, per global.set of the stack global in the body visited, whether it
-// moves the global by a constant from a value it had in this body: the result of global.get G,
-// or of a relative local, plus a constant. A relative local is a stack local (see onStack)
-// whose tee'd writes before a global.set G are relative too: a frame's prologue and epilogue
-// are relative; a switch to another stack (Go's gogo and mcall, a value loaded from memory) is
-// not, and neither is a move off a local it wrote. Only performance depends on it (see
-// stackSet in body.go).
-func (pl *planner) setsRelative() []bool {
-	// The relative locals: the greatest set of stack locals whose tee'd writes are relative,
-	// found by dropping locals until none has a write off a dropped one.
-	var candidate []bool
-	if n := len(pl.nonStack); n > 0 {
-		candidate = make([]bool, n)
-		for l := int(pl.params); l < n; l++ {
-			candidate[l] = pl.nonStack[l] == 0
-		}
-	}
-	rel := func(v symVal) bool {
-		return v.known && !v.konst && (v.local == stackLocal || (int(v.local) < len(candidate) && candidate[v.local]))
-	}
-	for changed := true; changed; {
-		changed = false
-		for _, t := range pl.teeSets {
-			if int(t.local) < len(candidate) && candidate[t.local] && !rel(t.val) {
-				candidate[t.local], changed = false, true
-			}
-		}
-	}
-	out := make([]bool, len(pl.setVals))
-	for i, v := range pl.setVals {
-		out[i] = rel(v)
-	}
-	return out
-}
-
 // hoist adds store s to the checks at the entry of loop lp, merging it into one off the same
 // local when the hull stays within a page; false when the loop has its maximum of checks.
 func (p *storePlan) hoist(lp int32, s planStore) bool {
@@ -541,7 +492,7 @@ func stackEffect(in instr) (pops, pushes int, ok bool) {
 		return 0, 0, true
 	case op == opDrop:
 		return 1, 0, true
-	case op == opSelect || op == opSelectT:
+	case op == 0x1B || op == opSelectT:
 		return 3, 1, true
 	case op == opGlobalGet:
 		return 0, 1, true
