@@ -114,9 +114,10 @@
 // for breakdown, a single concurrency level for throughput, no compartments on for overhead,
 // no attestation phase, ...), is not drawn: [All] returns, for every figure, the files written
 // or the reason it was skipped, and `reclave plot` prints the reasons on stderr. report.md
-// (see [WriteReport]) holds the environment, the summary table, every figure drawn embedded
-// with the claim of the paper it reproduces and how to read it, and the figures skipped with
-// their reasons.
+// (see [WriteReport]) holds the environment, the summary table, the rewind strategies, rewind
+// against warm (the summary's paired comparisons of kind rewind_vs_warm, with their
+// intervals), every figure drawn embedded with the claim of the paper it reproduces and how to
+// read it, and the figures skipped with their reasons.
 //
 // # Formats
 //

@@ -104,6 +104,7 @@ func writeReport(b *bytes.Buffer, dir string, in *inputs, o *Outcome) error {
 		}
 		writeExitCost(b, in.summary)
 		writeStrategies(b, in.summary)
+		writeRewindWarm(b, in.summary)
 		writeGeneric(b, in.summary)
 	}
 	if benchErr == nil {
