@@ -44,8 +44,19 @@ func writeRewindWarm(b *bytes.Buffer, s *results.Summary) {
 		"interleaved within each round): the geometric mean of the per-round ratios of the medians, with its 95% " +
 		"confidence interval across rounds. `~` marks an interval that holds 1: no difference this run resolves. " +
 		"The strategy column says which rewind strategy served the invocations (see \"Rewind strategy\").\n\n")
-	b.WriteString("| experiment | workload | snapshot point | strategy | warm p50 | rewind p50 | rewind − warm | rewind ÷ warm, 95% CI |\n" +
-		"|---|---|---|---|---|---|---|---|\n")
+	// The parameters that tell configurations apart (load and concurrency, compartments, ...),
+	// as the summary table names them; the strategy has its own column.
+	label := results.ParametersLabel(s.Results, "strategy")
+	params := false
+	for _, r := range rows {
+		params = params || label(&r.num.Key) != ""
+	}
+	head, rule := "| experiment | workload | snapshot point |", "|---|---|---|"
+	if params {
+		head, rule = head+" parameters |", rule+"---|"
+	}
+	b.WriteString(head + " strategy | warm p50 | rewind p50 | rewind − warm | rewind ÷ warm, 95% CI |\n" +
+		rule + "---|---|---|---|---|\n")
 	var notes []string
 	for _, r := range rows {
 		var served []string
@@ -57,8 +68,11 @@ func writeRewindWarm(b *bytes.Buffer, s *results.Summary) {
 			strategy += " (" + strings.Join(served, ", ") + ")"
 		}
 		warm, rewind := r.den.LatencyNs.P50, r.num.LatencyNs.P50
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", mdCell(r.num.Experiment), mdCell(r.num.Workload),
-			mdCell(r.num.SnapshotPoint), mdCell(strategy), results.FormatNs(warm), results.FormatNs(rewind),
+		fmt.Fprintf(b, "| %s | %s | %s |", mdCell(r.num.Experiment), mdCell(r.num.Workload), mdCell(r.num.SnapshotPoint))
+		if params {
+			fmt.Fprintf(b, " %s |", mdCell(label(&r.num.Key)))
+		}
+		fmt.Fprintf(b, " %s | %s | %s | %s | %s |\n", mdCell(strategy), results.FormatNs(warm), results.FormatNs(rewind),
 			signedNs(rewind-warm), pairedCell(r.p))
 		for _, side := range []*results.Result{r.num, r.den} {
 			if side.Errors > 0 || side.Invalid > 0 {

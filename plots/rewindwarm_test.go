@@ -50,6 +50,24 @@ func TestRewindWarmSection(t *testing.T) {
 			t.Errorf("\"~\" wrong in %q: only the pair whose interval holds 1 has it", line)
 		}
 	}
+	// Two loads of one workload: a column of the parameters that differ tells them apart.
+	byLoad := func(mode string, c int, p50 float64) results.Result {
+		r := result("conc", mode, p50, []float64{p50, p50, p50})
+		r.Load, r.Concurrency = "closed", c
+		return r
+	}
+	rs2 := []results.Result{byLoad("warm", 1, 10e3), byLoad("rewind", 1, 11e3), byLoad("warm", 4, 12e3), byLoad("rewind", 4, 14e3)}
+	b.Reset()
+	writeRewindWarm(&b, &results.Summary{Results: rs2, Paired: results.Pairs(rs2)})
+	for _, want := range []string{"| snapshot point | parameters | strategy |", "| load=closed×1 | auto (tracked) | 10 µs | 11 µs |",
+		"| load=closed×4 | auto (tracked) | 12 µs | 14 µs |"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("section lacks %q:\n%s", want, b.String())
+		}
+	}
+	if strings.Contains(out, "| parameters |") {
+		t.Errorf("a parameters column where no parameter differs:\n%s", out)
+	}
 	b.Reset()
 	writeRewindWarm(&b, &results.Summary{Results: rs[:1]})
 	if b.Len() != 0 {

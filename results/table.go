@@ -280,11 +280,7 @@ func WriteTable(w io.Writer, s *Summary) error {
 			row = append([]string{r.Experiment}, row...)
 		}
 		if len(params) > 0 {
-			var ps []string
-			for _, p := range params {
-				ps = append(ps, p.name+"="+p.value(&r.Key))
-			}
-			row = append(row, strings.Join(ps, " "))
+			row = append(row, paramsLabel(params, &r.Key))
 		}
 		row = append(row, strconv.Itoa(r.N), strconv.Itoa(r.Errors))
 		for _, p := range tableQuantiles {
@@ -360,6 +356,24 @@ func coldOf(rs []Result, r *Result) *Result {
 type tableParam struct {
 	name  string
 	value func(*Key) string
+}
+
+// ParametersLabel returns the label of a configuration of rs by the parameters whose values
+// differ between them, as [WriteTable]'s column "parameters" shows it ("load=closed×4
+// comp=on"), leaving out the parameters named in omit; "" for every configuration when none
+// differ.
+func ParametersLabel(rs []Result, omit ...string) func(*Key) string {
+	params := slices.DeleteFunc(varyingParams(rs), func(p tableParam) bool { return slices.Contains(omit, p.name) })
+	return func(k *Key) string { return paramsLabel(params, k) }
+}
+
+// paramsLabel joins name=value of each parameter of k.
+func paramsLabel(params []tableParam, k *Key) string {
+	var ps []string
+	for _, p := range params {
+		ps = append(ps, p.name+"="+p.value(k))
+	}
+	return strings.Join(ps, " ")
 }
 
 // varyingParams returns the parameters whose values differ between the results.
