@@ -59,10 +59,7 @@ func writeRewindWarm(b *bytes.Buffer, s *results.Summary) {
 		rule + "---|---|---|---|---|\n")
 	var notes []string
 	for _, r := range rows {
-		var served []string
-		for _, st := range slices.Sorted(maps.Keys(r.num.Strategies)) {
-			served = append(served, st)
-		}
+		served := slices.Sorted(maps.Keys(r.num.Strategies))
 		strategy := r.num.Strategy
 		if len(served) > 0 && !(len(served) == 1 && served[0] == strategy) {
 			strategy += " (" + strings.Join(served, ", ") + ")"
